@@ -1,0 +1,38 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CoreModule, HttpErrorFilter, InfrastructureModule, topicsFrom } from '@streamguard/common';
+import type { AggregateConfig } from './aggregate.config';
+import { AggregatesController } from './aggregates/aggregates.controller';
+import { WindowResultsRepository } from './aggregates/window-results.repository';
+import { WINDOWING_SETTINGS, WindowAggregationConsumer } from './windowing/window-aggregation.consumer';
+
+@Module({})
+export class AggregateModule {
+  static forRoot(config: AggregateConfig): DynamicModule {
+    return {
+      module: AggregateModule,
+      imports: [
+        CoreModule.forService({ service: 'aggregate', logLevel: config.logLevel, instanceId: config.instanceId }),
+        InfrastructureModule.forService({
+          service: 'aggregate', instanceId: config.instanceId,
+          kafka: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId },
+          database: { url: config.databaseUrl, poolSize: config.databasePoolSize },
+        }),
+      ],
+      controllers: [AggregatesController],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        {
+          provide: WINDOWING_SETTINGS,
+          useValue: {
+            groupId: `${config.kafkaGroupPrefix}.aggregate`, topics: topicsFrom(config), definitions: config.windowDefinitions,
+            maxOutOfOrdernessMs: config.maxOutOfOrdernessMs, idleTimeoutMs: config.idleTimeoutMs, maxFutureSkewMs: config.maxFutureSkewMs,
+            tickMs: config.tickMs, partitionConcurrency: config.partitionConcurrency,
+          },
+        },
+        WindowResultsRepository,
+        WindowAggregationConsumer,
+      ],
+    };
+  }
+}

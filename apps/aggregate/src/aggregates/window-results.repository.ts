@@ -1,0 +1,69 @@
+import type { AggregateResultMessage, Queryable } from '@streamguard/common';
+import type { WindowResult } from '@streamguard/stream-core';
+
+export interface AggregateQuery {
+  definition?: string;
+  groupKey?: string;
+  accountId?: string;
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+interface Row {
+  definition: string; group_key: string; window_type: string; window_start: Date; window_end: Date;
+  group_fields: Record<string, unknown>; agg_values: Record<string, number | string | null>; event_count: string;
+  version: number; is_final: boolean; emitted_at: Date;
+}
+
+/** `window_results`: one row per window, upserted idempotently (a lower or equal version never overwrites). */
+export class WindowResultsRepository {
+  async upsert(tx: Queryable, all: WindowResult[], emittedAt: number): Promise<void> {
+    // Update mode can emit several versions of one window per batch; Postgres needs one row per key.
+    const latest = new Map<string, WindowResult>();
+    for (const r of all) {
+      const key = `${r.definition}\u0000${r.groupKey}\u0000${r.windowStart}\u0000${r.windowEnd}`;
+      const seen = latest.get(key);
+      if (!seen || seen.version < r.version) latest.set(key, r);
+    }
+    const results = [...latest.values()];
+    if (results.length === 0) return;
+    await tx.query(
+      `INSERT INTO window_results (definition, group_key, window_start, window_end, window_type, group_fields, agg_values, event_count, version, is_final, emitted_at)
+       SELECT d, k, to_timestamp(s / 1000.0), to_timestamp(e / 1000.0), t, g, v, c, ver, f, to_timestamp($11 / 1000.0)
+       FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::jsonb[], $7::jsonb[], $8::bigint[], $9::int[], $10::bool[])
+         AS r(d, k, s, e, t, g, v, c, ver, f)
+       ON CONFLICT (definition, group_key, window_start, window_end) DO UPDATE SET
+         agg_values = excluded.agg_values, event_count = excluded.event_count, version = excluded.version,
+         is_final = excluded.is_final, emitted_at = excluded.emitted_at
+       WHERE window_results.version < excluded.version`,
+      [
+        results.map((r) => r.definition), results.map((r) => r.groupKey), results.map((r) => r.windowStart), results.map((r) => r.windowEnd),
+        results.map((r) => r.windowType), results.map((r) => JSON.stringify(r.group)), results.map((r) => JSON.stringify(r.values)),
+        results.map((r) => r.count), results.map((r) => r.version), results.map((r) => r.final), emittedAt,
+      ],
+    );
+  }
+
+  /** Newest windows first. */
+  async find(db: Queryable, query: AggregateQuery): Promise<AggregateResultMessage[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => { params.push(value); where.push(sql.replace('?', `$${params.length}`)); };
+    if (query.definition) add('definition = ?', query.definition);
+    if (query.groupKey) add('group_key = ?', query.groupKey);
+    if (query.accountId) add(`group_fields->>'accountId' = ?`, query.accountId);
+    if (query.from !== undefined) add('window_end > to_timestamp(? / 1000.0)', query.from);
+    if (query.to !== undefined) add('window_start < to_timestamp(? / 1000.0)', query.to);
+    params.push(query.limit);
+    const { rows } = await db.query<Row>(
+      `SELECT * FROM window_results ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY window_start DESC, definition, group_key LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({
+      schemaVersion: 1, definition: r.definition, groupKey: r.group_key, group: r.group_fields, windowType: r.window_type,
+      windowStart: r.window_start.getTime(), windowEnd: r.window_end.getTime(), values: r.agg_values, count: Number(r.event_count),
+      version: r.version, final: r.is_final, emittedAt: r.emitted_at.getTime(),
+    }));
+  }
+}

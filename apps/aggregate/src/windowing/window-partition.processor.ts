@@ -1,0 +1,105 @@
+/**
+ * Adapter between the stage (Kafka records, Postgres transaction) and the framework-free window operator of
+ * one input partition: decodes records once, feeds the operator, and turns what it drains into outputs.
+ */
+import {
+  AggregateResultMessage, Clock, decodeJsonRecord, EnrichedEventMessage, InboundRecord, LateEventMessage, OutboundRecord,
+  parseEnrichedEventMessage, PartitionProcessor, PoisonRecordError, StageOutput, StateChanges, TopicNames,
+} from '@streamguard/common';
+import { InMemoryWindowStateStore, PartitionWindowOperator, WindowOperatorOptions, DrainedOutput } from '@streamguard/stream-core';
+import type { WindowResultsRepository } from '../aggregates/window-results.repository';
+import type { AggregateMetrics } from './aggregate-metrics';
+
+export class WindowPartitionProcessor implements PartitionProcessor {
+  private readonly store: InMemoryWindowStateStore;
+  private readonly operator: PartitionWindowOperator;
+  /** Source of every event in the current batch, for late/invalid reports that need the original. */
+  private batch = new Map<string, { record: InboundRecord; event?: EnrichedEventMessage }>();
+
+  constructor(
+    private readonly partition: number,
+    state: Array<[string, unknown]>,
+    options: WindowOperatorOptions,
+    private readonly topics: TopicNames,
+    private readonly repository: WindowResultsRepository,
+    private readonly metrics: AggregateMetrics,
+    private readonly clock: Clock,
+  ) {
+    this.store = new InMemoryWindowStateStore(state);
+    this.operator = new PartitionWindowOperator(options, this.store);
+    // A restored partition may have a backlog: do not let the old "last record" time close windows early.
+    this.operator.resetIdleTimer();
+  }
+
+  process(records: InboundRecord[]): StageOutput {
+    const rejected: Array<{ offset: string; error: Error }> = [];
+    this.batch = new Map();
+    for (const record of records) {
+      let event: EnrichedEventMessage;
+      try {
+        event = decodeJsonRecord(record, parseEnrichedEventMessage).value;
+      } catch (error) {
+        rejected.push({ offset: record.offset, error: error as Error });
+        continue;
+      }
+      this.batch.set(record.offset, { record, event });
+      this.operator.process({ eventId: event.eventId, eventTime: event.occurredAt, value: event as unknown as Record<string, unknown>, offset: record.offset });
+    }
+    this.operator.onProcessingTime();
+    return this.toOutput(this.operator.drain(), rejected);
+  }
+
+  onTimer(): StageOutput | undefined {
+    this.batch = new Map();
+    this.operator.onProcessingTime();
+    const drained = this.operator.drain();
+    if (drained.results.length === 0 && drained.late.length === 0 && drained.invalid.length === 0) return undefined;
+    return this.toOutput(drained, []);
+  }
+
+  takeStateChanges(): StateChanges {
+    return this.store.takeChanges();
+  }
+
+  private toOutput(drained: DrainedOutput, rejected: Array<{ offset: string; error: Error }>): StageOutput {
+    const now = this.clock.now();
+    const outbox: OutboundRecord[] = [];
+    for (const result of drained.results) {
+      const message: AggregateResultMessage = { schemaVersion: 1, ...result, emittedAt: now };
+      outbox.push({ topic: this.topics.aggregates, key: result.groupKey, value: JSON.stringify(message) });
+      this.metrics.results.inc({ definition: result.definition, final: String(result.final) });
+    }
+    for (const late of drained.late) {
+      const source = this.batch.get(late.offset);
+      const message: LateEventMessage = {
+        schemaVersion: 1, reason: late.reason, definition: late.definition ?? null,
+        windowStart: late.windowStart ?? null, windowEnd: late.windowEnd ?? null,
+        watermark: Number.isFinite(late.watermark) ? late.watermark : null,
+        eventId: late.eventId, eventTime: late.eventTime,
+        source: { topic: source?.record.topic ?? '', partition: this.partition, offset: late.offset },
+        event: source?.event ?? null,
+      };
+      outbox.push({ topic: this.topics.late, key: source?.record.key ?? null, value: JSON.stringify(message) });
+      this.metrics.late.inc({ definition: late.definition ?? 'all', reason: late.reason });
+    }
+    // Invalid for a definition (missing group-by field, non-numeric value): dead-lettered once per record.
+    const invalidOffsets = new Set<string>();
+    for (const invalid of drained.invalid) {
+      if (invalidOffsets.has(invalid.offset)) continue;
+      invalidOffsets.add(invalid.offset);
+      rejected.push({ offset: invalid.offset, error: new PoisonRecordError('INVALID_FOR_WINDOW', `${invalid.definition ? `definition ${invalid.definition}: ` : ''}${invalid.reason}`) });
+    }
+    if (drained.duplicates > 0) this.metrics.duplicates.inc({}, drained.duplicates);
+    const stats = this.operator.stats();
+    this.metrics.openWindows.set({ partition: this.partition }, stats.openWindows);
+    this.metrics.stateEntries.set({ partition: this.partition }, stats.stateEntries);
+    const watermark = this.operator.watermark;
+    if (Number.isFinite(watermark)) this.metrics.watermarkLag.set({ partition: this.partition }, Math.max(0, now - watermark) / 1000);
+    const results = drained.results;
+    return {
+      outbox,
+      rejected,
+      write: results.length > 0 ? (tx) => this.repository.upsert(tx, results, now) : undefined,
+    };
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Adapter between the stage and the framework-free rule engine of one input partition: decodes enriched
+ * events, evaluates every active rule, and writes the alerts that are new (by deterministic alertId) to
+ * Postgres and, through the outbox, to the `alerts` topic.
+ */
+import {
+  AlertMessage, Clock, Counter, decodeJsonRecord, EnrichedEventMessage, InboundRecord, OutboundRecord, parseEnrichedEventMessage,
+  PartitionProcessor, StageOutput, StateChanges,
+} from '@streamguard/common';
+import { AlertCandidate, InMemoryRuleStateStore, RuleEngine } from '@streamguard/stream-core';
+import type { AlertsRepository } from '../alerts/alerts.repository';
+import type { RuleSet } from '../rules/rule-set';
+
+export class RulePartitionProcessor implements PartitionProcessor {
+  private readonly store: InMemoryRuleStateStore;
+  private readonly engine: RuleEngine;
+  private generation = -1;
+
+  constructor(
+    state: Array<[string, unknown]>,
+    private readonly ruleSet: RuleSet,
+    private readonly alertsTopic: string,
+    private readonly repository: AlertsRepository,
+    private readonly alertsTotal: Counter,
+    private readonly clock: Clock,
+  ) {
+    this.store = new InMemoryRuleStateStore(state);
+    this.engine = new RuleEngine(this.store);
+    this.applyRules();
+  }
+
+  process(records: InboundRecord[]): StageOutput {
+    this.applyRules();
+    const rejected: Array<{ offset: string; error: Error }> = [];
+    const candidates: AlertCandidate[] = [];
+    for (const record of records) {
+      let event: EnrichedEventMessage;
+      try {
+        event = decodeJsonRecord(record, parseEnrichedEventMessage).value;
+      } catch (error) {
+        rejected.push({ offset: record.offset, error: error as Error });
+        continue;
+      }
+      for (const candidate of this.engine.evaluate({
+        eventId: event.eventId, eventTime: event.occurredAt, accountId: event.accountId, value: event as unknown as Record<string, unknown>,
+      })) candidates.push(candidate);
+    }
+    return this.output(candidates, rejected);
+  }
+
+  /** Applies rule changes on idle partitions too (their state for removed rules is dropped). */
+  onTimer(): StageOutput | undefined {
+    if (this.generation === this.ruleSet.generation) return undefined;
+    this.applyRules();
+    return { outbox: [] };
+  }
+
+  takeStateChanges(): StateChanges {
+    return this.store.takeChanges();
+  }
+
+  private applyRules(): void {
+    if (this.generation === this.ruleSet.generation) return;
+    this.engine.setRules(this.ruleSet.current());
+    this.generation = this.ruleSet.generation;
+  }
+
+  private output(candidates: AlertCandidate[], rejected: Array<{ offset: string; error: Error }>): StageOutput {
+    if (candidates.length === 0) return { outbox: [], rejected };
+    const detectedAt = this.clock.now();
+    const alerts: AlertMessage[] = candidates.map((c) => ({ schemaVersion: 1, ...c, detectedAt }));
+    return {
+      outbox: [],
+      rejected,
+      write: async (tx): Promise<OutboundRecord[]> => {
+        const inserted = await this.repository.insertNew(tx, alerts);
+        const fresh = alerts.filter((a) => inserted.has(a.alertId));
+        for (const a of fresh) this.alertsTotal.inc({ rule: a.ruleId, severity: a.severity });
+        return fresh.map((a) => ({ topic: this.alertsTopic, key: a.accountId, value: JSON.stringify(a) }));
+      },
+    };
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Pure enrichment of one raw event with a reference snapshot. Missing reference data never drops an event:
+ * the field is null and a flag says why (`ACCOUNT_UNKNOWN`, `MERCHANT_UNKNOWN`, `FX_RATE_MISSING`).
+ */
+import type { EnrichedEventMessage, EnrichmentFlag, RawEventMessage, BlocklistHit, BlocklistKind } from '@streamguard/common';
+import { blocklistKey, ReferenceSnapshot } from '../reference-data/reference-data';
+
+export function enrichEvent(raw: RawEventMessage, refs: ReferenceSnapshot, enrichedAt: number): EnrichedEventMessage {
+  const flags: EnrichmentFlag[] = [];
+  const account = refs.accounts.get(raw.accountId) ?? null;
+  if (!account) flags.push('ACCOUNT_UNKNOWN');
+  const merchant = refs.merchants.get(raw.merchantId) ?? null;
+  if (!merchant) flags.push('MERCHANT_UNKNOWN');
+  const rate = raw.currency === 'USD' ? 1 : refs.fxRates.get(raw.currency);
+  if (rate === undefined) flags.push('FX_RATE_MISSING');
+  const blocklistHits: BlocklistHit[] = [];
+  const check = (kind: BlocklistKind, value: string | undefined) => {
+    const hit = value === undefined ? undefined : refs.blocklist.get(blocklistKey(kind, value));
+    if (hit) blocklistHits.push(hit);
+  };
+  check('merchant', raw.merchantId); check('card', raw.cardId); check('device', raw.deviceId); check('ip', raw.ipAddress); check('country', raw.country);
+  return {
+    ...raw,
+    schemaVersion: 1,
+    // Rounded to cents: the USD figure is for rules and reports, not accounting.
+    amountUsd: rate === undefined ? null : Math.round(raw.amount * rate * 100) / 100,
+    account,
+    merchant,
+    blocklistHits,
+    flags,
+    enrichedAt,
+  };
+}

@@ -1,0 +1,84 @@
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BatchConsumer, CLOCK, Clock, DATABASE, Database, decodeJsonRecord, KAFKA, KafkaPort, LagMonitor, LOGGER, Logger, METRICS,
+  Metrics, parseRawEventMessage, READINESS, ReadinessRegistry, StageMetrics, TopicNames, TransactionalTransformStage,
+} from '@streamguard/common';
+import { CachedReferenceData } from '../reference-data/cached-reference-data';
+import { PostgresReferenceData } from '../reference-data/postgres-reference-data';
+import { enrichEvent } from './enrich-event';
+
+export interface EnrichmentSettings {
+  groupId: string;
+  topics: TopicNames;
+  cacheTtlMs: number;
+  partitionConcurrency: number;
+}
+export const ENRICHMENT_SETTINGS = Symbol('EnrichmentSettings');
+
+/**
+ * `events.raw` → `events.enriched`, exactly once (Kafka transactions: outputs + offsets in one commit).
+ * Reference data is read once per batch; Postgres down → the batch rolls back and is retried with back-off
+ * (the partition pauses, nothing is committed, nothing is lost).
+ */
+@Injectable()
+export class EnrichmentConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private consumer?: BatchConsumer;
+  private stage?: TransactionalTransformStage<ReturnType<typeof parseRawEventMessage>>;
+  private readonly lag: LagMonitor;
+
+  constructor(
+    @Inject(ENRICHMENT_SETTINGS) private readonly settings: EnrichmentSettings,
+    @Inject(KAFKA) private readonly kafka: KafkaPort,
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(METRICS) private readonly metrics: Metrics,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(READINESS) private readonly readiness: ReadinessRegistry,
+  ) {
+    this.lag = new LagMonitor(kafka, metrics, 'enrich', logger);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { settings, clock } = this;
+    const stageMetrics = new StageMetrics(this.metrics, 'enrich');
+    const flagged = this.metrics.counter('enrich_reference_missing_total', 'Events enriched with missing reference data, by flag.', ['flag']);
+    const references = new CachedReferenceData(new PostgresReferenceData(this.db), clock, settings.cacheTtlMs);
+    this.stage = new TransactionalTransformStage({
+      groupId: settings.groupId,
+      dlqTopic: settings.topics.dlq,
+      kafka: this.kafka,
+      logger: this.logger,
+      metrics: stageMetrics,
+      clock,
+      decode: (record) => decodeJsonRecord(record, parseRawEventMessage),
+      transform: async (records) => {
+        const snapshot = await references.snapshotFor(records.map((r) => r.value));
+        const now = clock.now();
+        const outputs = records.map((r) => {
+          const enriched = enrichEvent(r.value, snapshot, now);
+          for (const flag of enriched.flags) flagged.inc({ flag });
+          return { topic: settings.topics.enriched, key: enriched.accountId, value: JSON.stringify(enriched) };
+        });
+        return { outputs, rejected: [] };
+      },
+      onCommitted: (records) => {
+        const now = clock.now();
+        for (const r of records) stageMetrics.endToEndLatency.observe({}, (now - r.value.receivedAt) / 1000);
+      },
+    });
+    this.consumer = await this.kafka.batchConsumer({
+      groupId: settings.groupId, topics: [settings.topics.raw], partitionConcurrency: settings.partitionConcurrency,
+      readCommitted: true, fromBeginning: true, onAssignment: this.stage.onAssignment,
+    });
+    this.readiness.register('kafka', () => this.consumer?.isReady() ?? false);
+    await this.consumer.run(this.stage.handle);
+    this.lag.start(settings.groupId, [settings.topics.raw]);
+    this.logger.info('enriching', { from: settings.topics.raw, to: settings.topics.enriched, groupId: settings.groupId });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+    await this.stage?.close();
+    await this.lag.stop();
+  }
+}

@@ -1,0 +1,12 @@
+import { bootstrapService, exitOnStartupError, loadConfig } from '@streamguard/common';
+import { enrichEnv } from './enrich.config';
+import { EnrichModule } from './enrich.module';
+
+async function main(): Promise<void> {
+  const config = loadConfig(enrichEnv);
+  await bootstrapService(EnrichModule.forRoot(config), {
+    service: 'enrich', port: config.port, host: config.httpHost, logLevel: config.logLevel, shutdownGraceMs: config.shutdownGraceMs,
+  });
+}
+
+main().catch(exitOnStartupError('enrich'));

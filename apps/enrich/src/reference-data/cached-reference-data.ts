@@ -1,0 +1,81 @@
+import type { AccountProfile, BlocklistHit, BlocklistKind, Clock, MerchantProfile } from '@streamguard/common';
+import { blocklistKey, ReferenceDataReader, ReferenceSnapshot } from './reference-data';
+
+interface Entry<V> {
+  value: V | null;
+  expiresAt: number;
+}
+
+/**
+ * Batches and caches lookups for one consumer batch: cached ids are served from memory, the misses of the
+ * whole batch are fetched with one query per kind. Absent rows are cached too (as null) so an unknown account
+ * does not cost a query per event. Blocklist hits are not cached: a new entry must apply to the next batch.
+ */
+export class CachedReferenceData {
+  private readonly accounts = new Map<string, Entry<AccountProfile>>();
+  private readonly merchants = new Map<string, Entry<MerchantProfile>>();
+  private fx?: Entry<Map<string, number>>;
+
+  constructor(private readonly source: ReferenceDataReader, private readonly clock: Clock, private readonly ttlMs: number, private readonly maxEntries = 100_000) {}
+
+  async snapshotFor(events: Array<{ accountId: string; merchantId: string; cardId?: string; deviceId?: string; ipAddress?: string; country?: string }>): Promise<ReferenceSnapshot> {
+    const candidates: Array<{ kind: BlocklistKind; value: string }> = [];
+    const seen = new Set<string>();
+    const add = (kind: BlocklistKind, value: string | undefined) => {
+      if (!value) return;
+      const key = blocklistKey(kind, value);
+      if (seen.has(key)) return;
+      seen.add(key);
+      candidates.push({ kind, value });
+    };
+    for (const e of events) {
+      add('merchant', e.merchantId); add('card', e.cardId); add('device', e.deviceId); add('ip', e.ipAddress); add('country', e.country);
+    }
+    const [accounts, merchants, fxRates, hits] = await Promise.all([
+      this.lookup(this.accounts, events.map((e) => e.accountId), (ids) => this.source.accounts(ids)),
+      this.lookup(this.merchants, events.map((e) => e.merchantId), (ids) => this.source.merchants(ids)),
+      this.fxRates(),
+      this.source.blocklistHits(candidates),
+    ]);
+    return { accounts, merchants, fxRates, blocklist: new Map(hits.map((h: BlocklistHit) => [blocklistKey(h.kind, h.value), h])) };
+  }
+
+  /** Forget everything (e.g. on a change notification). */
+  invalidate(): void {
+    this.accounts.clear();
+    this.merchants.clear();
+    this.fx = undefined;
+  }
+
+  private async fxRates(): Promise<Map<string, number>> {
+    const now = this.clock.now();
+    if (this.fx && this.fx.expiresAt > now && this.fx.value) return this.fx.value;
+    const value = await this.source.fxRates();
+    this.fx = { value, expiresAt: now + this.ttlMs };
+    return value;
+  }
+
+  private async lookup<V>(cache: Map<string, Entry<V>>, ids: string[], load: (ids: string[]) => Promise<Map<string, V>>): Promise<Map<string, V>> {
+    const now = this.clock.now();
+    const result = new Map<string, V>();
+    const misses = new Set<string>();
+    for (const id of ids) {
+      const entry = cache.get(id);
+      if (entry && entry.expiresAt > now) {
+        if (entry.value !== null) result.set(id, entry.value);
+      } else {
+        misses.add(id);
+      }
+    }
+    if (misses.size > 0) {
+      const loaded = await load([...misses]);
+      if (cache.size + misses.size > this.maxEntries) cache.clear(); // crude bound; a hot working set refills quickly
+      for (const id of misses) {
+        const value = loaded.get(id) ?? null;
+        cache.set(id, { value, expiresAt: now + this.ttlMs });
+        if (value !== null) result.set(id, value);
+      }
+    }
+    return result;
+  }
+}

@@ -1,0 +1,56 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { KAFKA, KafkaPort, RawEventMessage, RecordProducer, TransactionEvent } from '@streamguard/common';
+
+/** Port: make a batch of events durable in `events.raw` (acks=all), all or nothing from the caller's view. */
+export interface EventPublisher {
+  publish(events: TransactionEvent[], receivedAt: number): Promise<void>;
+  isReady(): boolean;
+}
+export const EVENT_PUBLISHER = Symbol('EventPublisher');
+
+/** Kafka adapter of EventPublisher: key = accountId, value = RawEventMessage JSON, idempotent producer. */
+@Injectable()
+export class KafkaEventPublisher implements EventPublisher, OnApplicationShutdown {
+  private producer?: RecordProducer;
+  private connecting?: Promise<RecordProducer>;
+
+  constructor(@Inject(KAFKA) private readonly kafka: KafkaPort, private readonly topic: string) {}
+
+  async publish(events: TransactionEvent[], receivedAt: number): Promise<void> {
+    const producer = await this.connect();
+    try {
+      await this.send(producer, events, receivedAt);
+    } catch (error) {
+      // Start over with a fresh idempotent producer (new producer id): after exhausted retries the old
+      // one's sequence numbers may be out of step with the broker.
+      if (this.producer === producer) this.producer = undefined;
+      void producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async send(producer: RecordProducer, events: TransactionEvent[], receivedAt: number): Promise<void> {
+    await producer.send(events.map((event) => {
+      const message: RawEventMessage = { schemaVersion: 1, ...event, receivedAt };
+      return { topic: this.topic, key: event.accountId, value: JSON.stringify(message) };
+    }));
+  }
+
+  isReady(): boolean {
+    return this.producer?.isConnected() ?? false;
+  }
+
+  /** Connects lazily and again after a failure, so ingest starts (and reports not-ready) without a broker. */
+  connect(): Promise<RecordProducer> {
+    if (this.producer) return Promise.resolve(this.producer);
+    this.connecting ??= this.kafka.producer().then(
+      (p) => { this.producer = p; this.connecting = undefined; return p; },
+      (error) => { this.connecting = undefined; throw error; },
+    );
+    return this.connecting;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer?.disconnect();
+  }
+}

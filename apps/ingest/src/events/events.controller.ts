@@ -1,0 +1,29 @@
+import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { ApiError } from '@streamguard/common';
+import { IngestEventsService } from './ingest-events.service';
+
+/** `POST /v1/events`: maps the use case's outcome to HTTP. */
+@Controller('v1/events')
+export class EventsController {
+  constructor(@Inject(IngestEventsService) private readonly ingest: IngestEventsService) {}
+
+  @Post()
+  @HttpCode(202)
+  async post(@Req() request: FastifyRequest): Promise<{ accepted: number }> {
+    const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const outcome = await this.ingest.ingest(typeof request.body === 'string' ? request.body : '', contentType);
+    switch (outcome.kind) {
+      case 'accepted':
+        return { accepted: outcome.count };
+      case 'unparseable':
+        throw new ApiError(400, 'UNPARSEABLE_BODY', outcome.message);
+      case 'too-many':
+        throw new ApiError(413, 'TOO_MANY_EVENTS', `${outcome.count} events in one request; the limit is ${outcome.limit} (INGEST_MAX_BATCH_EVENTS). Split the batch.`);
+      case 'invalid':
+        throw new ApiError(422, 'INVALID_EVENTS', `${new Set(outcome.violations.map((v) => v.index)).size} of ${outcome.count} events are invalid; nothing was accepted. Fix them and resend the whole request.`, outcome.violations);
+      case 'unavailable':
+        throw new ApiError(503, 'KAFKA_UNAVAILABLE', outcome.message, undefined, { 'Retry-After': String(outcome.retryAfterSeconds) });
+    }
+  }
+}

@@ -1,0 +1,13 @@
+import { ConfigOf, httpEnv, intVar, kafkaEnv, topicEnv } from '@streamguard/common';
+
+export const ingestEnv = {
+  port: intVar('INGEST_PORT', 'HTTP port of the ingest service.', 8080, 1, 65535),
+  maxBodyBytes: intVar('INGEST_MAX_BODY_BYTES', 'Largest accepted request body; larger requests get 413 before the body is read.', 1_048_576, 1024, 64 * 1_048_576),
+  maxBatchEvents: intVar('INGEST_MAX_BATCH_EVENTS', 'Most events in one request (array or NDJSON); more gets 413.', 1000, 1, 100_000),
+  produceTimeoutMs: intVar('INGEST_PRODUCE_TIMEOUT_MS', 'How long a request waits for Kafka (acks=all) before answering 503 with Retry-After.', 10_000, 100, 120_000),
+  ...httpEnv,
+  ...kafkaEnv,
+  ...topicEnv,
+};
+
+export type IngestConfig = ConfigOf<typeof ingestEnv>;

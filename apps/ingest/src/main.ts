@@ -1,0 +1,17 @@
+import { bootstrapService, exitOnStartupError, loadConfig } from '@streamguard/common';
+import { registerEventBodyParsers } from './events/body-parsers';
+import { ingestEnv } from './ingest.config';
+import { IngestModule } from './ingest.module';
+
+async function main(): Promise<void> {
+  const config = loadConfig(ingestEnv);
+  await bootstrapService(IngestModule.forRoot(config), {
+    service: 'ingest', port: config.port, host: config.httpHost, logLevel: config.logLevel,
+    shutdownGraceMs: config.shutdownGraceMs, bodyLimit: config.maxBodyBytes,
+    describe: ['POST /v1/events'],
+    bodyParser: false,
+    configure: registerEventBodyParsers,
+  });
+}
+
+main().catch(exitOnStartupError('ingest'));

@@ -1,0 +1,39 @@
+/** Variables every service reads. Service-specific ones live next to each app (`apps/<name>/src/<name>.config.ts`). */
+import { DEFAULT_TOPICS, TOPIC_ENV, TopicNames, TopicRole } from '../contracts/topics';
+import { enumVar, EnvVar, intVar, listVar, stringVar, ConfigOf } from './env-var';
+
+export const LOCAL_DEFAULTS = {
+  kafkaBrokers: '127.0.0.1:9092',
+  databaseUrl: 'postgres://streamguard:streamguard@127.0.0.1:5433/streamguard',
+} as const;
+
+export const kafkaEnv = {
+  kafkaBrokers: listVar('KAFKA_BROKERS', 'Kafka bootstrap servers (host:port, comma-separated). Unset for `npm start` to run a local broker.', LOCAL_DEFAULTS.kafkaBrokers),
+  kafkaClientId: stringVar('KAFKA_CLIENT_ID', 'Kafka client id prefix; the service name and instance are appended.', 'streamguard'),
+  kafkaGroupPrefix: stringVar('KAFKA_GROUP_PREFIX', 'Prefix of consumer group ids and transactional ids (`<prefix>.<service>`).', 'streamguard'),
+};
+
+export const topicEnv = Object.fromEntries(
+  (Object.keys(DEFAULT_TOPICS) as TopicRole[]).map((role) => [
+    `topic_${role}`,
+    stringVar(TOPIC_ENV[role], `Name of the \`${DEFAULT_TOPICS[role]}\` topic.`, DEFAULT_TOPICS[role]),
+  ]),
+) as Record<`topic_${TopicRole}`, EnvVar<string>>;
+
+export function topicsFrom(config: Record<`topic_${TopicRole}`, string>): TopicNames {
+  return Object.fromEntries((Object.keys(DEFAULT_TOPICS) as TopicRole[]).map((r) => [r, config[`topic_${r}`]])) as TopicNames;
+}
+
+export const databaseEnv = {
+  databaseUrl: stringVar('DATABASE_URL', 'Postgres connection string. Unset for `npm start` to run an embedded Postgres.', LOCAL_DEFAULTS.databaseUrl),
+  databasePoolSize: intVar('DATABASE_POOL_SIZE', 'Maximum Postgres connections per service instance.', 10, 1, 200),
+};
+
+export const httpEnv = {
+  httpHost: stringVar('HTTP_HOST', 'Interface the HTTP server binds to.', '0.0.0.0'),
+  logLevel: enumVar('LOG_LEVEL', 'Minimum log level (JSON lines on stdout).', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+  shutdownGraceMs: intVar('SHUTDOWN_GRACE_MS', 'On SIGTERM: time to finish the in-flight batch, commit and leave the group before exiting. Keep below the pod\'s terminationGracePeriodSeconds.', 20000, 1000, 600000),
+  instanceId: stringVar('INSTANCE_ID', 'Name of this instance in logs, client ids and metrics (defaults to the hostname).', process.env.HOSTNAME ?? `pid-${process.pid}`),
+};
+
+export type TopicConfig = ConfigOf<typeof topicEnv>;

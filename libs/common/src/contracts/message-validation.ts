@@ -1,0 +1,33 @@
+/**
+ * Decoders for messages read from topics. A message that fails them is poison: it goes to the DLQ with the
+ * reason, never silently dropped and never allowed to stop its partition.
+ */
+import { PoisonRecordError } from '../stream/processing-error';
+import type { EnrichedEventMessage, RawEventMessage } from './messages';
+import { FieldViolation, validateTransactionEvent } from './transaction-event';
+
+function describe(violations: FieldViolation[]): string {
+  return violations.map((v) => `${v.field || 'event'} ${v.reason}`).join('; ');
+}
+
+export function parseRawEventMessage(json: Record<string, unknown>): RawEventMessage {
+  const { schemaVersion: _version, receivedAt, ...event } = json;
+  const violations: FieldViolation[] = [];
+  const valid = validateTransactionEvent(event, 0, violations);
+  if (!valid) throw new PoisonRecordError('INVALID_EVENT', describe(violations));
+  if (typeof receivedAt !== 'number' || !Number.isFinite(receivedAt)) throw new PoisonRecordError('INVALID_EVENT', 'receivedAt must be epoch milliseconds');
+  return { schemaVersion: 1, ...valid, receivedAt };
+}
+
+export function parseEnrichedEventMessage(json: Record<string, unknown>): EnrichedEventMessage {
+  const problems: string[] = [];
+  if (typeof json.eventId !== 'string' || json.eventId === '') problems.push('eventId must be a non-empty string');
+  if (typeof json.accountId !== 'string' || json.accountId === '') problems.push('accountId must be a non-empty string');
+  if (typeof json.occurredAt !== 'number' || !Number.isFinite(json.occurredAt)) problems.push('occurredAt must be epoch milliseconds');
+  if (typeof json.amount !== 'number' || !Number.isFinite(json.amount)) problems.push('amount must be a number');
+  if (json.amountUsd !== null && (typeof json.amountUsd !== 'number' || !Number.isFinite(json.amountUsd))) problems.push('amountUsd must be a number or null');
+  if (!Array.isArray(json.blocklistHits)) problems.push('blocklistHits must be an array');
+  if (!Array.isArray(json.flags)) problems.push('flags must be an array');
+  if (problems.length > 0) throw new PoisonRecordError('INVALID_ENRICHED_EVENT', problems.join('; '));
+  return json as unknown as EnrichedEventMessage;
+}

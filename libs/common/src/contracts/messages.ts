@@ -1,0 +1,111 @@
+/**
+ * Message values on every topic. All are JSON objects with a `schemaVersion`; consumers reject (to the DLQ)
+ * versions they do not know. The Kafka message key is the `accountId` on every event topic, so all state of
+ * one account lives in one partition.
+ */
+import type { TransactionEvent } from './transaction-event';
+
+/** `events.raw`: an accepted event plus ingest metadata. */
+export interface RawEventMessage extends TransactionEvent {
+  schemaVersion: 1;
+  /** When ingest accepted the event (processing time, epoch ms): the start of end-to-end latency. */
+  receivedAt: number;
+}
+
+export interface AccountProfile {
+  homeCountry: string | null;
+  riskTier: string | null;
+  openedAt: string | null;
+}
+
+export interface MerchantProfile {
+  name: string | null;
+  mcc: string | null;
+  country: string | null;
+  riskScore: number | null;
+}
+
+export type BlocklistKind = 'merchant' | 'card' | 'device' | 'ip' | 'country';
+
+export interface BlocklistHit {
+  kind: BlocklistKind;
+  value: string;
+  reason: string;
+}
+
+/** Why an enriched field is missing: reference data gaps never drop an event, they are flagged. */
+export type EnrichmentFlag = 'ACCOUNT_UNKNOWN' | 'MERCHANT_UNKNOWN' | 'FX_RATE_MISSING';
+
+/** `events.enriched`. */
+export interface EnrichedEventMessage extends Omit<RawEventMessage, 'schemaVersion'> {
+  schemaVersion: 1;
+  /** `amount` converted to USD; `null` when no FX rate is known for `currency` (see `flags`). */
+  amountUsd: number | null;
+  account: AccountProfile | null;
+  merchant: MerchantProfile | null;
+  blocklistHits: BlocklistHit[];
+  flags: EnrichmentFlag[];
+  enrichedAt: number;
+}
+
+/** `aggregates`: one window result. Keyed by `groupKey`. */
+export interface AggregateResultMessage {
+  schemaVersion: 1;
+  definition: string;
+  groupKey: string;
+  group: Record<string, unknown>;
+  windowType: string;
+  windowStart: number;
+  windowEnd: number;
+  values: Record<string, number | string | null>;
+  count: number;
+  version: number;
+  final: boolean;
+  emittedAt: number;
+}
+
+/** `alerts`: one fraud alert. Keyed by `accountId`; `alertId` is deterministic, so replays never duplicate it. */
+export interface AlertMessage {
+  schemaVersion: 1;
+  alertId: string;
+  ruleId: string;
+  ruleVersion: number;
+  ruleType: string;
+  severity: string;
+  accountId: string;
+  groupKey: string;
+  eventIds: string[];
+  occurredAt: number;
+  detectedAt: number;
+  explanation: { summary: string; params: Record<string, unknown>; observed: Record<string, unknown> };
+}
+
+/** `events.late`: an event a window definition refused, with the reason. */
+export interface LateEventMessage {
+  schemaVersion: 1;
+  reason: 'TOO_LATE' | 'FUTURE_TS';
+  definition: string | null;
+  windowStart: number | null;
+  windowEnd: number | null;
+  watermark: number | null;
+  eventId: string;
+  eventTime: number;
+  source: { topic: string; partition: number; offset: string };
+  event: unknown;
+}
+
+/**
+ * Headers on every `events.dlq` record. The value is the original record's value, byte for byte, so the
+ * record can be replayed after a fix.
+ */
+export const DLQ_HEADERS = {
+  originTopic: 'x-origin-topic',
+  originPartition: 'x-origin-partition',
+  originOffset: 'x-origin-offset',
+  originTimestamp: 'x-origin-timestamp',
+  consumerGroup: 'x-consumer-group',
+  errorClass: 'x-error-class',
+  errorCode: 'x-error-code',
+  errorMessage: 'x-error-message',
+  failedAt: 'x-failed-at',
+} as const;

@@ -1,0 +1,24 @@
+/**
+ * Kafka topic names: the one source of truth. Every service, the stack launcher, the tests and the Helm chart
+ * read these defaults; each can be overridden by the environment variable named in `TOPIC_ENV`.
+ */
+export const DEFAULT_TOPICS = {
+  raw: 'events.raw',
+  enriched: 'events.enriched',
+  aggregates: 'aggregates',
+  alerts: 'alerts',
+  dlq: 'events.dlq',
+  late: 'events.late',
+} as const;
+
+export type TopicRole = keyof typeof DEFAULT_TOPICS;
+export type TopicNames = Record<TopicRole, string>;
+
+export const TOPIC_ENV: Record<TopicRole, string> = {
+  raw: 'TOPIC_EVENTS_RAW',
+  enriched: 'TOPIC_EVENTS_ENRICHED',
+  aggregates: 'TOPIC_AGGREGATES',
+  alerts: 'TOPIC_ALERTS',
+  dlq: 'TOPIC_EVENTS_DLQ',
+  late: 'TOPIC_EVENTS_LATE',
+};

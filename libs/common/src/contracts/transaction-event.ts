@@ -1,0 +1,231 @@
+/**
+ * Transaction event, schema v1: the public ingest contract.
+ *
+ * Hand-written validator (not a schema library) because it is on the hottest path of the system and must
+ * report every problem of a batch precisely: `{ index, field, reason }` per violation.
+ */
+export const EVENT_SCHEMA_VERSION = 1;
+
+export interface GeoPoint {
+  lat: number;
+  lon: number;
+}
+
+export type AttributeValue = string | number | boolean;
+
+/** An event as accepted by `POST /v1/events` after validation. `occurredAt` is normalised to epoch ms. */
+export interface TransactionEvent {
+  eventId: string;
+  /** Event time, epoch milliseconds. */
+  occurredAt: number;
+  accountId: string;
+  amount: number;
+  currency: string;
+  merchantId: string;
+  cardId?: string;
+  deviceId?: string;
+  ipAddress?: string;
+  country?: string;
+  location?: GeoPoint;
+  channel?: string;
+  attributes?: Record<string, AttributeValue>;
+}
+
+export interface FieldViolation {
+  /** Position of the event in the request (0 for a single object). */
+  index: number;
+  /** JSON path of the offending field inside the event, e.g. `location.lat`; `''` for the event itself. */
+  field: string;
+  reason: string;
+}
+
+export const EVENT_LIMITS = {
+  idMaxLength: 128,
+  stringMaxLength: 256,
+  attributesMaxKeys: 32,
+  attributeKeyMaxLength: 64,
+  attributeValueMaxLength: 256,
+  /** Event time must be within [1970-01-01, 2200-01-01): catches seconds-vs-millis and garbage early. */
+  minEventTimeMs: 0,
+  maxEventTimeMs: Date.UTC(2200, 0, 1),
+} as const;
+
+const ALLOWED_FIELDS = new Set([
+  'eventId', 'occurredAt', 'accountId', 'amount', 'currency', 'merchantId',
+  'cardId', 'deviceId', 'ipAddress', 'country', 'location', 'channel', 'attributes',
+]);
+const CURRENCY = /^[A-Z]{3}$/;
+const COUNTRY = /^[A-Z]{2}$/;
+// RFC 3339 date-time with a mandatory offset (Z or ±hh:mm); fractional seconds optional.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
+const ATTRIBUTE_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+type Problems = FieldViolation[];
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkString(
+  value: unknown, field: string, index: number, problems: Problems, required: boolean,
+  maxLength: number = EVENT_LIMITS.stringMaxLength,
+): value is string {
+  if (value === undefined) {
+    if (required) problems.push({ index, field, reason: 'is required' });
+    return false;
+  }
+  if (typeof value !== 'string') {
+    problems.push({ index, field, reason: `must be a string, got ${describeType(value)}` });
+    return false;
+  }
+  if (value.length === 0 || value.length > maxLength) {
+    problems.push({ index, field, reason: `must be 1-${maxLength} characters, got ${value.length}` });
+    return false;
+  }
+  // Control characters break logs and downstream tools; no legitimate id or code contains them.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    problems.push({ index, field, reason: 'must not contain control characters' });
+    return false;
+  }
+  return true;
+}
+
+function describeType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+/** Parses `occurredAt`: RFC 3339 with offset, or epoch milliseconds (integer). Returns NaN when invalid. */
+export function parseEventTime(value: unknown): number {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : NaN;
+  if (typeof value === 'string' && RFC3339.test(value)) return Date.parse(value);
+  return NaN;
+}
+
+/**
+ * Validates one untrusted event. Returns the normalised event, or `undefined` with the problems appended.
+ * Unknown top-level fields are rejected (a typo must not silently drop data).
+ */
+export function validateTransactionEvent(
+  input: unknown, index: number, problems: Problems,
+): TransactionEvent | undefined {
+  const before = problems.length;
+  if (!isPlainObject(input)) {
+    problems.push({ index, field: '', reason: `event must be a JSON object, got ${describeType(input)}` });
+    return undefined;
+  }
+  for (const key of Object.keys(input)) {
+    if (!ALLOWED_FIELDS.has(key)) problems.push({ index, field: key, reason: 'unknown field' });
+  }
+  checkString(input.eventId, 'eventId', index, problems, true, EVENT_LIMITS.idMaxLength);
+  checkString(input.accountId, 'accountId', index, problems, true, EVENT_LIMITS.idMaxLength);
+  checkString(input.merchantId, 'merchantId', index, problems, true, EVENT_LIMITS.idMaxLength);
+
+  let occurredAt = NaN;
+  if (input.occurredAt === undefined) {
+    problems.push({ index, field: 'occurredAt', reason: 'is required' });
+  } else {
+    occurredAt = parseEventTime(input.occurredAt);
+    if (Number.isNaN(occurredAt)) {
+      problems.push({
+        index, field: 'occurredAt',
+        reason: 'must be an RFC 3339 date-time with offset (e.g. 2026-01-31T12:00:00Z) or integer epoch milliseconds',
+      });
+    } else if (occurredAt < EVENT_LIMITS.minEventTimeMs || occurredAt >= EVENT_LIMITS.maxEventTimeMs) {
+      problems.push({ index, field: 'occurredAt', reason: 'must be between 1970-01-01 and 2200-01-01 (epoch milliseconds, not seconds)' });
+    }
+  }
+
+  const amount = input.amount;
+  if (amount === undefined) problems.push({ index, field: 'amount', reason: 'is required' });
+  else if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0 || amount > 1e15) {
+    problems.push({ index, field: 'amount', reason: 'must be a finite number > 0 and <= 1e15' });
+  }
+
+  if (input.currency === undefined) problems.push({ index, field: 'currency', reason: 'is required' });
+  else if (typeof input.currency !== 'string' || !CURRENCY.test(input.currency)) {
+    problems.push({ index, field: 'currency', reason: 'must be an ISO 4217 code of 3 upper-case letters' });
+  }
+
+  checkString(input.cardId, 'cardId', index, problems, false, EVENT_LIMITS.idMaxLength);
+  checkString(input.deviceId, 'deviceId', index, problems, false, EVENT_LIMITS.idMaxLength);
+  checkString(input.channel, 'channel', index, problems, false, 32);
+  if (input.ipAddress !== undefined && (typeof input.ipAddress !== 'string'
+    || !(IPV4.test(input.ipAddress) || (input.ipAddress.includes(':') && IPV6.test(input.ipAddress))))) {
+    problems.push({ index, field: 'ipAddress', reason: 'must be an IPv4 or IPv6 address' });
+  }
+  if (input.country !== undefined && (typeof input.country !== 'string' || !COUNTRY.test(input.country))) {
+    problems.push({ index, field: 'country', reason: 'must be an ISO 3166-1 alpha-2 code of 2 upper-case letters' });
+  }
+  if (input.location !== undefined) validateLocation(input.location, index, problems);
+  if (input.attributes !== undefined) validateAttributes(input.attributes, index, problems);
+
+  if (problems.length > before) return undefined;
+  const event: TransactionEvent = {
+    eventId: input.eventId as string,
+    occurredAt,
+    accountId: input.accountId as string,
+    amount: amount as number,
+    currency: input.currency as string,
+    merchantId: input.merchantId as string,
+  };
+  for (const optional of ['cardId', 'deviceId', 'ipAddress', 'country', 'channel'] as const) {
+    if (input[optional] !== undefined) event[optional] = input[optional] as string;
+  }
+  if (input.location !== undefined) {
+    const loc = input.location as GeoPoint;
+    event.location = { lat: loc.lat, lon: loc.lon };
+  }
+  if (input.attributes !== undefined) event.attributes = { ...(input.attributes as Record<string, AttributeValue>) };
+  return event;
+}
+
+function validateLocation(location: unknown, index: number, problems: Problems): void {
+  if (!isPlainObject(location)) {
+    problems.push({ index, field: 'location', reason: 'must be an object {lat, lon}' });
+    return;
+  }
+  for (const key of Object.keys(location)) {
+    if (key !== 'lat' && key !== 'lon') problems.push({ index, field: `location.${key}`, reason: 'unknown field' });
+  }
+  const { lat, lon } = location;
+  if (typeof lat !== 'number' || !Number.isFinite(lat) || lat < -90 || lat > 90) {
+    problems.push({ index, field: 'location.lat', reason: 'must be a number between -90 and 90' });
+  }
+  if (typeof lon !== 'number' || !Number.isFinite(lon) || lon < -180 || lon > 180) {
+    problems.push({ index, field: 'location.lon', reason: 'must be a number between -180 and 180' });
+  }
+}
+
+function validateAttributes(attributes: unknown, index: number, problems: Problems): void {
+  if (!isPlainObject(attributes)) {
+    problems.push({ index, field: 'attributes', reason: 'must be a flat object of string, number or boolean values' });
+    return;
+  }
+  const keys = Object.keys(attributes);
+  if (keys.length > EVENT_LIMITS.attributesMaxKeys) {
+    problems.push({ index, field: 'attributes', reason: `must have at most ${EVENT_LIMITS.attributesMaxKeys} keys, got ${keys.length}` });
+    return;
+  }
+  for (const key of keys) {
+    const field = `attributes.${key}`;
+    if (key.length > EVENT_LIMITS.attributeKeyMaxLength || !ATTRIBUTE_KEY.test(key)) {
+      problems.push({ index, field, reason: `key must match ${ATTRIBUTE_KEY.source} and be at most ${EVENT_LIMITS.attributeKeyMaxLength} characters` });
+      continue;
+    }
+    const value = attributes[key];
+    if (typeof value === 'string') {
+      if (value.length > EVENT_LIMITS.attributeValueMaxLength) {
+        problems.push({ index, field, reason: `string values must be at most ${EVENT_LIMITS.attributeValueMaxLength} characters` });
+      }
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) problems.push({ index, field, reason: 'numbers must be finite' });
+    } else if (typeof value !== 'boolean') {
+      problems.push({ index, field, reason: `must be a string, number or boolean, got ${describeType(value)}` });
+    }
+  }
+}

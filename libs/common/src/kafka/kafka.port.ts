@@ -1,0 +1,108 @@
+/**
+ * What the services need from Kafka, in our own types. Only `kafkajs-client.ts` imports the client library,
+ * so the client can be swapped (e.g. for a librdkafka binding) without touching handlers or domain code.
+ */
+export type KafkaHeaders = Record<string, string>;
+
+export interface OutboundRecord {
+  topic: string;
+  key: string | null;
+  value: string | Buffer;
+  headers?: KafkaHeaders;
+}
+
+export interface InboundRecord {
+  topic: string;
+  partition: number;
+  /** Offsets are strings: they are int64 and exceed Number.MAX_SAFE_INTEGER in long-lived topics. */
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: KafkaHeaders;
+  /** Broker/producer timestamp, epoch ms. */
+  timestamp: number;
+}
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  /** The next offset to read (last processed + 1), as Kafka commits it. */
+  offset: string;
+}
+
+/** Acknowledged only once every in-sync replica has the records (acks=all), idempotent. */
+export interface RecordProducer {
+  send(records: OutboundRecord[]): Promise<void>;
+  isConnected(): boolean;
+  disconnect(): Promise<void>;
+}
+
+/** A producer whose writes become visible atomically together with consumer offsets (Kafka transactions). */
+export interface TransactionalProducer {
+  /** Sends `records` and commits `offsets` for `groupId` in one transaction; aborts and rethrows on failure. */
+  sendAtomically(records: OutboundRecord[], groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  records: InboundRecord[];
+}
+
+export interface BatchControl {
+  /** Keep the group membership alive during long batches. */
+  heartbeat(): Promise<void>;
+  /** False once shutdown started or the partition was revoked: stop early, commit nothing more. */
+  isActive(): boolean;
+  /** Re-deliver this batch from `offset` after `delayMs` (pauses only this partition meanwhile). */
+  retryFrom(offset: string, delayMs: number): void;
+}
+
+export type BatchHandler = (batch: PartitionBatch, control: BatchControl) => Promise<void>;
+
+export interface Assignment {
+  topic: string;
+  partitions: number[];
+}
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  topics: string[];
+  /** How many partitions are processed at once (they are independent). */
+  partitionConcurrency: number;
+  readCommitted: boolean;
+  fromBeginning: boolean;
+  /** Called with the new assignment after every rebalance (before batches of the new generation arrive). */
+  onAssignment?: (assigned: Assignment[], revoked: Assignment[]) => void;
+}
+
+export interface BatchConsumer {
+  run(handler: BatchHandler): Promise<void>;
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Connected and a member of its group. */
+  isReady(): boolean;
+  /** Graceful: stop fetching, let the in-flight batch finish, leave the group. */
+  stop(): Promise<void>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  config?: Record<string, string>;
+}
+
+export interface KafkaAdminPort {
+  ensureTopics(topics: TopicSpec[]): Promise<string[]>;
+  /** Sum of (log end - committed) over the group's partitions of `topic`; for tests and lag metrics. */
+  consumerLag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]>;
+  disconnect(): Promise<void>;
+}
+
+export interface KafkaPort {
+  producer(options?: { name?: string }): Promise<RecordProducer>;
+  transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
+  batchConsumer(options: BatchConsumerOptions): Promise<BatchConsumer>;
+  admin(): Promise<KafkaAdminPort>;
+}

@@ -1,0 +1,292 @@
+/**
+ * The only module that imports `kafkajs`. Everything else sees the types of `kafka.port.ts`.
+ *
+ * KafkaJS 2.2.4 is unmaintained but speaks to Kafka 4.x (measured here against 4.3.1: produce, consumer
+ * groups, transactions, read_committed). Replacing it means re-implementing this file only.
+ */
+import { Admin, Consumer, Kafka, KafkaConfig, logLevel, LogEntry, Partitioners, Producer, CompressionTypes } from 'kafkajs';
+import type { Logger } from '../logging/logger';
+import {
+  Assignment, BatchConsumer, BatchConsumerOptions, BatchHandler, InboundRecord, KafkaAdminPort, KafkaHeaders,
+  KafkaPort, OutboundRecord, RecordProducer, TopicPartitionOffset, TopicSpec, TransactionalProducer,
+} from './kafka.port';
+
+export interface KafkaClientOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Per-request timeout; also bounds how long a produce may wait for an unavailable broker. */
+  requestTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+}
+
+// Both partitioners hash keys the Java client's way (murmur2), which is what we want; the warning is noise.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+// KafkaJS logs routine, self-healing conditions (coordinator loading, concurrent transactions) at ERROR.
+// We log them at warn and let the caller decide what is an error.
+function logCreator(logger: Logger) {
+  return () => ({ namespace, level, log }: LogEntry) => {
+    const { message, ...fields } = log;
+    // Expected: we bound retries on purpose and replace the producer after a failure (see KafkaEventPublisher).
+    if (message.startsWith('Limiting retries for the idempotent producer')) return;
+    const target = level <= logLevel.WARN ? 'warn' : level === logLevel.INFO ? 'info' : 'debug';
+    logger[target](`kafkajs ${namespace ?? "client"}: ${message}`, { kafka: fields });
+  };
+}
+
+export function createKafkaClient(options: KafkaClientOptions): KafkaPort {
+  const config: KafkaConfig = {
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: logCreator(options.logger),
+    requestTimeout: options.requestTimeoutMs ?? 30000,
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 },
+  };
+  const kafka = new Kafka(config);
+  return new KafkaJsPort(kafka, options.logger);
+}
+
+function toMessages(records: OutboundRecord[]) {
+  return records.map((r) => ({ key: r.key, value: r.value, headers: r.headers }));
+}
+
+/** Groups records by topic, preserving order within each topic (KafkaJS wants one entry per topic). */
+function byTopic(records: OutboundRecord[]) {
+  const grouped = new Map<string, OutboundRecord[]>();
+  for (const record of records) {
+    const list = grouped.get(record.topic);
+    if (list) list.push(record);
+    else grouped.set(record.topic, [record]);
+  }
+  return [...grouped].map(([topic, list]) => ({ topic, messages: toMessages(list) }));
+}
+
+class KafkaJsPort implements KafkaPort {
+  constructor(private readonly kafka: Kafka, private readonly logger: Logger) {}
+
+  async producer(): Promise<RecordProducer> {
+    const producer = this.kafka.producer({
+      idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    const wrapped = new KafkaJsProducer(producer);
+    await producer.connect();
+    return wrapped;
+  }
+
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const producer = this.kafka.producer({
+      transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false,
+      transactionTimeout: 60000, createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    return new KafkaJsTransactionalProducer(producer);
+  }
+
+  async batchConsumer(options: BatchConsumerOptions): Promise<BatchConsumer> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: !options.readCommitted,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30000,
+      rebalanceTimeout: 60000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+    const wrapped = new KafkaJsBatchConsumer(consumer, options, this.logger);
+    await consumer.connect();
+    for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.fromBeginning });
+    return wrapped;
+  }
+
+  async admin(): Promise<KafkaAdminPort> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    return new KafkaJsAdmin(admin);
+  }
+}
+
+class KafkaJsProducer implements RecordProducer {
+  private connected = false;
+  constructor(private readonly producer: Producer) {
+    producer.on(producer.events.CONNECT, () => { this.connected = true; });
+    producer.on(producer.events.DISCONNECT, () => { this.connected = false; });
+  }
+
+  async send(records: OutboundRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: byTopic(records) });
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+class KafkaJsTransactionalProducer implements TransactionalProducer {
+  constructor(private readonly producer: Producer) {}
+
+  async sendAtomically(records: OutboundRecord[], groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    const transaction = await this.producer.transaction();
+    try {
+      if (records.length > 0) await transaction.sendBatch({ acks: -1, topicMessages: byTopic(records) });
+      const topics = new Map<string, { partition: number; offset: string }[]>();
+      for (const o of offsets) {
+        const list = topics.get(o.topic) ?? [];
+        list.push({ partition: o.partition, offset: o.offset });
+        topics.set(o.topic, list);
+      }
+      await transaction.sendOffsets({ consumerGroupId: groupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+function decodeHeaders(headers: Record<string, unknown> | undefined): KafkaHeaders {
+  const out: KafkaHeaders = {};
+  if (!headers) return out;
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : Array.isArray(v) ? String(v[0]) : String(v);
+  }
+  return out;
+}
+
+class KafkaJsBatchConsumer implements BatchConsumer {
+  private joined = false;
+  private crashed = false;
+  private stopping = false;
+  private assignment: Assignment[] = [];
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly consumer: Consumer, private readonly options: BatchConsumerOptions, private readonly logger: Logger) {
+    const { GROUP_JOIN, CRASH, REBALANCING, STOP, DISCONNECT } = consumer.events;
+    consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
+      this.crashed = false;
+      const next: Assignment[] = Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
+      const revoked = diffAssignments(this.assignment, next);
+      const added = diffAssignments(next, this.assignment);
+      this.assignment = next;
+      this.logger.info('partitions assigned', { groupId: options.groupId, assignment: next, revoked });
+      options.onAssignment?.(added, revoked);
+    });
+    consumer.on(REBALANCING, () => { this.joined = false; });
+    consumer.on(CRASH, ({ payload }) => {
+      this.crashed = true;
+      this.logger.warn('consumer crashed; KafkaJS restarts it', { groupId: options.groupId, error: payload.error?.message, restart: payload.restart });
+    });
+    consumer.on(STOP, () => { this.joined = false; });
+    consumer.on(DISCONNECT, () => { this.joined = false; });
+  }
+
+  async run(handler: BatchHandler): Promise<void> {
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionConcurrency,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
+        if (batch.messages.length === 0) return;
+        let retried = false;
+        const records: InboundRecord[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key ? m.key.toString('utf8') : null,
+          value: m.value,
+          headers: decodeHeaders(m.headers),
+          timestamp: Number(m.timestamp),
+        }));
+        await handler({ topic: batch.topic, partition: batch.partition, records }, {
+          heartbeat,
+          isActive: () => isRunning() && !isStale() && !this.stopping,
+          retryFrom: (offset, delayMs) => {
+            retried = true;
+            // Pause only this partition, rewind it, and resume after the back-off: other partitions keep flowing.
+            const resume = pause();
+            this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset });
+            const timer = setTimeout(() => { this.resumeTimers.delete(timer); resume(); }, delayMs);
+            this.resumeTimers.add(timer);
+          },
+        });
+        if (!retried) resolveOffset(batch.messages[batch.messages.length - 1].offset);
+      },
+    });
+  }
+
+  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length > 0) await this.consumer.commitOffsets(offsets);
+  }
+
+  isReady(): boolean {
+    return this.joined && !this.crashed && !this.stopping;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const timer of this.resumeTimers) clearTimeout(timer);
+    // disconnect() stops fetching, waits for the running eachBatch calls, then leaves the group.
+    await this.consumer.disconnect();
+  }
+}
+
+function diffAssignments(a: Assignment[], b: Assignment[]): Assignment[] {
+  const out: Assignment[] = [];
+  for (const { topic, partitions } of a) {
+    const other = new Set(b.find((x) => x.topic === topic)?.partitions ?? []);
+    const missing = partitions.filter((p) => !other.has(p));
+    if (missing.length > 0) out.push({ topic, partitions: missing });
+  }
+  return out;
+}
+
+class KafkaJsAdmin implements KafkaAdminPort {
+  constructor(private readonly admin: Admin) {}
+
+  async ensureTopics(topics: TopicSpec[]): Promise<string[]> {
+    const existing = new Set(await this.admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0) {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic, numPartitions: t.partitions, replicationFactor: t.replicationFactor,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    return missing.map((t) => t.topic);
+  }
+
+  async consumerLag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]> {
+    const [committed, ends] = await Promise.all([
+      this.admin.fetchOffsets({ groupId, topics: [topic] }),
+      this.admin.fetchTopicOffsets(topic),
+    ]);
+    const committedByPartition = new Map<number, number>();
+    for (const p of committed[0]?.partitions ?? []) committedByPartition.set(p.partition, Number(p.offset));
+    return ends.map((end) => {
+      const done = committedByPartition.get(end.partition) ?? -1;
+      const start = done < 0 ? Number(end.low) : done;
+      return { partition: end.partition, lag: Math.max(0, Number(end.high) - start) };
+    });
+  }
+
+  disconnect(): Promise<void> {
+    return this.admin.disconnect();
+  }
+}

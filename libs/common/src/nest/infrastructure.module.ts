@@ -1,0 +1,60 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { createKafkaClient } from '../kafka/kafkajs-client';
+import type { KafkaPort } from '../kafka/kafka.port';
+import type { Logger } from '../logging/logger';
+import { Database } from '../postgres/database';
+import type { ReadinessRegistry } from './readiness';
+import { DATABASE, KAFKA, LOGGER, READINESS } from './tokens';
+
+export interface InfrastructureOptions {
+  service: string;
+  instanceId: string;
+  kafka: { brokers: string[]; clientId: string };
+  /** Omit for services that do not use Postgres (ingest). */
+  database?: { url: string; poolSize: number };
+}
+
+class DatabaseCloser implements OnApplicationShutdown {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  // Runs after the consumers stopped (they close in beforeApplicationShutdown).
+  async onApplicationShutdown(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+/** The Kafka client and (optionally) the Postgres pool of one service. */
+@Global()
+@Module({})
+export class InfrastructureModule {
+  static forService(options: InfrastructureOptions): DynamicModule {
+    const providers: DynamicModule['providers'] = [
+      {
+        provide: KAFKA,
+        inject: [LOGGER],
+        useFactory: (logger: Logger): KafkaPort => createKafkaClient({
+          brokers: options.kafka.brokers,
+          clientId: `${options.kafka.clientId}-${options.service}-${options.instanceId}`,
+          logger: logger.child({ component: 'kafka' }),
+        }),
+      },
+    ];
+    const exports: symbol[] = [KAFKA];
+    if (options.database) {
+      const { url, poolSize } = options.database;
+      providers.push(
+        {
+          provide: DATABASE,
+          inject: [LOGGER, READINESS],
+          useFactory: (logger: Logger, readiness: ReadinessRegistry) => {
+            const db = new Database(url, poolSize, logger.child({ component: 'postgres' }), `streamguard-${options.service}`);
+            readiness.register('postgres', () => db.ping());
+            return db;
+          },
+        },
+        DatabaseCloser,
+      );
+      exports.push(DATABASE);
+    }
+    return { module: InfrastructureModule, providers, exports };
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Schema migrations, applied in order, each once, under an advisory lock (so several instances or a Helm
+ * hook can start together). Append new migrations; never edit an applied one.
+ */
+import type { Logger } from '../logging/logger';
+import type { Database } from './database';
+
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    id: '0001_initial',
+    sql: `
+      -- Reference data (enrich reads it)
+      CREATE TABLE accounts (
+        account_id   text PRIMARY KEY,
+        home_country char(2),
+        risk_tier    text NOT NULL DEFAULT 'standard',
+        opened_at    date,
+        updated_at   timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE merchants (
+        merchant_id text PRIMARY KEY,
+        name        text,
+        mcc         text,
+        country     char(2),
+        risk_score  double precision,
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE fx_rates (
+        currency   char(3) PRIMARY KEY,
+        usd_rate   double precision NOT NULL CHECK (usd_rate > 0),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE blocklist (
+        kind       text NOT NULL CHECK (kind IN ('merchant', 'card', 'device', 'ip', 'country')),
+        value      text NOT NULL,
+        reason     text NOT NULL DEFAULT '',
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (kind, value)
+      );
+
+      -- Stream processing state: input offsets and operator state, written in the same transaction as results
+      CREATE TABLE consumer_offsets (
+        group_id    text NOT NULL,
+        topic       text NOT NULL,
+        partition   integer NOT NULL,
+        next_offset bigint NOT NULL,
+        updated_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (group_id, topic, partition)
+      );
+      CREATE TABLE operator_state (
+        group_id  text NOT NULL,
+        partition integer NOT NULL,
+        state_key text NOT NULL,
+        value     jsonb NOT NULL,
+        PRIMARY KEY (group_id, partition, state_key)
+      );
+      -- Records to publish to Kafka after the transaction that produced them commits (transactional outbox)
+      CREATE TABLE outbox (
+        id         bigserial PRIMARY KEY,
+        producer   text NOT NULL,
+        topic      text NOT NULL,
+        key        text,
+        value      bytea NOT NULL,
+        headers    jsonb NOT NULL DEFAULT '{}',
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX outbox_producer_id ON outbox (producer, id);
+
+      -- Results
+      CREATE TABLE window_results (
+        definition   text NOT NULL,
+        group_key    text NOT NULL,
+        window_start timestamptz NOT NULL,
+        window_end   timestamptz NOT NULL,
+        window_type  text NOT NULL,
+        group_fields jsonb NOT NULL,
+        agg_values   jsonb NOT NULL,
+        event_count  bigint NOT NULL,
+        version      integer NOT NULL,
+        is_final     boolean NOT NULL,
+        emitted_at   timestamptz NOT NULL,
+        PRIMARY KEY (definition, group_key, window_start, window_end)
+      );
+      CREATE INDEX window_results_group_key ON window_results (group_key, window_start DESC);
+
+      CREATE TABLE rules (
+        rule_id    text PRIMARY KEY,
+        version    integer NOT NULL,
+        type       text NOT NULL,
+        status     text NOT NULL CHECK (status IN ('active', 'paused')),
+        definition jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE alerts (
+        alert_id     text PRIMARY KEY,
+        rule_id      text NOT NULL,
+        rule_version integer NOT NULL,
+        rule_type    text NOT NULL,
+        severity     text NOT NULL,
+        account_id   text NOT NULL,
+        group_key    text NOT NULL,
+        event_ids    text[] NOT NULL,
+        occurred_at  timestamptz NOT NULL,
+        detected_at  timestamptz NOT NULL,
+        explanation  jsonb NOT NULL
+      );
+      CREATE INDEX alerts_account_time ON alerts (account_id, occurred_at DESC);
+      CREATE INDEX alerts_rule_time ON alerts (rule_id, occurred_at DESC);
+      CREATE INDEX alerts_time ON alerts (occurred_at DESC);
+    `,
+  },
+];
+
+const LOCK_ID = 4242_2026;
+
+export async function runMigrations(db: Database, logger: Logger): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
+    await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const { rows } = await tx.query<{ id: string }>('SELECT id FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.id));
+    const done: string[] = [];
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.id)) continue;
+      logger.info('applying migration', { migration: migration.id });
+      await tx.query(migration.sql);
+      await tx.query('INSERT INTO schema_migrations (id) VALUES ($1)', [migration.id]);
+      done.push(migration.id);
+    }
+    return done;
+  });
+}

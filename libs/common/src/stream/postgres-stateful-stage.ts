@@ -1,0 +1,249 @@
+/**
+ * A stateful stage whose state, results and input offsets commit together in ONE Postgres transaction
+ * (used by aggregate and alert).
+ *
+ * Guarantee ("exactly once in effect"): every input record changes the state and the result tables exactly
+ * once, whatever crashes, restarts or rebalances happen, because
+ * 1. `consumer_offsets.next_offset` for the partition is read `FOR UPDATE` at the start of every transaction
+ *    and must equal the offset this instance's in-memory state was built from; otherwise another instance
+ *    has moved on (we are a zombie or were rebalanced away): we roll back, drop our copy and reload.
+ * 2. Records below `next_offset` are skipped, so a redelivered batch changes nothing.
+ * 3. Output records for Kafka are written to the `outbox` table in the same transaction and published
+ *    after commit by the OutboxRelay (at-least-once on the topic; every output carries a deterministic id).
+ * Kafka's own committed offset is only a hint for where to fetch from; Postgres is the source of truth.
+ */
+import type { Logger } from '../logging/logger';
+import type { Clock } from '../time/clock';
+import type { Assignment, BatchConsumer, BatchControl, InboundRecord, OutboundRecord, PartitionBatch } from '../kafka/kafka.port';
+import type { Database, Queryable } from '../postgres/database';
+import { backoffMs, isRetriable } from './processing-error';
+import { nextOffset, toDlqRecord } from './record-codec';
+import type { StageMetrics } from './stage-metrics';
+import type { OutboxRelay } from './outbox-relay';
+
+export interface StateChanges {
+  upserts: Array<[string, unknown]>;
+  deletes: string[];
+}
+
+/** What a processor produced for one batch (or one timer tick). */
+export interface StageOutput {
+  outbox: OutboundRecord[];
+  /**
+   * Writes to result tables, run inside the transaction. May return more records for the outbox (e.g. only
+   * the alerts that were really new).
+   */
+  write?: (tx: Queryable) => Promise<OutboundRecord[] | void>;
+  /** Input records to dead-letter (offset within the batch + why). */
+  rejected?: Array<{ offset: string; error: Error }>;
+}
+
+/** The per-partition domain logic: a window operator, a rule engine… Built from restored state. */
+export interface PartitionProcessor {
+  process(records: InboundRecord[]): StageOutput;
+  /** Processing-time tick (idle partitions, timers). Return undefined when nothing is due. */
+  onTimer?(): StageOutput | undefined;
+  takeStateChanges(): StateChanges;
+  /** Gauges and the like; called after each commit. */
+  describe?(): Record<string, number>;
+}
+
+export interface PostgresStatefulStageOptions {
+  groupId: string;
+  dlqTopic: string;
+  db: Database;
+  relay: OutboxRelay;
+  logger: Logger;
+  metrics: StageMetrics;
+  clock: Clock;
+  createProcessor(partition: number, topic: string, state: Array<[string, unknown]>): PartitionProcessor;
+  onRestored?(partition: number, topic: string, entries: number, durationMs: number): void;
+  onCommitted?(records: InboundRecord[]): void;
+}
+
+interface PartitionTask {
+  topic: string;
+  partition: number;
+  processor: PartitionProcessor;
+  /** The offset the in-memory state corresponds to (next record to apply); '-1' = nothing applied yet. */
+  nextOffset: string;
+}
+
+class StaleStateError extends Error {
+  readonly code = 'STALE_PARTITION_STATE';
+}
+
+export class PostgresStatefulStage {
+  private readonly tasks = new Map<string, Promise<PartitionTask>>();
+  /** Serialises batches and timer ticks of one partition. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly attempts = new Map<string, number>();
+  private consumer?: BatchConsumer;
+
+  constructor(private readonly options: PostgresStatefulStageOptions) {}
+
+  attach(consumer: BatchConsumer): void {
+    this.consumer = consumer;
+  }
+
+  readonly handle = (batch: PartitionBatch, control: BatchControl): Promise<void> =>
+    this.serialised(taskKey(batch.topic, batch.partition), () => this.handleBatch(batch, control));
+
+  readonly onAssignment = (_assigned: Assignment[], revoked: Assignment[]): void => {
+    // Drop state of revoked partitions: the new owner restores it from Postgres.
+    for (const { topic, partition } of revoked.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })))) {
+      const key = taskKey(topic, partition);
+      void this.serialised(key, async () => { this.tasks.delete(key); });
+    }
+  };
+
+  /** Runs processing-time timers of every owned partition (idle watermarks…). Call periodically. */
+  async tick(): Promise<void> {
+    await Promise.all([...this.tasks.keys()].map((key) => this.serialised(key, async () => {
+      const taskPromise = this.tasks.get(key);
+      if (!taskPromise) return;
+      const task = await taskPromise;
+      const output = task.processor.onTimer?.();
+      if (!output) return;
+      try {
+        await this.commit(task, output, [], undefined);
+      } catch (error) {
+        this.tasks.delete(key);
+        this.options.logger.warn('timer commit failed; partition state will be reloaded', { topic: task.topic, partition: task.partition, error: (error as Error).message });
+      }
+    })));
+  }
+
+  ownedPartitions(): number {
+    return this.tasks.size;
+  }
+
+  private async handleBatch(batch: PartitionBatch, control: BatchControl): Promise<void> {
+    const { options } = this;
+    const key = taskKey(batch.topic, batch.partition);
+    const started = options.clock.now();
+    try {
+      const task = await this.task(batch.topic, batch.partition);
+      // Skip what this partition's state already contains (redelivery after a crash or rebalance).
+      const fresh = task.nextOffset === '-1' ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= BigInt(task.nextOffset));
+      if (fresh.length === 0) return this.hintKafkaOffset(batch);
+      if (!control.isActive()) return;
+      const output = task.processor.process(fresh);
+      await this.commit(task, output, fresh, nextOffset(fresh[fresh.length - 1].offset));
+      this.attempts.delete(key);
+      options.metrics.processed.inc({ topic: batch.topic }, fresh.length);
+      options.metrics.batchSize.observe({ topic: batch.topic }, fresh.length);
+      options.metrics.batchDuration.observe({ topic: batch.topic }, (options.clock.now() - started) / 1000);
+      options.onCommitted?.(fresh);
+      this.options.relay.poke();
+      await this.hintKafkaOffset(batch);
+    } catch (error) {
+      // Whatever happened, the in-memory state may be ahead of Postgres: throw it away and reload.
+      this.tasks.delete(key);
+      const stale = error instanceof StaleStateError;
+      const attempt = stale ? 0 : (this.attempts.get(key) ?? 0) + 1;
+      this.attempts.set(key, attempt);
+      const code = String((error as { code?: unknown }).code ?? (error as Error).name);
+      options.metrics.retries.inc({ topic: batch.topic, code });
+      const delay = stale ? 0 : backoffMs(attempt - 1);
+      options.logger.warn(stale ? 'partition state was stale (another instance moved on); reloading' : 'batch failed; rolled back, will retry', {
+        topic: batch.topic, partition: batch.partition, fromOffset: batch.records[0].offset, attempt, delayMs: delay,
+        retriable: isRetriable(error), code, error: (error as Error).message,
+      });
+      control.retryFrom(batch.records[0].offset, delay);
+    }
+  }
+
+  private async commit(task: PartitionTask, output: StageOutput, records: InboundRecord[], newNextOffset: string | undefined): Promise<void> {
+    const { options } = this;
+    const changes = task.processor.takeStateChanges();
+    const dlq: OutboundRecord[] = [];
+    if (output.rejected?.length) {
+      const byOffset = new Map(records.map((r) => [r.offset, r]));
+      for (const { offset, error } of output.rejected) {
+        const record = byOffset.get(offset);
+        if (!record) continue;
+        const code = String((error as { code?: unknown }).code ?? error.name);
+        options.metrics.dlq.inc({ topic: record.topic, code });
+        options.logger.warn('record sent to DLQ', { topic: record.topic, partition: record.partition, offset: record.offset, code, error: error.message });
+        dlq.push(toDlqRecord(options.dlqTopic, record, options.groupId, error, options.clock.now()));
+      }
+    }
+    await options.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ next_offset: string }>(
+        'SELECT next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
+        [options.groupId, task.topic, task.partition],
+      );
+      const stored = rows[0]?.next_offset ?? '-1';
+      if (String(stored) !== task.nextOffset) throw new StaleStateError(`offset in Postgres is ${stored}, in memory ${task.nextOffset}`);
+      if (changes.upserts.length > 0) {
+        await tx.query(
+          `INSERT INTO operator_state (group_id, partition, state_key, value)
+           SELECT $1, $2, k, v FROM unnest($3::text[], $4::jsonb[]) AS s(k, v)
+           ON CONFLICT (group_id, partition, state_key) DO UPDATE SET value = excluded.value`,
+          [options.groupId, task.partition, changes.upserts.map(([k]) => k), changes.upserts.map(([, v]) => JSON.stringify(v))],
+        );
+      }
+      if (changes.deletes.length > 0) {
+        await tx.query('DELETE FROM operator_state WHERE group_id = $1 AND partition = $2 AND state_key = ANY($3::text[])', [options.groupId, task.partition, changes.deletes]);
+      }
+      const written = output.write ? await output.write(tx) : undefined;
+      await options.relay.enqueue(tx, [...output.outbox, ...(written ?? []), ...dlq]);
+      if (newNextOffset !== undefined) {
+        await tx.query('UPDATE consumer_offsets SET next_offset = $4, updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3', [options.groupId, task.topic, task.partition, newNextOffset]);
+      }
+    });
+    if (newNextOffset !== undefined) task.nextOffset = newNextOffset;
+  }
+
+  private task(topic: string, partition: number): Promise<PartitionTask> {
+    const key = taskKey(topic, partition);
+    let task = this.tasks.get(key);
+    if (!task) {
+      task = this.restore(topic, partition);
+      task.catch(() => this.tasks.delete(key));
+      this.tasks.set(key, task);
+    }
+    return task;
+  }
+
+  /** Cold restore: the offset row (created if missing, so later transactions always have a row to lock) and all state entries. */
+  private async restore(topic: string, partition: number): Promise<PartitionTask> {
+    const { options } = this;
+    const started = options.clock.now();
+    await options.db.query(
+      'INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, -1) ON CONFLICT DO NOTHING',
+      [options.groupId, topic, partition],
+    );
+    const [offsetRows, stateRows] = await Promise.all([
+      options.db.query<{ next_offset: string }>('SELECT next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3', [options.groupId, topic, partition]),
+      options.db.query<{ state_key: string; value: unknown }>('SELECT state_key, value FROM operator_state WHERE group_id = $1 AND partition = $2', [options.groupId, partition]),
+    ]);
+    const state: Array<[string, unknown]> = stateRows.rows.map((r) => [r.state_key, r.value]);
+    const processor = options.createProcessor(partition, topic, state);
+    const durationMs = options.clock.now() - started;
+    options.onRestored?.(partition, topic, state.length, durationMs);
+    options.logger.info('partition state restored', { topic, partition, entries: state.length, nextOffset: String(offsetRows.rows[0].next_offset), durationMs });
+    return { topic, partition, processor, nextOffset: String(offsetRows.rows[0].next_offset) };
+  }
+
+  private async hintKafkaOffset(batch: PartitionBatch): Promise<void> {
+    const last = batch.records[batch.records.length - 1];
+    await this.consumer?.commit([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last.offset) }]).catch((error) => {
+      this.options.logger.debug('kafka offset hint not committed (harmless: Postgres holds the real offset)', { error: (error as Error).message });
+    });
+  }
+
+  private serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.locks.set(key, settled);
+    void settled.then(() => { if (this.locks.get(key) === settled) this.locks.delete(key); });
+    return next;
+  }
+}
+
+function taskKey(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}

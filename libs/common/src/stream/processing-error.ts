@@ -1,0 +1,36 @@
+/**
+ * Errors carry a stable code and whether retrying can help. Consumers map them:
+ * retriable → pause the partition and retry with back-off (nothing committed);
+ * not retriable → the record goes to the DLQ with its origin and the partition keeps flowing.
+ */
+import { isConnectionError } from '../postgres/database';
+
+export class ProcessingError extends Error {
+  constructor(readonly code: string, message: string, readonly retriable: boolean) {
+    super(message);
+    this.name = 'ProcessingError';
+  }
+}
+
+/** A record that can never be processed as it is (bad JSON, unknown schema version, invalid fields). */
+export class PoisonRecordError extends ProcessingError {
+  constructor(code: string, message: string) {
+    super(code, message, false);
+    this.name = 'PoisonRecordError';
+  }
+}
+
+export function isRetriable(error: unknown): boolean {
+  if (error instanceof ProcessingError) return error.retriable;
+  if (isConnectionError(error)) return true;
+  const e = error as { retriable?: boolean; name?: string };
+  // KafkaJS marks transient protocol errors `retriable`; a fenced or broken producer is recreated on retry.
+  if (e?.retriable === true) return true;
+  if (e?.name && /^Kafka/.test(e.name)) return true;
+  return false;
+}
+
+/** Exponential back-off: 200 ms, 400 ms, … capped at 10 s. */
+export function backoffMs(attempt: number): number {
+  return Math.min(10000, 200 * 2 ** Math.min(attempt, 10));
+}

@@ -1,0 +1,61 @@
+import type { InboundRecord, OutboundRecord } from '../kafka/kafka.port';
+import { DLQ_HEADERS } from '../contracts/messages';
+import { PoisonRecordError } from './processing-error';
+
+/** The domain view of one consumed record: adapters translate once, use cases never see client types. */
+export interface DecodedRecord<V> {
+  key: string | null;
+  value: V;
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: number;
+}
+
+/**
+ * Parses a JSON message value with a known `schemaVersion`. Throws PoisonRecordError (→ DLQ) for anything
+ * that cannot be decoded; `validate` may throw PoisonRecordError too.
+ */
+export function decodeJsonRecord<V>(record: InboundRecord, validate: (json: Record<string, unknown>) => V, supportedVersions: readonly number[] = [1]): DecodedRecord<V> {
+  if (!record.value || record.value.length === 0) throw new PoisonRecordError('EMPTY_VALUE', 'record has no value');
+  let json: unknown;
+  try {
+    json = JSON.parse(record.value.toString('utf8'));
+  } catch (error) {
+    throw new PoisonRecordError('INVALID_JSON', `value is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new PoisonRecordError('NOT_AN_OBJECT', 'value is not a JSON object');
+  const version = (json as { schemaVersion?: unknown }).schemaVersion;
+  if (typeof version !== 'number' || !supportedVersions.includes(version)) {
+    throw new PoisonRecordError('UNSUPPORTED_SCHEMA_VERSION', `schemaVersion ${JSON.stringify(version)} is not one of ${supportedVersions.join(', ')}`);
+  }
+  return {
+    key: record.key, value: validate(json as Record<string, unknown>),
+    topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp,
+  };
+}
+
+/** A DLQ record: the original value byte for byte, plus headers naming where it came from and why it failed. */
+export function toDlqRecord(dlqTopic: string, record: InboundRecord, groupId: string, error: Error, now: number): OutboundRecord {
+  return {
+    topic: dlqTopic,
+    key: record.key,
+    value: record.value ?? Buffer.alloc(0),
+    headers: {
+      ...record.headers,
+      [DLQ_HEADERS.originTopic]: record.topic,
+      [DLQ_HEADERS.originPartition]: String(record.partition),
+      [DLQ_HEADERS.originOffset]: record.offset,
+      [DLQ_HEADERS.originTimestamp]: String(record.timestamp),
+      [DLQ_HEADERS.consumerGroup]: groupId,
+      [DLQ_HEADERS.errorClass]: error.name,
+      [DLQ_HEADERS.errorCode]: String((error as { code?: unknown }).code ?? 'UNKNOWN'),
+      [DLQ_HEADERS.errorMessage]: error.message.slice(0, 1000),
+      [DLQ_HEADERS.failedAt]: new Date(now).toISOString(),
+    },
+  };
+}
+
+export function nextOffset(offset: string): string {
+  return (BigInt(offset) + 1n).toString();
+}

@@ -1,0 +1,124 @@
+/**
+ * A stateless consume → transform → produce stage with Kafka transactions (used by enrich).
+ *
+ * Guarantee: for every input record, its outputs (or its DLQ record) and the consumer offset past it are
+ * committed in ONE Kafka transaction, so a read_committed reader sees each output exactly once, whatever
+ * crashes or rebalances happen. Zombie fencing: the transactional id is derived from the input partition
+ * (`<group>-<topic>-<partition>`), so the instance that takes a partition over fences the previous owner's
+ * producer before writing (the same scheme as Kafka Streams' original exactly-once mode).
+ */
+import type { Logger } from '../logging/logger';
+import type { Clock } from '../time/clock';
+import type { BatchControl, InboundRecord, KafkaPort, OutboundRecord, PartitionBatch, TransactionalProducer, Assignment } from '../kafka/kafka.port';
+import { backoffMs, isRetriable } from './processing-error';
+import { DecodedRecord, nextOffset, toDlqRecord } from './record-codec';
+import type { StageMetrics } from './stage-metrics';
+
+export interface TransformResult {
+  outputs: OutboundRecord[];
+  /** Records the transform decided can never be processed (→ DLQ, partition keeps flowing). */
+  rejected: Array<{ offset: string; error: Error }>;
+}
+
+export interface TransactionalTransformStageOptions<V> {
+  groupId: string;
+  dlqTopic: string;
+  kafka: KafkaPort;
+  logger: Logger;
+  metrics: StageMetrics;
+  clock: Clock;
+  /** Decodes one record; throws PoisonRecordError for undecodable ones. */
+  decode(record: InboundRecord): DecodedRecord<V>;
+  /** Transforms a whole batch at once (batch lookups); throws only for transient failures. */
+  transform(records: DecodedRecord<V>[]): Promise<TransformResult>;
+  /** Called after a batch committed, with the decoded records (for latency metrics). */
+  onCommitted?(records: DecodedRecord<V>[]): void;
+}
+
+export class TransactionalTransformStage<V> {
+  private readonly producers = new Map<string, Promise<TransactionalProducer>>();
+  private readonly attempts = new Map<string, number>();
+
+  constructor(private readonly options: TransactionalTransformStageOptions<V>) {}
+
+  readonly handle = async (batch: PartitionBatch, control: BatchControl): Promise<void> => {
+    const { options } = this;
+    const started = options.clock.now();
+    const partitionKey = `${batch.topic}-${batch.partition}`;
+    const decoded: DecodedRecord<V>[] = [];
+    const dlq: OutboundRecord[] = [];
+    const byOffset = new Map(batch.records.map((r) => [r.offset, r]));
+    for (const record of batch.records) {
+      try {
+        decoded.push(options.decode(record));
+      } catch (error) {
+        dlq.push(this.toDlq(record, error as Error));
+      }
+    }
+    try {
+      const { outputs, rejected } = await options.transform(decoded);
+      for (const { offset, error } of rejected) {
+        const record = byOffset.get(offset);
+        if (record) dlq.push(this.toDlq(record, error));
+      }
+      if (!control.isActive()) return; // revoked or shutting down: commit nothing, the next owner redoes it
+      const producer = await this.producerFor(partitionKey);
+      const last = batch.records[batch.records.length - 1];
+      await producer.sendAtomically([...outputs, ...dlq], options.groupId, [
+        { topic: batch.topic, partition: batch.partition, offset: nextOffset(last.offset) },
+      ]);
+      this.attempts.delete(partitionKey);
+      options.metrics.processed.inc({ topic: batch.topic }, batch.records.length);
+      options.metrics.batchSize.observe({ topic: batch.topic }, batch.records.length);
+      options.metrics.batchDuration.observe({ topic: batch.topic }, (options.clock.now() - started) / 1000);
+      options.onCommitted?.(decoded);
+    } catch (error) {
+      const attempt = (this.attempts.get(partitionKey) ?? 0) + 1;
+      this.attempts.set(partitionKey, attempt);
+      const code = String((error as { code?: unknown; type?: unknown }).code ?? (error as { type?: unknown }).type ?? (error as Error).name);
+      options.metrics.retries.inc({ topic: batch.topic, code });
+      // A failed transaction may leave the producer fenced or in an error state: start a fresh one.
+      await this.dropProducer(partitionKey);
+      const delay = backoffMs(attempt - 1);
+      options.logger.warn('batch failed; rolled back, will retry', {
+        topic: batch.topic, partition: batch.partition, fromOffset: batch.records[0].offset, attempt, delayMs: delay,
+        retriable: isRetriable(error), error: (error as Error).message,
+      });
+      control.retryFrom(batch.records[0].offset, delay);
+    }
+  };
+
+  /** Partitions we no longer own: close their producers (the new owner's producer fences them anyway). */
+  readonly onAssignment = (_assigned: Assignment[], revoked: Assignment[]): void => {
+    for (const { topic, partitions } of revoked) {
+      for (const partition of partitions) void this.dropProducer(`${topic}-${partition}`);
+    }
+  };
+
+  async close(): Promise<void> {
+    await Promise.all([...this.producers.keys()].map((k) => this.dropProducer(k)));
+  }
+
+  private toDlq(record: InboundRecord, error: Error): OutboundRecord {
+    const code = String((error as { code?: unknown }).code ?? error.name);
+    this.options.metrics.dlq.inc({ topic: record.topic, code });
+    this.options.logger.warn('record sent to DLQ', { topic: record.topic, partition: record.partition, offset: record.offset, code, error: error.message });
+    return toDlqRecord(this.options.dlqTopic, record, this.options.groupId, error, this.options.clock.now());
+  }
+
+  private producerFor(partitionKey: string): Promise<TransactionalProducer> {
+    let producer = this.producers.get(partitionKey);
+    if (!producer) {
+      producer = this.options.kafka.transactionalProducer(`${this.options.groupId}-${partitionKey}`);
+      producer.catch(() => this.producers.delete(partitionKey));
+      this.producers.set(partitionKey, producer);
+    }
+    return producer;
+  }
+
+  private async dropProducer(partitionKey: string): Promise<void> {
+    const producer = this.producers.get(partitionKey);
+    this.producers.delete(partitionKey);
+    if (producer) await producer.then((p) => p.disconnect()).catch(() => undefined);
+  }
+}

@@ -1,0 +1,24 @@
+import { getFieldValue } from './filters';
+import type { RuleEvent } from './rule-definition';
+
+/** Rules without a `groupBy` (threshold, list, impossible-travel; anomaly/sequence by default) group by account. */
+export const ACCOUNT_GROUP: readonly string[] = ['accountId'];
+
+/**
+ * The group key of an event: `field=value` pairs joined by `|`, in `groupBy` order, e.g. `accountId=acc-1` or
+ * `accountId=acc-1|merchantId=m-9`. Values are stringified and percent-encoded (encodeURIComponent), so `:`, `|`
+ * and `=` inside values cannot make two different groups collide or break the state-key layout.
+ * Returns `undefined` (the rule ignores the event) when a field is missing, null, or not a string/number/boolean.
+ */
+export function groupKeyOf(event: RuleEvent, groupBy: readonly string[]): string | undefined {
+  const parts: string[] = [];
+  for (const field of groupBy) {
+    const value = getFieldValue(event, field);
+    if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+      parts.push(`${field}=${encodeURIComponent(String(value))}`);
+    } else {
+      return undefined;
+    }
+  }
+  return parts.join('|');
+}

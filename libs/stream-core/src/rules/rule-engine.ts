@@ -1,0 +1,261 @@
+import { evaluateAggregateRule } from './aggregate.rule';
+import { computeAlertId } from './alert-id';
+import { evaluateAnomalyRule } from './anomaly.rule';
+import { matchesAll } from './filters';
+import { evaluateImpossibleTravelRule } from './impossible-travel.rule';
+import { evaluateListRule } from './list.rule';
+import type { RuleContext, RuleFiring, StoredRecord } from './rule-context';
+import { validateRule, type RuleDefinition, type RuleEvent, type Severity } from './rule-definition';
+import type { RuleStateStore } from './rule-state-store';
+import { evaluateSequenceRule } from './sequence.rule';
+import { evaluateThresholdRule } from './threshold.rule';
+
+/** What the alert service receives for each rule that fired. JSON-serialisable. */
+export interface AlertCandidate {
+  /** See {@link computeAlertId}: sha256 of [ruleId, ruleVersion, groupKey, triggering eventId], 32 hex chars. */
+  alertId: string;
+  ruleId: string;
+  ruleVersion: number;
+  ruleType: RuleDefinition['type'];
+  severity: Severity;
+  accountId: string;
+  /** `field=value` pairs joined by `|`, e.g. `accountId=acc-1`. */
+  groupKey: string;
+  /** The events involved, triggering event last (aggregate: the window, capped to maxEventIdsPerAlert). */
+  eventIds: string[];
+  /** Event time of the triggering event. */
+  occurredAt: number;
+  explanation: {
+    summary: string;
+    /** A copy of the rule's params. */
+    params: Record<string, unknown>;
+    /** The values that crossed the limit. */
+    observed: Record<string, unknown>;
+  };
+}
+
+export interface RuleEngineOptions {
+  /** Cap on AlertCandidate.eventIds (most recent kept, triggering event last). Default 100. */
+  maxEventIdsPerAlert?: number;
+  /**
+   * State of a (rule, key) untouched for this long in event time — relative to the max event time the engine
+   * has seen — is treated as absent and swept. Default 30 days; `Infinity` disables. Keep it above every
+   * windowMs, withinMs and cooldownMs, and above the lateness you want to tolerate; note that an anomaly
+   * history is forgotten after this much account inactivity.
+   */
+  stateRetentionMs?: number;
+  /** Cap on per-key buffers (aggregate entries, pending sequence firsts). Default 10 000. */
+  maxBufferedEventsPerKey?: number;
+}
+
+export const DEFAULT_MAX_EVENT_IDS_PER_ALERT = 100;
+export const DEFAULT_STATE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+export const DEFAULT_MAX_BUFFERED_EVENTS_PER_KEY = 10_000;
+
+/** The engine's own record: `w` = max event time seen (the retention reference), `s` = event time of the last sweep. */
+export const ENGINE_META_KEY = '_engine:meta';
+interface EngineMeta {
+  w: number;
+  s: number;
+}
+
+/** Sweeping scans every key, so it runs at most once per this much event time (or per retention, if shorter). */
+const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function assertEvent(event: RuleEvent): void {
+  const problems: string[] = [];
+  if (typeof event !== 'object' || event === null) throw new TypeError('RuleEvent must be an object');
+  if (typeof event.eventId !== 'string' || event.eventId === '') problems.push('eventId must be a non-empty string');
+  if (typeof event.eventTime !== 'number' || !Number.isFinite(event.eventTime)) problems.push('eventTime must be a finite number (epoch ms)');
+  if (typeof event.accountId !== 'string' || event.accountId === '') problems.push('accountId must be a non-empty string');
+  if (typeof event.value !== 'object' || event.value === null || Array.isArray(event.value)) problems.push('value must be an object');
+  if (problems.length > 0) throw new TypeError(`invalid RuleEvent ${JSON.stringify(event.eventId)}: ${problems.join('; ')}`);
+}
+
+/**
+ * Evaluates fraud rules against enriched events. Framework-free and deterministic: the output depends only on
+ * the rules, the options, the store contents and the events in processing order — never on the wall clock.
+ * All state lives in the {@link RuleStateStore}, so a store restored from a snapshot (JSON round trip) continues
+ * exactly like an uninterrupted engine given the same rules and options.
+ */
+export class RuleEngine {
+  private active: RuleDefinition[] = [];
+  private all: RuleDefinition[] = [];
+  private readonly maxEventIdsPerAlert: number;
+  private readonly maxBufferedEventsPerKey: number;
+  private readonly retentionMs: number;
+  private readonly ctx: RuleContext;
+  /** Max event time seen; cached from the store's meta record, which is the source of truth. */
+  private watermark: number | undefined;
+
+  constructor(
+    private readonly store: RuleStateStore,
+    options: RuleEngineOptions = {},
+  ) {
+    this.maxEventIdsPerAlert = positiveInteger('maxEventIdsPerAlert', options.maxEventIdsPerAlert, DEFAULT_MAX_EVENT_IDS_PER_ALERT);
+    this.maxBufferedEventsPerKey = positiveInteger('maxBufferedEventsPerKey', options.maxBufferedEventsPerKey, DEFAULT_MAX_BUFFERED_EVENTS_PER_KEY);
+    const retention = options.stateRetentionMs ?? DEFAULT_STATE_RETENTION_MS;
+    if (!(retention > 0)) throw new RangeError(`stateRetentionMs must be > 0 (Infinity disables), got ${retention}`);
+    this.retentionMs = retention;
+    this.watermark = store.get<EngineMeta>(ENGINE_META_KEY)?.w;
+    this.ctx = {
+      maxBufferedEventsPerKey: this.maxBufferedEventsPerKey,
+      maxEventIdsPerAlert: this.maxEventIdsPerAlert,
+      stateKey: (rule, groupKey, kind) => `${rule.id}:${rule.version}:${groupKey}:${kind}`,
+      read: <T extends StoredRecord>(key: string) => this.read<T>(key),
+      write: (key, record) => this.store.put(key, record),
+    };
+  }
+
+  /**
+   * Replaces the rule set (hot reload). Every rule is re-validated and copied; an invalid rule or a duplicate id
+   * throws (callers are expected to have validated with {@link validateRule}) and leaves the previous set in place.
+   * - `paused` rules are skipped by `evaluate` but keep their state, so resuming continues where they stopped.
+   * - State is keyed by rule id AND version: a rule whose version changed starts with fresh state.
+   * - State of removed rules and of superseded versions is deleted eagerly, here (one scan of the store's keys).
+   */
+  setRules(rules: RuleDefinition[]): void {
+    const validated: RuleDefinition[] = [];
+    const ids = new Set<string>();
+    for (const [i, rule] of rules.entries()) {
+      const result = validateRule(rule);
+      if (!result.ok) {
+        const detail = result.errors.map((e) => `${e.path} ${e.message}`).join('; ');
+        throw new TypeError(`invalid rule at index ${i} (${JSON.stringify((rule as { id?: unknown })?.id)}): ${detail}`);
+      }
+      if (ids.has(result.rule.id)) throw new TypeError(`duplicate rule id "${result.rule.id}"`);
+      ids.add(result.rule.id);
+      validated.push(result.rule);
+    }
+    validated.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.all = validated;
+    this.active = validated.filter((r) => r.status === 'active');
+
+    const live = new Set(validated.map((r) => `${r.id}:${r.version}:`));
+    for (const key of [...this.store.keys()]) {
+      if (key.startsWith('_')) continue; // engine-owned records
+      const [id, version] = key.split(':', 2);
+      if (!live.has(`${id}:${version}:`)) this.store.delete(key);
+    }
+  }
+
+  /** The current (validated, id-sorted) rules, active and paused. */
+  getRules(): RuleDefinition[] {
+    return structuredClone(this.all);
+  }
+
+  /**
+   * Evaluates every active rule against one event, in ascending rule id order, and returns the alerts (at most
+   * one per rule). Rules whose filters reject the event do not see it. Throws a TypeError, before touching any
+   * state, when the event itself is malformed (empty ids, non-finite eventTime, value not an object).
+   */
+  evaluate(event: RuleEvent): AlertCandidate[] {
+    assertEvent(event);
+    this.advanceWatermark(event.eventTime);
+    const alerts: AlertCandidate[] = [];
+    for (const rule of this.active) {
+      if (!matchesAll(event, rule.filters)) continue;
+      const firing = this.dispatch(rule, event);
+      if (firing === undefined || this.coolingDown(rule, firing.groupKey, event.eventTime)) continue;
+      alerts.push({
+        alertId: computeAlertId(rule.id, rule.version, firing.groupKey, event.eventId),
+        ruleId: rule.id,
+        ruleVersion: rule.version,
+        ruleType: rule.type,
+        severity: rule.severity,
+        accountId: event.accountId,
+        groupKey: firing.groupKey,
+        eventIds: firing.eventIds,
+        occurredAt: event.eventTime,
+        explanation: {
+          summary: firing.summary,
+          params: structuredClone(rule.params) as Record<string, unknown>,
+          observed: firing.observed,
+        },
+      });
+    }
+    this.maybeSweep();
+    return alerts;
+  }
+
+  /** Evaluates the events in the given order (processing order, not re-sorted by event time). */
+  evaluateBatch(events: RuleEvent[]): AlertCandidate[] {
+    const alerts: AlertCandidate[] = [];
+    for (const event of events) alerts.push(...this.evaluate(event));
+    return alerts;
+  }
+
+  private dispatch(rule: RuleDefinition, event: RuleEvent): RuleFiring | undefined {
+    switch (rule.type) {
+      case 'threshold':
+        return evaluateThresholdRule(rule, event);
+      case 'aggregate':
+        return evaluateAggregateRule(rule, event, this.ctx);
+      case 'impossible-travel':
+        return evaluateImpossibleTravelRule(rule, event, this.ctx);
+      case 'anomaly':
+        return evaluateAnomalyRule(rule, event, this.ctx);
+      case 'sequence':
+        return evaluateSequenceRule(rule, event, this.ctx);
+      case 'list':
+        return evaluateListRule(rule, event);
+    }
+  }
+
+  /**
+   * Cooldown per (rule, version, groupKey), in event time. cooldownMs 0 disables it. Otherwise, after an alert
+   * at T, events with eventTime < T + cooldownMs are suppressed (late ones before T too); the first qualifying
+   * event at or after T + cooldownMs alerts and restarts the cooldown.
+   */
+  private coolingDown(rule: RuleDefinition, groupKey: string, eventTime: number): boolean {
+    const cooldownMs = rule.cooldownMs ?? 0;
+    if (cooldownMs === 0) return false;
+    const key = this.ctx.stateKey(rule, groupKey, 'cooldown');
+    const last = this.read<StoredRecord>(key);
+    if (last !== undefined && eventTime < last.t + cooldownMs) return true;
+    this.store.put(key, { t: eventTime } satisfies StoredRecord);
+    return false;
+  }
+
+  private read<T extends StoredRecord>(key: string): T | undefined {
+    const record = this.store.get<T>(key);
+    if (record === undefined) return undefined;
+    // Expiry is decided on read, so output does not depend on when the sweep happened to run.
+    if (this.isExpired(record)) {
+      this.store.delete(key);
+      return undefined;
+    }
+    return record;
+  }
+
+  private isExpired(record: StoredRecord): boolean {
+    return this.watermark !== undefined && record.t <= this.watermark - this.retentionMs;
+  }
+
+  private advanceWatermark(eventTime: number): void {
+    if (this.watermark !== undefined && eventTime <= this.watermark) return;
+    const meta = this.store.get<EngineMeta>(ENGINE_META_KEY);
+    this.watermark = eventTime;
+    this.store.put(ENGINE_META_KEY, { w: eventTime, s: meta?.s ?? eventTime } satisfies EngineMeta);
+  }
+
+  /** Deletes expired records so idle accounts do not accumulate; runs on event-time progress only. */
+  private maybeSweep(): void {
+    if (!Number.isFinite(this.retentionMs) || this.watermark === undefined) return;
+    const meta = this.store.get<EngineMeta>(ENGINE_META_KEY);
+    const interval = Math.min(SWEEP_INTERVAL_MS, this.retentionMs);
+    if (meta === undefined || this.watermark - meta.s < interval) return;
+    for (const key of [...this.store.keys()]) {
+      if (key.startsWith('_')) continue;
+      const record = this.store.get<StoredRecord>(key);
+      if (record !== undefined && this.isExpired(record)) this.store.delete(key);
+    }
+    this.store.put(ENGINE_META_KEY, { w: this.watermark, s: this.watermark } satisfies EngineMeta);
+  }
+}

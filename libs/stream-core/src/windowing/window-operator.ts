@@ -1,0 +1,310 @@
+import type { Clock } from '../time/clock';
+import { AggregationPlan } from './aggregators';
+import { CountWindows } from './count-windows';
+import { FixedWindows } from './fixed-windows';
+import { extractGroup } from './record-fields';
+import { SessionWindows } from './session-windows';
+import { SlidingWindows } from './sliding-windows';
+import { TimerQueue } from './timer-queue';
+import { WatermarkTracker } from './watermark-tracker';
+import { parseWindowDefinitions, type WindowDefinition } from './window-definition';
+import type { KindContext, WindowKind } from './window-kind';
+import type { DrainedOutput, InvalidRecord, LateRecord, TimedRecord, WindowResult } from './window-output';
+import type { WindowStateStore } from './window-state-store';
+
+export interface WindowOperatorOptions {
+  definitions: WindowDefinition[];
+  /** watermark = max event time seen - maxOutOfOrdernessMs. */
+  maxOutOfOrdernessMs: number;
+  /** Processing time without any record after which processing time drives the watermark; 0 disables. */
+  idleTimeoutMs: number;
+  /** Records with eventTime > clock.now() + maxFutureSkewMs are quarantined as FUTURE_TS. */
+  maxFutureSkewMs: number;
+  /** Keep seen eventIds at least this long past their event time (on top of window-based retention). */
+  dedupHorizonMs?: number;
+  clock: Clock;
+}
+
+export interface WindowOperatorStats {
+  openWindows: number;
+  /** Entries in the state store (windows, dedup set, progress). */
+  stateEntries: number;
+  dedupEntries: number;
+  /** Duplicates ignored since this operator instance was constructed (not persisted). */
+  duplicates: number;
+}
+
+/** Dedup entry: [watermark at which it may be forgotten, number of open count windows pinning it]. */
+type DedupEntry = [expiresAt: number, pins: number];
+const DEDUP_PREFIX = 'd/';
+
+interface DefinitionRuntime {
+  index: number;
+  definition: WindowDefinition;
+  plan: AggregationPlan;
+  kind: WindowKind;
+}
+
+/**
+ * Event-time window aggregation for one input partition (the Flink `WindowOperator` / Kafka Streams
+ * `KStreamWindowAggregate` model: assigner → keyed window state → incremental aggregator → triggers on the
+ * watermark). All state lives in the injected store, so an operator rebuilt from a persisted store continues
+ * exactly as if it had never stopped. Semantics (quotable; see SEMANTICS.md for a worked example):
+ *
+ * 1. Windows are `[start, end)`, aligned to the epoch + offsetMs; an event at exactly `end` belongs to the next.
+ * 2. watermark = max event time of counted records − maxOutOfOrdernessMs; it never moves backwards.
+ *    FUTURE_TS, duplicate and invalid records do not move it. When the partition has seen no record for
+ *    idleTimeoutMs of processing time, `onProcessingTime()` advances it to `clock.now() − maxOutOfOrdernessMs`.
+ * 3. A window fires at watermark >= end and closes (final result, state deleted) at
+ *    watermark >= end + allowedLatenessMs (`cleanupTime`). A record is TOO_LATE for a definition when every
+ *    window it is assigned to is closed (`isWindowLate`); it is then reported once in `late` and not counted.
+ *    A hopping record late for some of its windows only updates the open ones and is not reported.
+ * 4. emit 'final': exactly one result per window, `final: true`, `version: 1`, at close (records within the
+ *    lateness are included). emit 'update': one `final: false` result per record that changes a window
+ *    (versions 1, 2, …), then at close one `final: true` result with the same values and version + 1.
+ * 5. A record is checked per definition: invalid (missing/null group-by field, non-numeric field of a numeric
+ *    aggregation) or late for one definition does not affect the others.
+ * 6. A repeated eventId is ignored (counted in `duplicates`) while its dedup entry lives: until every window
+ *    it was added to is closed, and at least `dedupHorizonMs` past its event time.
+ * 7. Output order: per `process()` call, updates in definition order then window order; results fired by one
+ *    watermark advance sorted by (windowEnd, definition order, groupKey, windowStart).
+ */
+export class PartitionWindowOperator {
+  private readonly clock: Clock;
+  private readonly progress: WatermarkTracker;
+  private readonly definitions: DefinitionRuntime[];
+  private readonly kindsByPrefix = new Map<string, WindowKind>();
+  private readonly windowTimers = new TimerQueue();
+  private readonly dedupTimers = new TimerQueue();
+  private readonly maxFutureSkewMs: number;
+  private readonly dedupHorizonMs: number;
+  private results: WindowResult[] = [];
+  private late: LateRecord[] = [];
+  private invalid: InvalidRecord[] = [];
+  private duplicatesSinceDrain = 0;
+  private duplicatesTotal = 0;
+
+  constructor(
+    options: WindowOperatorOptions,
+    private readonly store: WindowStateStore,
+  ) {
+    for (const key of ['maxOutOfOrdernessMs', 'idleTimeoutMs', 'maxFutureSkewMs', 'dedupHorizonMs'] as const) {
+      const value = options[key] ?? 0;
+      if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`WindowOperatorOptions.${key} must be a finite number >= 0 (got ${value})`);
+    }
+    this.clock = options.clock;
+    this.maxFutureSkewMs = options.maxFutureSkewMs;
+    this.dedupHorizonMs = options.dedupHorizonMs ?? 0;
+    this.progress = new WatermarkTracker(store, options.maxOutOfOrdernessMs, options.idleTimeoutMs);
+    this.definitions = parseWindowDefinitions(options.definitions).map((definition, index) => {
+      const plan = new AggregationPlan(definition.aggregations);
+      const kind = createWindowKind(definition, plan);
+      this.kindsByPrefix.set(kind.prefix, kind);
+      return { index, definition, plan, kind };
+    });
+    this.rebuildTimers();
+  }
+
+  /** -Infinity before any record. */
+  get watermark(): number {
+    return this.progress.watermark;
+  }
+
+  /** Never throws for bad data: bad records are reported through `drain()`. */
+  process(record: TimedRecord): void {
+    const now = this.clock.now();
+    this.progress.recordActivity(now);
+    const problem = envelopeProblem(record);
+    if (problem !== undefined) {
+      const r = (typeof record === 'object' && record !== null ? record : {}) as Partial<TimedRecord>;
+      this.invalid.push({ eventId: String(r.eventId ?? ''), offset: String(r.offset ?? ''), reason: problem });
+      return;
+    }
+    const { eventId, eventTime, value } = record;
+    const offset = String(record.offset);
+    if (eventTime > now + this.maxFutureSkewMs) {
+      this.late.push({ reason: 'FUTURE_TS', eventId, eventTime, offset, watermark: this.watermark });
+      return;
+    }
+    if (this.store.get(DEDUP_PREFIX + eventId) !== undefined) {
+      this.duplicatesSinceDrain += 1;
+      this.duplicatesTotal += 1;
+      return;
+    }
+
+    const watermark = this.watermark;
+    const ctx = this.context(watermark, this.results);
+    let arrival: number | undefined;
+    let countsForWatermark = false;
+    let accepted = false;
+    let retainUntil = eventTime + this.dedupHorizonMs;
+    let pins = 0;
+    for (const { definition, plan, kind } of this.definitions) {
+      const group = extractGroup(value, definition.groupBy);
+      const fields = group.ok ? plan.extract(value) : group;
+      if (!group.ok || !fields.ok) {
+        this.invalid.push({ eventId, offset, reason: `${definition.name}: ${(fields as { reason: string }).reason}`, definition: definition.name });
+        continue;
+      }
+      countsForWatermark = true;
+      arrival ??= this.progress.nextArrival();
+      const outcome = kind.add({ eventId, eventTime, arrival, groupKey: group.groupKey, group: group.group, inputs: fields.inputs }, ctx);
+      if (outcome.accepted) {
+        accepted = true;
+        retainUntil = Math.max(retainUntil, outcome.retainUntil);
+        if (outcome.pinned) pins += 1;
+      } else {
+        this.late.push({
+          reason: 'TOO_LATE',
+          eventId,
+          eventTime,
+          offset,
+          watermark,
+          definition: definition.name,
+          windowStart: outcome.window.start,
+          windowEnd: outcome.window.end,
+        });
+      }
+    }
+    if (accepted) {
+      const entry: DedupEntry = [retainUntil, pins];
+      this.store.put(DEDUP_PREFIX + eventId, entry);
+      this.dedupTimers.schedule(eventId, retainUntil);
+    }
+    if (countsForWatermark && this.progress.observeEventTime(eventTime)) this.fireDue();
+  }
+
+  /** Call periodically and after each batch: applies the idle-partition rule and fires what is due. */
+  onProcessingTime(): void {
+    if (this.progress.advanceIfIdle(this.clock.now())) this.fireDue();
+  }
+
+  /**
+   * Restarts the idle countdown as if a record had just arrived. Call after a restore or partition
+   * assignment when the partition may hold a backlog, so a stale `lastRecordAt` cannot close windows early.
+   */
+  resetIdleTimer(): void {
+    this.progress.recordActivity(this.clock.now());
+  }
+
+  /** Everything produced since the last drain, in deterministic order. */
+  drain(): DrainedOutput {
+    const output = { results: this.results, late: this.late, invalid: this.invalid, duplicates: this.duplicatesSinceDrain };
+    this.results = [];
+    this.late = [];
+    this.invalid = [];
+    this.duplicatesSinceDrain = 0;
+    return output;
+  }
+
+  openWindowCount(): number {
+    let open = 0;
+    for (const kind of this.kindsByPrefix.values()) {
+      for (const key of this.store.keys(kind.prefix)) open += kind.openWindows(key, this.store);
+    }
+    return open;
+  }
+
+  stats(): WindowOperatorStats {
+    return {
+      openWindows: this.openWindowCount(),
+      stateEntries: count(this.store.keys()),
+      dedupEntries: count(this.store.keys(DEDUP_PREFIX)),
+      duplicates: this.duplicatesTotal,
+    };
+  }
+
+  /** Closes everything due at the current watermark, then forgets dedup entries that expired. */
+  private fireDue(): void {
+    const watermark = this.watermark;
+    const fired: WindowResult[] = [];
+    const ctx = this.context(watermark, fired);
+    for (let timer = this.windowTimers.popDue(watermark); timer; timer = this.windowTimers.popDue(watermark)) {
+      this.kindOf(timer.key)?.onTimer(timer.key, ctx);
+    }
+    const order = new Map(this.definitions.map((d) => [d.definition.name, d.index]));
+    fired.sort(
+      (a, b) =>
+        a.windowEnd - b.windowEnd ||
+        (order.get(a.definition) as number) - (order.get(b.definition) as number) ||
+        (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0) ||
+        a.windowStart - b.windowStart,
+    );
+    this.results.push(...fired);
+
+    for (let timer = this.dedupTimers.popDue(watermark); timer; timer = this.dedupTimers.popDue(watermark)) {
+      const entry = this.store.get<DedupEntry>(DEDUP_PREFIX + timer.key);
+      // Pinned entries are rescheduled by unpinDedup once their count window completes.
+      if (entry && entry[1] === 0 && entry[0] <= watermark) this.store.delete(DEDUP_PREFIX + timer.key);
+    }
+  }
+
+  private context(watermark: number, sink: WindowResult[]): KindContext {
+    return {
+      store: this.store,
+      watermark,
+      emit: (result) => sink.push(result),
+      schedule: (key, time) => this.windowTimers.schedule(key, time),
+      unpinDedup: (eventIds) => {
+        for (const eventId of eventIds) {
+          const entry = this.store.get<DedupEntry>(DEDUP_PREFIX + eventId);
+          if (!entry) continue;
+          const pins = Math.max(0, entry[1] - 1);
+          if (pins === 0 && entry[0] <= this.watermark) {
+            this.store.delete(DEDUP_PREFIX + eventId);
+            continue;
+          }
+          this.store.put(DEDUP_PREFIX + eventId, [entry[0], pins] satisfies DedupEntry);
+          if (pins === 0) this.dedupTimers.schedule(eventId, entry[0]);
+        }
+      },
+    };
+  }
+
+  private kindOf(stateKey: string): WindowKind | undefined {
+    return this.kindsByPrefix.get(stateKey.slice(0, stateKey.indexOf('/', stateKey.indexOf('/') + 1) + 1));
+  }
+
+  /** Timers are derived from state, so a restored operator fires exactly what the original would have. */
+  private rebuildTimers(): void {
+    for (const kind of this.kindsByPrefix.values()) {
+      for (const key of this.store.keys(kind.prefix)) {
+        const time = kind.nextTimer(key, this.store);
+        if (time !== undefined) this.windowTimers.schedule(key, time);
+      }
+    }
+    for (const key of this.store.keys(DEDUP_PREFIX)) {
+      const entry = this.store.get<DedupEntry>(key) as DedupEntry;
+      if (entry[1] === 0) this.dedupTimers.schedule(key.slice(DEDUP_PREFIX.length), entry[0]);
+    }
+  }
+}
+
+function createWindowKind(definition: WindowDefinition, plan: AggregationPlan): WindowKind {
+  switch (definition.window.type) {
+    case 'tumbling':
+    case 'hopping':
+      return new FixedWindows(definition, plan);
+    case 'session':
+      return new SessionWindows(definition, plan);
+    case 'sliding':
+      return new SlidingWindows(definition, plan);
+    case 'count':
+      return new CountWindows(definition, plan);
+  }
+}
+
+function envelopeProblem(record: unknown): string | undefined {
+  if (typeof record !== 'object' || record === null) return 'record is not an object';
+  const r = record as Record<string, unknown>;
+  if (typeof r.eventId !== 'string' || r.eventId === '') return 'eventId must be a non-empty string';
+  if (typeof r.eventTime !== 'number' || !Number.isFinite(r.eventTime)) return 'eventTime must be a finite number (epoch ms)';
+  if (typeof r.value !== 'object' || r.value === null || Array.isArray(r.value)) return 'value must be an object';
+  return undefined;
+}
+
+function count(items: Iterable<unknown>): number {
+  let n = 0;
+  for (const _ of items) n += 1;
+  return n;
+}
