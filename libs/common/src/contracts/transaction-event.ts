@@ -85,7 +85,6 @@ function checkString(
     return false;
   }
   // Control characters break logs and downstream tools; no legitimate id or code contains them.
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     problems.push({ index, field, reason: 'must not contain control characters' });
     return false;

@@ -1,0 +1,131 @@
+/**
+ * End to end: the four services as separate processes over the real broker and Postgres. Events go in over
+ * HTTP; the expected alerts come out of `GET /v1/alerts` and the `alerts` topic, the expected window out of
+ * `GET /v1/aggregates`; rejected requests leave nothing in Kafka.
+ */
+import type { AlertMessage, KafkaPort, TopicNames } from '@streamguard/common';
+import { ServiceStack } from './support/service-stack';
+import { collectTopic, createTestTopics, testKafka, uniqueName } from './support/test-infra';
+import { waitFor } from './support/wait-for';
+
+describe('pipeline end to end', () => {
+  let kafka: KafkaPort;
+  let topics: TopicNames;
+  let stack: ServiceStack;
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    topics = await createTestTopics(kafka, 3);
+    // Windows close 2 s after the stream goes quiet, so the test does not wait for a minute of event time.
+    stack = await new ServiceStack({ topics, env: { WATERMARK_IDLE_TIMEOUT_MS: '2000', AGGREGATE_TICK_MS: '200', ALERT_TICK_MS: '200' } }).start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  }, 60_000);
+
+  async function post(body: string, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
+    const response = await fetch(`${stack.url('ingest')}/v1/events`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('raises the threshold and velocity alerts and computes the window, exactly once each', async () => {
+    const account = uniqueName('acc');
+    const bigSpender = uniqueName('acc');
+    const minute = Math.floor((Date.now() - 10 * 60_000) / 60_000) * 60_000; // a closed minute, 10 min ago
+    const velocityEvents = Array.from({ length: 7 }, (_, i) => ({
+      eventId: `${account}-e${i}`, occurredAt: minute + 1_000 + i * 5_000, accountId: account, amount: 10 + i, currency: 'EUR', merchantId: 'mer-1',
+    }));
+    const ndjson = velocityEvents.map((e) => JSON.stringify(e)).join('\n');
+    const outputs = await collectTopic(kafka, topics.alerts);
+    try {
+      expect(await post(ndjson, 'application/x-ndjson')).toEqual({ status: 202, json: { accepted: 7 } });
+      expect(await post(JSON.stringify({
+        eventId: `${bigSpender}-big`, occurredAt: new Date(minute + 30_000).toISOString(), accountId: bigSpender, amount: 20_000, currency: 'EUR', merchantId: 'mer-2',
+      }))).toEqual({ status: 202, json: { accepted: 1 } });
+
+      // velocity-1m: more than 5 events within 60 s → fires on the 6th event (e5), then cooldown 60 s
+      // suppresses e6. large-amount: 20 000 EUR = 21 600 USD > 10 000.
+      const alerts = await waitFor('both alerts in GET /v1/alerts', async () => {
+        const [a, b] = await Promise.all([account, bigSpender].map(async (acc) => {
+          const response = await fetch(`${stack.url('alert')}/v1/alerts?accountId=${acc}`);
+          return ((await response.json()) as { alerts: AlertMessage[] }).alerts;
+        }));
+        return a.length >= 1 && b.length >= 1 ? [...a, ...b] : undefined;
+      }, 60_000);
+      expect(alerts.map((a) => [a.ruleId, a.accountId, a.eventIds.at(-1)]).sort()).toEqual([
+        ['large-amount', bigSpender, `${bigSpender}-big`],
+        ['velocity-1m', account, `${account}-e5`],
+      ].sort());
+      const velocity = alerts.find((a) => a.ruleId === 'velocity-1m')!;
+      expect(velocity.eventIds).toEqual(velocityEvents.slice(0, 6).map((e) => e.eventId));
+      expect(velocity.explanation.observed).toMatchObject({ count: 6 });
+      const large = alerts.find((a) => a.ruleId === 'large-amount')!;
+      expect(large).toMatchObject({ severity: 'high', ruleVersion: 1, occurredAt: minute + 30_000 });
+      expect(large.explanation.observed).toMatchObject({ value: 21_600 });
+
+      // The same alerts, once each, on the alerts topic.
+      await waitFor('two alerts on the topic', () => outputs.records.length >= 2 || undefined, 30_000);
+      const onTopic = outputs.records.map((r) => JSON.parse(r.value!.toString()) as AlertMessage);
+      expect(onTopic.map((a) => a.alertId).sort()).toEqual(alerts.map((a) => a.alertId).sort());
+
+      // The account's 1-minute tumbling window: 7 events, sum of amountUsd (EUR × 1.08, rounded to cents).
+      const expectedSum = velocityEvents.reduce((s, e) => s + Math.round(e.amount * 1.08 * 100) / 100, 0);
+      const windows = await waitFor('the final account-1m window', async () => {
+        const response = await fetch(`${stack.url('aggregate')}/v1/aggregates?accountId=${account}&definition=account-1m`);
+        const body = (await response.json()) as { aggregates: Array<Record<string, unknown>> };
+        return body.aggregates.length > 0 ? body.aggregates : undefined;
+      }, 60_000);
+      expect(windows).toHaveLength(1);
+      expect(windows[0]).toMatchObject({ windowStart: minute, windowEnd: minute + 60_000, count: 7, final: true, version: 1 });
+      expect((windows[0].values as Record<string, number>).sumUsd).toBeCloseTo(expectedSum, 6);
+
+      // By now every event has passed every stage: still exactly the two alerts, in Postgres and on the topic.
+      const final = await (await fetch(`${stack.url('alert')}/v1/alerts?accountId=${account}`)).json() as { alerts: AlertMessage[] };
+      expect(final.alerts.map((a) => a.alertId)).toEqual([velocity.alertId]);
+      expect(outputs.records).toHaveLength(2);
+    } finally {
+      await outputs.stop();
+    }
+  }, 120_000);
+
+  it('rejects bad requests precisely and produces nothing for them', async () => {
+    const raw = await collectTopic(kafka, topics.raw);
+    try {
+      const id = uniqueName('bad');
+      const invalid = await post(JSON.stringify([
+        { eventId: `${id}-ok`, occurredAt: Date.now(), accountId: 'acc-1', amount: 5, currency: 'EUR', merchantId: 'mer-1' },
+        { eventId: `${id}-bad`, occurredAt: 'yesterday', accountId: 'acc-1', amount: -5, currency: 'EUR', merchantId: 'mer-1', tenant: 'x' },
+      ]));
+      expect(invalid.status).toBe(422);
+      expect((invalid.json.error as { details: unknown[] }).details).toEqual([
+        { index: 1, field: 'tenant', reason: 'unknown field' },
+        { index: 1, field: 'occurredAt', reason: expect.stringContaining('RFC 3339') },
+        { index: 1, field: 'amount', reason: expect.stringContaining('> 0') },
+      ]);
+      expect((await post('{"eventId": ')).status).toBe(400);
+      expect((await post('x', 'text/plain')).status).toBe(415);
+      expect((await post(`[${'"x",'.repeat(400_000)}"x"]`)).status).toBe(413);
+
+      // A marker event accepted after the rejected ones: once it is in events.raw, anything the rejected
+      // requests had produced would be there too.
+      expect((await post(JSON.stringify({ eventId: `${id}-marker`, occurredAt: Date.now(), accountId: 'acc-1', amount: 1, currency: 'EUR', merchantId: 'mer-1' }))).status).toBe(202);
+      await waitFor('the marker event in events.raw', () => raw.records.some((r) => r.value!.toString().includes(`${id}-marker`)) || undefined, 30_000);
+      expect(raw.records.filter((r) => r.value!.toString().includes(id)).map((r) => JSON.parse(r.value!.toString()).eventId)).toEqual([`${id}-marker`]);
+    } finally {
+      await raw.stop();
+    }
+  }, 60_000);
+
+  it('exposes health, readiness and metrics on every service', async () => {
+    for (const name of ['ingest', 'enrich', 'aggregate', 'alert']) {
+      const base = stack.url(name);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`${base}/readyz`)).json()).toMatchObject({ status: 'ready' });
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain(`process_resident_memory_bytes{service="${name}"}`);
+    }
+    const alertMetrics = await (await fetch(`${stack.url('alert')}/metrics`)).text();
+    expect(alertMetrics).toMatch(/alerts_total\{[^}]*rule="large-amount"/);
+  }, 30_000);
+});

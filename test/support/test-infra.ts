@@ -1,0 +1,62 @@
+/** Access to the infrastructure started by test/setup/global-setup.ts, and per-test isolation helpers. */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import {
+  createKafkaClient, Database, DEFAULT_TOPICS, InboundRecord, JsonLogger, KafkaPort, TopicNames, TOPIC_ENV, TopicRole,
+} from '@streamguard/common';
+
+export function testInfra(): { brokers: string; databaseUrl: string; adminUrl: string } {
+  const brokers = process.env.TEST_KAFKA_BROKERS;
+  const databaseUrl = process.env.TEST_DATABASE_URL;
+  if (!brokers || !databaseUrl) throw new Error('integration tests need the global setup (run them with `npm test` or `npm run test:int`)');
+  return { brokers, databaseUrl, adminUrl: process.env.TEST_DATABASE_ADMIN_URL ?? databaseUrl };
+}
+
+/** A name no other test (or earlier run) uses: topics, groups, ids. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export const quietLogger = new JsonLogger('error', { service: 'test' });
+
+export function testKafka(): KafkaPort {
+  return createKafkaClient({ brokers: testInfra().brokers.split(','), clientId: uniqueName('test'), logger: quietLogger });
+}
+
+export function testDatabase(): Database {
+  return new Database(testInfra().databaseUrl, 4, quietLogger, 'streamguard-test');
+}
+
+/** Fresh topics for one test, so tests never see each other's records. */
+export async function createTestTopics(kafka: KafkaPort, partitions = 3): Promise<TopicNames> {
+  const suffix = uniqueName('t');
+  const topics = Object.fromEntries(Object.entries(DEFAULT_TOPICS).map(([role, name]) => [role, `${name}.${suffix}`])) as TopicNames;
+  const admin = await kafka.admin();
+  await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions, replicationFactor: 1 })));
+  await admin.disconnect();
+  return topics;
+}
+
+/** Environment variables that point a service at these topics. */
+export function topicEnv(topics: TopicNames): Record<string, string> {
+  return Object.fromEntries((Object.keys(topics) as TopicRole[]).map((role) => [TOPIC_ENV[role], topics[role]]));
+}
+
+/** Reads a topic from the beginning (read_committed) into memory, until stopped. */
+export async function collectTopic(kafka: KafkaPort, topic: string): Promise<{ records: InboundRecord[]; stop(): Promise<void> }> {
+  const records: InboundRecord[] = [];
+  const consumer = await kafka.batchConsumer({ groupId: uniqueName('collector'), topics: [topic], partitionConcurrency: 3, readCommitted: true, fromBeginning: true });
+  await consumer.run(async (batch) => { records.push(...batch.records); });
+  return { records, stop: () => consumer.stop() };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
