@@ -3,6 +3,34 @@ import { createKafkaClient, Database, DEFAULT_TOPICS, JsonLogger, runMigrations,
 import { done, step } from './progress';
 import { seedDemoData } from './seed';
 
+const logger = new JsonLogger('warn', { service: 'provision' });
+
+export async function migrateDatabase(databaseUrl: string, seed: boolean): Promise<void> {
+  const db = new Database(databaseUrl, 2, logger, 'streamguard-provision');
+  try {
+    step('Applying database migrations…');
+    const applied = await runMigrations(db, logger);
+    done(applied.length > 0 ? `Migrations applied: ${applied.join(', ')}` : 'Database schema up to date');
+    if (seed) {
+      await seedDemoData(db);
+      done('Demo reference data and default rules present');
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+/** Creates missing topics (existing ones are left as they are). */
+export async function createTopics(brokers: string[], partitions: number, replicationFactor = 1, topics: TopicNames = DEFAULT_TOPICS): Promise<void> {
+  const admin = await createKafkaClient({ brokers, clientId: 'streamguard-provision', logger }).admin();
+  try {
+    const created = await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions, replicationFactor })));
+    done(created.length > 0 ? `Topics created (${partitions} partitions): ${created.join(', ')}` : 'Topics present');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface ProvisionOptions {
   brokers: string[];
   databaseUrl: string;
@@ -12,27 +40,6 @@ export interface ProvisionOptions {
 }
 
 export async function provision(options: ProvisionOptions): Promise<void> {
-  const logger = new JsonLogger('warn', { service: 'provision' });
-  const db = new Database(options.databaseUrl, 2, logger, 'streamguard-provision');
-  try {
-    step('Applying database migrations…');
-    const applied = await runMigrations(db, logger);
-    done(applied.length > 0 ? `Migrations applied: ${applied.join(', ')}` : 'Database schema up to date');
-    if (options.seed) {
-      await seedDemoData(db);
-      done('Demo reference data and default rules present');
-    }
-  } finally {
-    await db.close();
-  }
-  const topics = options.topics ?? DEFAULT_TOPICS;
-  const admin = await createKafkaClient({ brokers: options.brokers, clientId: 'streamguard-provision', logger }).admin();
-  try {
-    const created = await admin.ensureTopics(Object.values(topics).map((topic) => ({
-      topic, partitions: options.partitions, replicationFactor: 1,
-    })));
-    done(created.length > 0 ? `Topics created (${options.partitions} partitions): ${created.join(', ')}` : 'Topics present');
-  } finally {
-    await admin.disconnect();
-  }
+  await migrateDatabase(options.databaseUrl, options.seed);
+  await createTopics(options.brokers, options.partitions, 1, options.topics);
 }

@@ -22,7 +22,7 @@ export interface ServiceProcess {
   exited(): boolean;
 }
 
-export function startService(service: ServiceName, port: number, env: NodeJS.ProcessEnv, onLine: (line: string) => void, instance = service): ServiceProcess {
+export function startService(service: ServiceName, port: number, env: NodeJS.ProcessEnv, onLine: (line: string) => void, instance: string = service): ServiceProcess {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', service, 'src', 'main.js')], {
     env: { ...process.env, ...env, [PORT_ENV[service]]: String(port), INSTANCE_ID: instance, NODE_ENV: env.NODE_ENV ?? 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
