@@ -9,6 +9,8 @@ export interface OutboundRecord {
   key: string | null;
   value: string | Buffer;
   headers?: KafkaHeaders;
+  /** Only for tools and tests; services let the key choose the partition. */
+  partition?: number;
 }
 
 export interface InboundRecord {

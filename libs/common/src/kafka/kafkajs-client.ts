@@ -50,7 +50,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaPort {
 }
 
 function toMessages(records: OutboundRecord[]) {
-  return records.map((r) => ({ key: r.key, value: r.value, headers: r.headers }));
+  return records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, partition: r.partition }));
 }
 
 /** Groups records by topic, preserving order within each topic (KafkaJS wants one entry per topic). */
