@@ -38,4 +38,9 @@ export default tseslint.config(
     files: ['**/*.spec.ts', '**/test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off', 'no-restricted-properties': 'off' },
   },
+  {
+    // Integration tests share one harness (test/support) that starts real processes across projects.
+    files: ['**/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
 );

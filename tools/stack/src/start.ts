@@ -10,15 +10,9 @@ import { streamguardHome } from '../../local-infra/src/paths';
 import { done, fail, step } from '../../local-infra/src/progress';
 import { provision } from '../../local-infra/src/provision';
 import { DEFAULT_PORTS, PORT_ENV, SERVICES, ServiceProcess, startService, waitUntilReady } from '../../local-infra/src/service-process';
-import { intVar, loadConfig, boolVar } from '@streamguard/common';
+import { loadConfig } from '@streamguard/common';
 import { prefixer } from './log-formatter';
-
-const stackEnv = {
-  partitions: intVar('STACK_PARTITIONS', '`npm start` only: partitions per topic when it creates the topics.', 6, 1, 1000),
-  kafkaPort: intVar('STACK_KAFKA_PORT', '`npm start` only: port of the local broker (the controller uses the next one).', 9092, 1, 65534),
-  postgresPort: intVar('STACK_POSTGRES_PORT', '`npm start` only: port of the embedded Postgres.', 5433, 1, 65535),
-  prettyLogs: boolVar('STACK_PRETTY_LOGS', '`npm start` only: render the services\' JSON logs as readable lines.', true),
-};
+import { stackEnv } from './stack.config';
 
 async function main(): Promise<void> {
   const config = loadConfig(stackEnv);

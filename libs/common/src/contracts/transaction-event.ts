@@ -45,8 +45,11 @@ export const EVENT_LIMITS = {
   attributesMaxKeys: 32,
   attributeKeyMaxLength: 64,
   attributeValueMaxLength: 256,
-  /** Event time must be within [1970-01-01, 2200-01-01): catches seconds-vs-millis and garbage early. */
-  minEventTimeMs: 0,
+  /**
+   * Event time must be within [2000-01-01, 2200-01-01): catches seconds sent as milliseconds (a present-day
+   * epoch-seconds value read as ms falls in 1970) and garbage early.
+   */
+  minEventTimeMs: Date.UTC(2000, 0, 1),
   maxEventTimeMs: Date.UTC(2200, 0, 1),
 } as const;
 
@@ -57,7 +60,7 @@ const ALLOWED_FIELDS = new Set([
 const CURRENCY = /^[A-Z]{3}$/;
 const COUNTRY = /^[A-Z]{2}$/;
 // RFC 3339 date-time with a mandatory offset (Z or ±hh:mm); fractional seconds optional.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 const ATTRIBUTE_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -98,11 +101,22 @@ function describeType(v: unknown): string {
   return typeof v;
 }
 
-/** Parses `occurredAt`: RFC 3339 with offset, or epoch milliseconds (integer). Returns NaN when invalid. */
+/**
+ * Parses `occurredAt`: RFC 3339 with offset, or epoch milliseconds (integer). Returns NaN when invalid,
+ * including date-times that do not exist (`2026-02-30`, `24:00:00`), which `Date.parse` would roll over.
+ */
 export function parseEventTime(value: unknown): number {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : NaN;
-  if (typeof value === 'string' && RFC3339.test(value)) return Date.parse(value);
-  return NaN;
+  if (typeof value !== 'string') return NaN;
+  const m = RFC3339.exec(value);
+  if (!m) return NaN;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const offsetHours = m[10] === undefined ? 0 : Number(m[10]);
+  const offsetMinutes = m[11] === undefined ? 0 : Number(m[11]);
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return NaN;
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return NaN;
+  return Date.parse(value);
 }
 
 /**
@@ -135,7 +149,7 @@ export function validateTransactionEvent(
         reason: 'must be an RFC 3339 date-time with offset (e.g. 2026-01-31T12:00:00Z) or integer epoch milliseconds',
       });
     } else if (occurredAt < EVENT_LIMITS.minEventTimeMs || occurredAt >= EVENT_LIMITS.maxEventTimeMs) {
-      problems.push({ index, field: 'occurredAt', reason: 'must be between 1970-01-01 and 2200-01-01 (epoch milliseconds, not seconds)' });
+      problems.push({ index, field: 'occurredAt', reason: 'must be between 2000-01-01 and 2200-01-01 (epoch milliseconds, not seconds)' });
     }
   }
 

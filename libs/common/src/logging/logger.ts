@@ -4,6 +4,7 @@
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const RESERVED = new Set(['ts', 'level', 'msg']);
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -31,9 +32,12 @@ export class JsonLogger implements Logger {
 
   private log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (LEVELS[level] < LEVELS[this.minLevel]) return;
-    const entry: Record<string, unknown> = { ts: new Date().toISOString(), level, ...this.base, msg };
+    const entry: Record<string, unknown> = { ts: new Date().toISOString(), level };
+    // Reserved keys are skipped: a field can never disguise a line's level, message or time.
+    for (const [k, v] of Object.entries(this.base)) if (!RESERVED.has(k)) entry[k] = v;
+    entry.msg = msg;
     if (fields) {
-      for (const [k, v] of Object.entries(fields)) entry[k] = v instanceof Error ? serializeError(v) : v;
+      for (const [k, v] of Object.entries(fields)) if (!RESERVED.has(k)) entry[k] = v instanceof Error ? serializeError(v) : v;
     }
     this.write(JSON.stringify(entry));
   }

@@ -1,0 +1,172 @@
+import type { InboundRecord } from '../kafka/kafka.port';
+import { DLQ_HEADERS } from '../contracts/messages';
+import { PoisonRecordError, ProcessingError } from './processing-error';
+import { decodeJsonRecord, nextOffset, toDlqRecord } from './record-codec';
+
+function record(value: Buffer | string | null, overrides: Partial<InboundRecord> = {}): InboundRecord {
+  return {
+    topic: 'events.raw', partition: 3, offset: '41', key: 'acc-1',
+    value: typeof value === 'string' ? Buffer.from(value, 'utf8') : value,
+    headers: {}, timestamp: 1_769_860_800_000, ...overrides,
+  };
+}
+
+const identity = (json: Record<string, unknown>) => json;
+
+/** The PoisonRecordError thrown by `fn`, or a failed test. */
+function poisonOf(fn: () => unknown): PoisonRecordError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(PoisonRecordError);
+    return error as PoisonRecordError;
+  }
+  throw new Error('expected a PoisonRecordError');
+}
+
+describe('decodeJsonRecord', () => {
+  it('returns the validated value with the record coordinates', () => {
+    const decoded = decodeJsonRecord(record('{"schemaVersion":1,"n":2}'), (json) => ({ n: json.n as number }));
+    expect(decoded).toEqual({ key: 'acc-1', value: { n: 2 }, topic: 'events.raw', partition: 3, offset: '41', timestamp: 1_769_860_800_000 });
+  });
+
+  it('keeps a null key', () => {
+    expect(decodeJsonRecord(record('{"schemaVersion":1}', { key: null }), identity).key).toBeNull();
+  });
+
+  it.each([
+    ['a null value', null],
+    ['an empty value', Buffer.alloc(0)],
+  ])('rejects %s as EMPTY_VALUE', (_name, value) => {
+    const error = poisonOf(() => decodeJsonRecord(record(value), identity));
+    expect({ code: error.code, message: error.message, retriable: error.retriable }).toEqual({ code: 'EMPTY_VALUE', message: 'record has no value', retriable: false });
+  });
+
+  it.each([
+    ['truncated JSON', '{"schemaVersion":1'],
+    ['plain text', 'hello'],
+    ['whitespace only', '   '],
+    ['non-UTF-8 bytes', Buffer.from([0xff, 0xfe, 0x00, 0x7b])],
+  ])('rejects %s as INVALID_JSON with the parser message', (_name, value) => {
+    const error = poisonOf(() => decodeJsonRecord(record(value), identity));
+    expect(error.code).toBe('INVALID_JSON');
+    expect(error.message).toMatch(/^value is not JSON: .+/);
+  });
+
+  it.each([['an array', '[{"schemaVersion":1}]'], ['a string', '"x"'], ['a number', '1'], ['null', 'null']])(
+    'rejects %s as NOT_AN_OBJECT',
+    (_name, value) => {
+      const error = poisonOf(() => decodeJsonRecord(record(value), identity));
+      expect([error.code, error.message]).toEqual(['NOT_AN_OBJECT', 'value is not a JSON object']);
+    },
+  );
+
+  it.each([
+    ['missing', '{"a":1}', 'schemaVersion undefined is not one of 1'],
+    ['unknown', '{"schemaVersion":2}', 'schemaVersion 2 is not one of 1'],
+    ['a string', '{"schemaVersion":"1"}', 'schemaVersion "1" is not one of 1'],
+    ['null', '{"schemaVersion":null}', 'schemaVersion null is not one of 1'],
+  ])('rejects a schemaVersion that is %s as UNSUPPORTED_SCHEMA_VERSION', (_name, value, message) => {
+    const error = poisonOf(() => decodeJsonRecord(record(value), identity));
+    expect([error.code, error.message]).toEqual(['UNSUPPORTED_SCHEMA_VERSION', message]);
+  });
+
+  it('accepts any of the supported versions and lists them in the error', () => {
+    expect(decodeJsonRecord(record('{"schemaVersion":2}'), identity, [1, 2]).value).toEqual({ schemaVersion: 2 });
+    expect(poisonOf(() => decodeJsonRecord(record('{"schemaVersion":3}'), identity, [1, 2])).message).toBe('schemaVersion 3 is not one of 1, 2');
+  });
+
+  it('does not call the validator for an undecodable record and propagates its errors otherwise', () => {
+    const validate = jest.fn(() => { throw new PoisonRecordError('INVALID_EVENT', 'amount is required'); });
+    poisonOf(() => decodeJsonRecord(record('nope'), validate));
+    expect(validate).not.toHaveBeenCalled();
+    const error = poisonOf(() => decodeJsonRecord(record('{"schemaVersion":1}'), validate));
+    expect([error.code, error.message]).toEqual(['INVALID_EVENT', 'amount is required']);
+    expect(validate).toHaveBeenCalledWith({ schemaVersion: 1 });
+  });
+});
+
+describe('toDlqRecord', () => {
+  const NOW = Date.UTC(2026, 0, 31, 12, 0, 0, 5);
+
+  it('keeps key, value and original headers and adds every origin header', () => {
+    const original = record('{"schemaVersion":9}', { headers: { traceparent: '00-abc-01', 'x-tenant': 't1' } });
+    const dlq = toDlqRecord('events.dlq', original, 'streamguard.enrich', new PoisonRecordError('UNSUPPORTED_SCHEMA_VERSION', 'schemaVersion 9 is not one of 1'), NOW);
+    expect(dlq).toEqual({
+      topic: 'events.dlq',
+      key: 'acc-1',
+      value: Buffer.from('{"schemaVersion":9}'),
+      headers: {
+        traceparent: '00-abc-01',
+        'x-tenant': 't1',
+        'x-origin-topic': 'events.raw',
+        'x-origin-partition': '3',
+        'x-origin-offset': '41',
+        'x-origin-timestamp': '1769860800000',
+        'x-consumer-group': 'streamguard.enrich',
+        'x-error-class': 'PoisonRecordError',
+        'x-error-code': 'UNSUPPORTED_SCHEMA_VERSION',
+        'x-error-message': 'schemaVersion 9 is not one of 1',
+        'x-failed-at': '2026-01-31T12:00:00.005Z',
+      },
+    });
+    // The header names are the contract's, not literals that happen to match.
+    expect(Object.keys(dlq.headers!)).toEqual(expect.arrayContaining(Object.values(DLQ_HEADERS)));
+  });
+
+  it('carries the original value byte for byte, including bytes that are not valid UTF-8', () => {
+    const bytes = Buffer.from([0x00, 0xff, 0xfe, 0xc3, 0x28, 0x7b, 0x80]);
+    const dlq = toDlqRecord('events.dlq', record(bytes), 'g', new Error('x'), NOW);
+    expect(Buffer.isBuffer(dlq.value)).toBe(true);
+    expect([...(dlq.value as Buffer)]).toEqual([0x00, 0xff, 0xfe, 0xc3, 0x28, 0x7b, 0x80]);
+  });
+
+  it('uses an empty value for a record without one and keeps a null key', () => {
+    const dlq = toDlqRecord('events.dlq', record(null, { key: null }), 'g', new Error('x'), NOW);
+    expect(dlq.key).toBeNull();
+    expect(dlq.value).toEqual(Buffer.alloc(0));
+  });
+
+  it('overwrites stale origin headers of a record that was replayed from the DLQ', () => {
+    const replayed = record('{}', { headers: { 'x-origin-topic': 'old', 'x-error-code': 'OLD', keep: 'me' } });
+    const headers = toDlqRecord('events.dlq', replayed, 'g', new ProcessingError('NEW', 'm', false), NOW).headers!;
+    expect([headers['x-origin-topic'], headers['x-error-code'], headers.keep]).toEqual(['events.raw', 'NEW', 'me']);
+  });
+
+  it.each([
+    ['a plain Error', new Error('boom'), 'Error', 'UNKNOWN'],
+    ['a TypeError', new TypeError('bad'), 'TypeError', 'UNKNOWN'],
+    ['an error with a numeric code', Object.assign(new Error('pg'), { code: 23505 }), 'Error', '23505'],
+    ['a ProcessingError', new ProcessingError('DB_DOWN', 'down', true), 'ProcessingError', 'DB_DOWN'],
+  ])('names the error class and code of %s', (_name, error, errorClass, errorCode) => {
+    const headers = toDlqRecord('events.dlq', record('{}'), 'g', error, NOW).headers!;
+    expect([headers['x-error-class'], headers['x-error-code']]).toEqual([errorClass, errorCode]);
+  });
+
+  it('truncates the error message to 1000 characters', () => {
+    const headers = toDlqRecord('events.dlq', record('{}'), 'g', new Error('e'.repeat(1001)), NOW).headers!;
+    expect(headers['x-error-message']).toBe('e'.repeat(1000));
+  });
+
+  it('does not mutate the original record headers', () => {
+    const original = record('{}', { headers: { a: '1' } });
+    toDlqRecord('events.dlq', original, 'g', new Error('x'), NOW);
+    expect(original.headers).toEqual({ a: '1' });
+  });
+});
+
+describe('nextOffset', () => {
+  it.each([
+    ['0', '1'],
+    ['41', '42'],
+    ['9007199254740991', '9007199254740992'], // 2^53 - 1
+    ['9007199254740992', '9007199254740993'], // 2^53: a Number would stay at ...992
+    ['9223372036854775806', '9223372036854775807'], // int64 max
+  ])('%s → %s', (offset, expected) => {
+    expect(nextOffset(offset)).toBe(expected);
+  });
+
+  it('throws on a non-numeric offset', () => {
+    expect(() => nextOffset('abc')).toThrow(SyntaxError);
+  });
+});
