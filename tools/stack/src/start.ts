@@ -1,83 +1,19 @@
 /**
- * `npm start`: the whole pipeline on this machine. A real Kafka broker (KRaft) and an embedded Postgres
- * (unless KAFKA_BROKERS / DATABASE_URL point elsewhere), migrations, demo data, topics, then the four
- * services as separate processes with prefixed logs. Ctrl-C stops everything gracefully; the next start
- * reuses the data in .streamguard/.
+ * `npm start` entry point: runs the stack (stack-main) in its own process group, so Ctrl-C in the terminal
+ * reaches only this supervisor and not every child at once; the stack then shuts down in order (services
+ * commit and leave their groups, then Kafka, then Postgres) and this process exits with its code.
  */
-import { startKafkaBroker, RunningKafka } from '../../local-infra/src/kafka-broker';
-import { startEmbeddedPostgres, RunningPostgres } from '../../local-infra/src/embedded-postgres';
-import { streamguardHome } from '../../local-infra/src/paths';
-import { done, fail, step } from '../../local-infra/src/progress';
-import { provision } from '../../local-infra/src/provision';
-import { DEFAULT_PORTS, PORT_ENV, SERVICES, ServiceProcess, startService, waitUntilReady } from '../../local-infra/src/service-process';
-import { loadConfig } from '@streamguard/common';
-import { prefixer } from './log-formatter';
-import { stackEnv } from './stack.config';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 
-async function main(): Promise<void> {
-  const config = loadConfig(stackEnv);
-  const home = streamguardHome();
-  let kafka: RunningKafka | undefined;
-  let postgres: RunningPostgres | undefined;
-  const services: ServiceProcess[] = [];
-  let shuttingDown = false;
-
-  const shutdown = async (code: number) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    step('Stopping services…');
-    await Promise.allSettled(services.map((s) => s.stop()));
-    step('Stopping Kafka and Postgres…');
-    await Promise.allSettled([kafka?.stop(), postgres?.stop()]);
-    done('Stopped. Data kept in ' + home + ' (delete it for a clean slate).');
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
-
-  try {
-    const brokers = process.env.KAFKA_BROKERS ?? (kafka = await startKafkaBroker({ home, port: config.kafkaPort, controllerPort: config.kafkaPort + 1 })).brokers;
-    const databaseUrl = process.env.DATABASE_URL ?? (postgres = await startEmbeddedPostgres({ home, port: config.postgresPort })).url;
-    if (process.env.KAFKA_BROKERS) done(`Using Kafka at ${brokers} (KAFKA_BROKERS)`);
-    if (process.env.DATABASE_URL) done('Using Postgres from DATABASE_URL');
-    await provision({ brokers: brokers.split(','), databaseUrl, partitions: config.partitions, seed: true });
-
-    step('Starting ingest, enrich, aggregate and alert…');
-    const width = Math.max(...SERVICES.map((s) => s.length));
-    SERVICES.forEach((name, index) => {
-      const port = Number(process.env[PORT_ENV[name]] ?? DEFAULT_PORTS[name]);
-      const format = prefixer(name, index, width, config.prettyLogs);
-      const service = startService(name, port, { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl }, (line) => process.stdout.write(format(line) + '\n'));
-      service.process.once('exit', (code, signal) => {
-        if (!shuttingDown) {
-          process.stderr.write(`${name} exited (${signal ?? code}); stopping the stack. See its log lines above.\n`);
-          void shutdown(1);
-        }
-      });
-      services.push(service);
-    });
-    await Promise.all(services.map((s) => waitUntilReady(s, 90_000)));
-  } catch (error) {
-    process.stderr.write(`\n${(error as Error).message}\n`);
-    await shutdown(1);
-    return;
-  }
-
-  const [ingest, enrich, aggregate, alert] = services;
-  done('Streamguard is up.');
-  process.stderr.write(`
-  ingest     ${ingest.url}/v1/events      (POST events)
-  enrich     ${enrich.url}/metrics
-  aggregate  ${aggregate.url}/v1/aggregates
-  alert      ${alert.url}/v1/alerts   ${alert.url}/v1/rules
-
-  Try it:
-    curl -s -X POST ${ingest.url}/v1/events -H 'content-type: application/json' \\
-      -d '{"eventId":"demo-1","occurredAt":"'$(date -u +%Y-%m-%dT%H:%M:%SZ)'","accountId":"acc-1","amount":25000,"currency":"EUR","merchantId":"mer-2"}'
-    curl -s '${alert.url}/v1/alerts?accountId=acc-1'
-
-  Ctrl-C stops everything.
-`);
+const stack = spawn(process.execPath, [join(__dirname, 'stack-main.js')], { stdio: 'inherit', detached: true });
+let signals = 0;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    signals += 1;
+    if (signals === 1) stack.kill('SIGTERM');
+    else if (signals === 2) process.stderr.write('Still stopping gracefully… press Ctrl-C once more to kill everything now.\n');
+    else process.kill(-stack.pid!, 'SIGKILL'); // the whole group: services, broker, Postgres
+  });
 }
-
-main().catch((error) => fail((error as Error).message));
+stack.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -12,7 +12,7 @@ export class RuleSet {
   private currentGeneration = 0;
   private signature = '';
   private poller?: NodeJS.Timeout;
-  private listener?: { release(): void; removeAllListeners(): void };
+  private listener?: { release(destroy?: boolean): void; removeAllListeners(): void };
   private stopped = false;
 
   constructor(private readonly repository: RulesRepository, private readonly db: Database, private readonly logger: Logger, private readonly pollMs: number) {}
@@ -45,8 +45,14 @@ export class RuleSet {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.poller) clearInterval(this.poller);
-    this.listener?.removeAllListeners();
-    this.listener?.release();
+    this.releaseListener();
+  }
+
+  private releaseListener(destroy = false): void {
+    const client = this.listener;
+    this.listener = undefined;
+    client?.removeAllListeners();
+    client?.release(destroy);
   }
 
   /** LISTEN on a dedicated connection; reconnects with a delay if it drops (the poll covers the gap). */
@@ -57,8 +63,7 @@ export class RuleSet {
       this.listener = client;
       client.on('notification', () => void this.reload().catch((error) => this.logger.warn('rule reload failed', { error: (error as Error).message })));
       client.on('error', () => {
-        client.removeAllListeners();
-        client.release(true);
+        if (this.listener === client) this.releaseListener(true);
         setTimeout(() => void this.listen(), 1000).unref();
       });
       await client.query(`LISTEN ${RULES_CHANNEL}`);

@@ -25,12 +25,21 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
 // KafkaJS logs routine, self-healing conditions (coordinator loading, concurrent transactions) at ERROR.
 // We log them at warn and let the caller decide what is an error.
+// Conditions KafkaJS retries by itself within a second or two, e.g. while a fresh broker loads its
+// coordinators: not worth a warning unless they persist (then a real error follows).
+const TRANSIENT = /coordinator is loading|coordinator is not available|not the correct coordinator|concurrent operation on the same transaction|Restarting the consumer|There is no leader for this topic-partition|rebalance in progress/i;
+
+export function isTransientKafkaMessage(text: string): boolean {
+  return TRANSIENT.test(text);
+}
+
 function logCreator(logger: Logger) {
   return () => ({ namespace, level, log }: LogEntry) => {
     const { message, ...fields } = log;
     // Expected: we bound retries on purpose and replace the producer after a failure (see KafkaEventPublisher).
     if (message.startsWith('Limiting retries for the idempotent producer')) return;
-    const target = level <= logLevel.WARN ? 'warn' : level === logLevel.INFO ? 'info' : 'debug';
+    const transient = isTransientKafkaMessage(`${message} ${String((fields as { error?: unknown }).error ?? '')}`);
+    const target = transient ? 'debug' : level <= logLevel.WARN ? 'warn' : level === logLevel.INFO ? 'info' : 'debug';
     logger[target](`kafkajs ${namespace ?? "client"}: ${message}`, { kafka: fields });
   };
 }
@@ -188,7 +197,9 @@ class KafkaJsBatchConsumer implements BatchConsumer {
     consumer.on(REBALANCING, () => { this.joined = false; });
     consumer.on(CRASH, ({ payload }) => {
       this.crashed = true;
-      this.logger.warn('consumer crashed; KafkaJS restarts it', { groupId: options.groupId, error: payload.error?.message, restart: payload.restart });
+      const message = payload.error?.message ?? '';
+      const level = payload.restart && isTransientKafkaMessage(message) ? 'debug' : 'warn';
+      this.logger[level]('consumer crashed; KafkaJS restarts it', { groupId: options.groupId, error: message, restart: payload.restart });
     });
     consumer.on(STOP, () => { this.joined = false; });
     consumer.on(DISCONNECT, () => { this.joined = false; });
