@@ -28,3 +28,4 @@ export * from './time/clock';
 export * from './nest/http-error.filter';
 export * from './stream/stateful-stage-runner';
 export * from './nest/query-params';
+export * from './stream/keep-trying';

@@ -55,7 +55,7 @@ export class WindowAggregationConsumer implements OnApplicationBootstrap, Before
 
   async onApplicationBootstrap(): Promise<void> {
     this.readiness.register('kafka', () => this.runner.isReady());
-    await this.runner.start();
+    this.runner.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

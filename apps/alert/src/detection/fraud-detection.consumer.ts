@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import {
-  CLOCK, Clock, DATABASE, Database, KAFKA, KafkaPort, LOGGER, Logger, METRICS, Metrics, READINESS, ReadinessRegistry,
+  CLOCK, Clock, DATABASE, Database, KAFKA, KafkaPort, keepTrying, LOGGER, Logger, METRICS, Metrics, READINESS, ReadinessRegistry,
   StatefulStageRunner, TopicNames,
 } from '@streamguard/common';
 import { AlertsRepository } from '../alerts/alerts.repository';
@@ -22,12 +22,13 @@ export const DETECTION_SETTINGS = Symbol('DetectionSettings');
 @Injectable()
 export class FraudDetectionConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly runner: StatefulStageRunner;
+  private stopTrying?: () => void;
 
   constructor(
     @Inject(DETECTION_SETTINGS) settings: DetectionSettings,
     @Inject(KAFKA) kafka: KafkaPort,
     @Inject(DATABASE) db: Database,
-    @Inject(LOGGER) logger: Logger,
+    @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS) metrics: Metrics,
     @Inject(CLOCK) clock: Clock,
     @Inject(READINESS) private readonly readiness: ReadinessRegistry,
@@ -44,11 +45,15 @@ export class FraudDetectionConsumer implements OnApplicationBootstrap, BeforeApp
 
   async onApplicationBootstrap(): Promise<void> {
     this.readiness.register('kafka', () => this.runner.isReady());
-    await this.ruleSet.start();
-    await this.runner.start();
+    // No event may be evaluated before the rules are loaded: consuming starts only after the first load.
+    this.stopTrying = keepTrying('rules', async () => {
+      await this.ruleSet.start();
+      this.runner.start();
+    }, this.logger);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopTrying?.();
     await this.runner.stop();
     await this.ruleSet.stop();
   }

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics/metrics.port';
 import type { Clock } from '../time/clock';
 import type { BatchConsumer, InboundRecord, KafkaPort, RecordProducer } from '../kafka/kafka.port';
 import type { Database } from '../postgres/database';
+import { keepTrying } from './keep-trying';
 import { LagMonitor } from './lag-monitor';
 import { OutboxRelay } from './outbox-relay';
 import { PartitionProcessor, PostgresStatefulStage } from './postgres-stateful-stage';
@@ -36,13 +37,19 @@ export class StatefulStageRunner {
   private relay?: OutboxRelay;
   private stage?: PostgresStatefulStage;
   private ticker?: NodeJS.Timeout;
+  private stopTrying?: () => void;
   private readonly lag: LagMonitor;
 
   constructor(private readonly options: StatefulStageRunnerOptions) {
     this.lag = new LagMonitor(options.kafka, options.metrics, options.service, options.logger);
   }
 
-  async start(): Promise<void> {
+  /** Starts consuming in the background, retrying until Kafka and Postgres are reachable. */
+  start(): void {
+    this.stopTrying = keepTrying(`${this.options.service} consumer`, () => this.connect(), this.options.logger, () => this.disconnect());
+  }
+
+  private async connect(): Promise<void> {
     const o = this.options;
     const stageMetrics = new StageMetrics(o.metrics, o.service);
     this.producer = await o.kafka.producer();
@@ -72,10 +79,17 @@ export class StatefulStageRunner {
   }
 
   async stop(): Promise<void> {
+    this.stopTrying?.();
     if (this.ticker) clearInterval(this.ticker);
-    await this.consumer?.stop();
-    await this.relay?.stop();
-    await this.producer?.disconnect();
+    await this.disconnect();
     await this.lag.stop();
+  }
+
+  private async disconnect(): Promise<void> {
+    await this.consumer?.stop().catch(() => undefined);
+    await this.relay?.stop();
+    await this.producer?.disconnect().catch(() => undefined);
+    this.consumer = undefined;
+    this.producer = undefined;
   }
 }
