@@ -10,6 +10,7 @@ import { RULES_CHANNEL, RulesRepository } from './rules.repository';
 export class RuleSet {
   private rules: RuleDefinition[] = [];
   private currentGeneration = 0;
+  private loadedAt = 0;
   private signature = '';
   private poller?: NodeJS.Timeout;
   private listener?: { release(destroy?: boolean): void; removeAllListeners(): void };
@@ -23,6 +24,11 @@ export class RuleSet {
 
   current(): RuleDefinition[] {
     return this.rules;
+  }
+
+  /** What this instance evaluates right now (for operators and tests: "has my change arrived?"). */
+  describe(): { generation: number; loadedAt: number; rules: Array<{ id: string; version: number; status: string }> } {
+    return { generation: this.currentGeneration, loadedAt: this.loadedAt, rules: this.rules.map((r) => ({ id: r.id, version: r.version, status: r.status })) };
   }
 
   async start(): Promise<void> {
@@ -39,6 +45,7 @@ export class RuleSet {
     this.signature = signature;
     this.rules = rules;
     this.currentGeneration += 1;
+    this.loadedAt = Date.now();
     this.logger.info('rules loaded', { generation: this.currentGeneration, rules: rules.map((r) => `${r.id}@v${r.version}${r.status === 'paused' ? ' (paused)' : ''}`) });
   }
 

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { ApiError } from '@streamguard/common';
 import { RuleDefinition, validateRule } from '@streamguard/stream-core';
+import { RuleSet } from './rule-set';
 import { RulesRepository } from './rules.repository';
 
 /**
@@ -9,11 +10,17 @@ import { RulesRepository } from './rules.repository';
  */
 @Controller('v1/rules')
 export class RulesController {
-  constructor(@Inject(RulesRepository) private readonly rules: RulesRepository) {}
+  constructor(@Inject(RulesRepository) private readonly rules: RulesRepository, @Inject(RuleSet) private readonly ruleSet: RuleSet) {}
 
   @Get()
   async list(): Promise<{ rules: RuleDefinition[] }> {
     return { rules: await this.rules.loadAll() };
+  }
+
+  /** The rules this instance has loaded (id, version, status): shows when a change has arrived. */
+  @Get('-/loaded')
+  loaded(): ReturnType<RuleSet['describe']> {
+    return this.ruleSet.describe();
   }
 
   @Get(':id')

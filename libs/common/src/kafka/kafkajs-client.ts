@@ -301,3 +301,13 @@ class KafkaJsAdmin implements KafkaAdminPort {
     return this.admin.disconnect();
   }
 }
+
+/**
+ * The partition the services' producers choose for `key` (murmur2, as the Java client does), for tools and
+ * tests that need one record per partition.
+ */
+export function partitionForKey(key: string, partitionCount: number): number {
+  const choose = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitionCount }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+  return choose({ topic: 'any', partitionMetadata, message: { key, value: null } });
+}

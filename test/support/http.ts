@@ -1,0 +1,34 @@
+/** Tiny HTTP helpers for tests (fetch with JSON in and out). */
+export async function postEvents(ingestUrl: string, events: unknown[]): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${ingestUrl}/v1/events`, {
+    method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: events.map((e) => JSON.stringify(e)).join('\n'),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+export async function sendJson(method: string, url: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/**
+ * Splits events into requests of at most `size` without repeating an eventId inside one request (ingest
+ * rejects that as a client error; a redelivery is a separate request).
+ */
+export function batches<T extends { eventId: string }>(events: T[], size: number): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let ids = new Set<string>();
+  for (const e of events) {
+    if (current.length >= size || ids.has(e.eventId)) {
+      out.push(current);
+      current = [];
+      ids = new Set();
+    }
+    current.push(e);
+    ids.add(e.eventId);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
