@@ -15,7 +15,7 @@ export * from './postgres/migrations';
 export * from './stream/processing-error';
 export * from './stream/record-codec';
 export * from './stream/stage-metrics';
-export * from './stream/outbox-relay';
+export * from './stream/transactional-outbox';
 export * from './stream/postgres-stateful-stage';
 export * from './stream/transactional-transform-stage';
 export * from './stream/lag-monitor';

@@ -99,6 +99,8 @@ export interface KafkaAdminPort {
   ensureTopics(topics: TopicSpec[]): Promise<string[]>;
   /** Sum of (log end - committed) over the group's partitions of `topic`; for tests and lag metrics. */
   consumerLag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]>;
+  /** The group's committed offset for one partition (read_committed: aborted transactional commits do not count); null if none. */
+  committedOffset(groupId: string, topic: string, partition: number): Promise<string | null>;
   disconnect(): Promise<void>;
 }
 

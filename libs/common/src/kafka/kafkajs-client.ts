@@ -297,6 +297,12 @@ class KafkaJsAdmin implements KafkaAdminPort {
     });
   }
 
+  async committedOffset(groupId: string, topic: string, partition: number): Promise<string | null> {
+    const [entry] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+    const offset = entry?.partitions.find((p) => p.partition === partition)?.offset;
+    return offset === undefined || offset === '-1' ? null : offset;
+  }
+
   disconnect(): Promise<void> {
     return this.admin.disconnect();
   }

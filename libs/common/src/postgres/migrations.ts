@@ -115,6 +115,102 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX alerts_time ON alerts (occurred_at DESC);
     `,
   },
+  {
+    id: '0002_reference_data',
+    sql: `
+      ALTER TABLE merchants ADD COLUMN category text;
+      ALTER TABLE blocklist ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+
+      -- First event per (account, device): enrich derives "newDevice" from it. Written with ON CONFLICT DO
+      -- NOTHING, so a replayed batch finds the same first_event_id and derives the same answer.
+      CREATE TABLE account_devices (
+        account_id     text NOT NULL,
+        device_id      text NOT NULL,
+        first_event_id text NOT NULL,
+        first_seen_at  timestamptz NOT NULL,
+        PRIMARY KEY (account_id, device_id)
+      );
+
+      -- Every write to a reference table, by any writer (API, import, psql), notifies
+      -- 'streamguard_reference' with '<table>:<key>' so enrich instances drop the cached row at once.
+      -- Statement-level with transition tables: a 1000-row import batch sends one '<table>:*' instead of
+      -- 1000 notifications. TG_ARGV[0] is the SQL expression of the key.
+      CREATE FUNCTION streamguard_notify_reference() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      DECLARE
+        keys text[];
+      BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+          PERFORM pg_notify('streamguard_reference', TG_TABLE_NAME || ':*');
+          RETURN NULL;
+        ELSIF TG_OP = 'INSERT' THEN
+          EXECUTE format('SELECT array_agg(k) FROM (SELECT %s AS k FROM changed_new LIMIT 101) s', TG_ARGV[0]) INTO keys;
+        ELSIF TG_OP = 'DELETE' THEN
+          EXECUTE format('SELECT array_agg(k) FROM (SELECT %s AS k FROM changed_old LIMIT 101) s', TG_ARGV[0]) INTO keys;
+        ELSE
+          EXECUTE format('SELECT array_agg(k) FROM (SELECT %1$s AS k FROM changed_new UNION SELECT %1$s FROM changed_old LIMIT 101) s', TG_ARGV[0]) INTO keys;
+        END IF;
+        IF keys IS NULL THEN
+          RETURN NULL; -- the statement changed no row
+        END IF;
+        -- A payload must stay below 8000 bytes; many or huge keys become "everything in this table".
+        IF cardinality(keys) > 100 OR EXISTS (SELECT 1 FROM unnest(keys) AS k WHERE octet_length(k) > 1000) THEN
+          PERFORM pg_notify('streamguard_reference', TG_TABLE_NAME || ':*');
+        ELSE
+          PERFORM pg_notify('streamguard_reference', TG_TABLE_NAME || ':' || k) FROM unnest(keys) AS k;
+        END IF;
+        RETURN NULL;
+      END
+      $fn$;
+
+      CREATE TRIGGER accounts_notify_insert AFTER INSERT ON accounts REFERENCING NEW TABLE AS changed_new
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('account_id');
+      CREATE TRIGGER accounts_notify_update AFTER UPDATE ON accounts REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('account_id');
+      CREATE TRIGGER accounts_notify_delete AFTER DELETE ON accounts REFERENCING OLD TABLE AS changed_old
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('account_id');
+      CREATE TRIGGER accounts_notify_truncate AFTER TRUNCATE ON accounts
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('');
+
+      CREATE TRIGGER merchants_notify_insert AFTER INSERT ON merchants REFERENCING NEW TABLE AS changed_new
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('merchant_id');
+      CREATE TRIGGER merchants_notify_update AFTER UPDATE ON merchants REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('merchant_id');
+      CREATE TRIGGER merchants_notify_delete AFTER DELETE ON merchants REFERENCING OLD TABLE AS changed_old
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('merchant_id');
+      CREATE TRIGGER merchants_notify_truncate AFTER TRUNCATE ON merchants
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('');
+
+      CREATE TRIGGER fx_rates_notify_insert AFTER INSERT ON fx_rates REFERENCING NEW TABLE AS changed_new
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('currency::text');
+      CREATE TRIGGER fx_rates_notify_update AFTER UPDATE ON fx_rates REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('currency::text');
+      CREATE TRIGGER fx_rates_notify_delete AFTER DELETE ON fx_rates REFERENCING OLD TABLE AS changed_old
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('currency::text');
+      CREATE TRIGGER fx_rates_notify_truncate AFTER TRUNCATE ON fx_rates
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('');
+
+      CREATE TRIGGER blocklist_notify_insert AFTER INSERT ON blocklist REFERENCING NEW TABLE AS changed_new
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('kind || '':'' || value');
+      CREATE TRIGGER blocklist_notify_update AFTER UPDATE ON blocklist REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('kind || '':'' || value');
+      CREATE TRIGGER blocklist_notify_delete AFTER DELETE ON blocklist REFERENCING OLD TABLE AS changed_old
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('kind || '':'' || value');
+      CREATE TRIGGER blocklist_notify_truncate AFTER TRUNCATE ON blocklist
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('');
+    `,
+  },
+  {
+    id: '0003_partitioned_outbox',
+    sql: `
+      -- Outbox rows are numbered per input partition; Kafka holds the "published through seq" marker
+      -- (see TransactionalOutbox), so publication is exactly once.
+      ALTER TABLE outbox ADD COLUMN source_partition integer NOT NULL DEFAULT 0;
+      ALTER TABLE outbox ADD COLUMN seq bigint NOT NULL DEFAULT 0;
+      DROP INDEX outbox_producer_id;
+      CREATE INDEX outbox_partition_seq ON outbox (producer, source_partition, seq);
+      ALTER TABLE consumer_offsets ADD COLUMN outbox_seq bigint NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 const LOCK_ID = 4242_2026;

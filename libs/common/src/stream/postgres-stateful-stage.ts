@@ -8,8 +8,8 @@
  *    and must equal the offset this instance's in-memory state was built from; otherwise another instance
  *    has moved on (we are a zombie or were rebalanced away): we roll back, drop our copy and reload.
  * 2. Records below `next_offset` are skipped, so a redelivered batch changes nothing.
- * 3. Output records for Kafka are written to the `outbox` table in the same transaction and published
- *    after commit by the OutboxRelay (at-least-once on the topic; every output carries a deterministic id).
+ * 3. Output records for Kafka are written to the `outbox` table in the same transaction and published after
+ *    commit by the partition's owner through a TransactionalOutbox: exactly once for read_committed readers.
  * Kafka's own committed offset is only a hint for where to fetch from; Postgres is the source of truth.
  */
 import type { Logger } from '../logging/logger';
@@ -19,7 +19,7 @@ import type { Database, Queryable } from '../postgres/database';
 import { backoffMs, isRetriable } from './processing-error';
 import { nextOffset, toDlqRecord } from './record-codec';
 import type { StageMetrics } from './stage-metrics';
-import type { OutboxRelay } from './outbox-relay';
+import type { TransactionalOutbox } from './transactional-outbox';
 
 export interface StateChanges {
   upserts: Array<[string, unknown]>;
@@ -52,7 +52,7 @@ export interface PostgresStatefulStageOptions {
   groupId: string;
   dlqTopic: string;
   db: Database;
-  relay: OutboxRelay;
+  outbox: TransactionalOutbox;
   logger: Logger;
   metrics: StageMetrics;
   clock: Clock;
@@ -67,6 +67,8 @@ interface PartitionTask {
   processor: PartitionProcessor;
   /** The offset the in-memory state corresponds to (next record to apply); '-1' = nothing applied yet. */
   nextOffset: string;
+  /** Outbox rows may wait for publication (after a restore, or a failed publish). */
+  publishPending: boolean;
 }
 
 class StaleStateError extends Error {
@@ -93,7 +95,10 @@ export class PostgresStatefulStage {
     // Drop state of revoked partitions: the new owner restores it from Postgres.
     for (const { topic, partition } of revoked.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })))) {
       const key = taskKey(topic, partition);
-      void this.serialised(key, async () => { this.tasks.delete(key); });
+      void this.serialised(key, async () => {
+        this.tasks.delete(key);
+        await this.options.outbox.release(topic, partition);
+      });
     }
   };
 
@@ -104,13 +109,16 @@ export class PostgresStatefulStage {
       if (!taskPromise) return;
       const task = await taskPromise;
       const output = task.processor.onTimer?.();
-      if (!output) return;
-      try {
-        await this.commit(task, output, [], undefined);
-      } catch (error) {
-        this.tasks.delete(key);
-        this.options.logger.warn('timer commit failed; partition state will be reloaded', { topic: task.topic, partition: task.partition, error: (error as Error).message });
+      if (output) {
+        try {
+          await this.commit(task, output, [], undefined);
+        } catch (error) {
+          this.tasks.delete(key);
+          this.options.logger.warn('timer commit failed; partition state will be reloaded', { topic: task.topic, partition: task.partition, error: (error as Error).message });
+          return;
+        }
       }
+      if (task.publishPending) await this.publish(task);
     })));
   }
 
@@ -135,11 +143,12 @@ export class PostgresStatefulStage {
       options.metrics.batchSize.observe({ topic: batch.topic }, fresh.length);
       options.metrics.batchDuration.observe({ topic: batch.topic }, (options.clock.now() - started) / 1000);
       options.onCommitted?.(fresh);
-      this.options.relay.poke();
+      await this.publish(task);
       await this.hintKafkaOffset(batch);
     } catch (error) {
       // Whatever happened, the in-memory state may be ahead of Postgres: throw it away and reload.
       this.tasks.delete(key);
+      await options.outbox.release(batch.topic, batch.partition);
       const stale = error instanceof StaleStateError;
       const attempt = stale ? 0 : (this.attempts.get(key) ?? 0) + 1;
       this.attempts.set(key, attempt);
@@ -170,8 +179,8 @@ export class PostgresStatefulStage {
       }
     }
     await options.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ next_offset: string }>(
-        'SELECT next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
+      const { rows } = await tx.query<{ next_offset: string; outbox_seq: string }>(
+        'SELECT next_offset, outbox_seq FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
         [options.groupId, task.topic, task.partition],
       );
       const stored = rows[0]?.next_offset ?? '-1';
@@ -188,12 +197,27 @@ export class PostgresStatefulStage {
         await tx.query('DELETE FROM operator_state WHERE group_id = $1 AND partition = $2 AND state_key = ANY($3::text[])', [options.groupId, task.partition, changes.deletes]);
       }
       const written = output.write ? await output.write(tx) : undefined;
-      await options.relay.enqueue(tx, [...output.outbox, ...(written ?? []), ...dlq]);
+      await options.outbox.enqueue(tx, task.topic, task.partition, Number(rows[0].outbox_seq), [...output.outbox, ...(written ?? []), ...dlq]);
       if (newNextOffset !== undefined) {
         await tx.query('UPDATE consumer_offsets SET next_offset = $4, updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3', [options.groupId, task.topic, task.partition, newNextOffset]);
       }
     });
     if (newNextOffset !== undefined) task.nextOffset = newNextOffset;
+    task.publishPending = true;
+  }
+
+  /**
+   * Publishes the partition's committed outputs. A Kafka failure here does not undo the batch (it is
+   * committed in Postgres); the rows wait and the next batch or tick publishes them.
+   */
+  private async publish(task: PartitionTask): Promise<void> {
+    try {
+      await this.options.outbox.publish(task.topic, task.partition);
+      task.publishPending = false;
+    } catch (error) {
+      task.publishPending = true;
+      this.options.logger.warn('publishing committed outputs failed; will retry', { topic: task.topic, partition: task.partition, error: (error as Error).message });
+    }
   }
 
   private task(topic: string, partition: number): Promise<PartitionTask> {
@@ -224,7 +248,7 @@ export class PostgresStatefulStage {
     const durationMs = options.clock.now() - started;
     options.onRestored?.(partition, topic, state.length, durationMs);
     options.logger.info('partition state restored', { topic, partition, entries: state.length, nextOffset: String(offsetRows.rows[0].next_offset), durationMs });
-    return { topic, partition, processor, nextOffset: String(offsetRows.rows[0].next_offset) };
+    return { topic, partition, processor, nextOffset: String(offsetRows.rows[0].next_offset), publishPending: true };
   }
 
   private async hintKafkaOffset(batch: PartitionBatch): Promise<void> {

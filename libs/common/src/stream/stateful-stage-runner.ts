@@ -1,16 +1,16 @@
 /**
- * Wires a PostgresStatefulStage to Kafka: the consumer, the outbox relay and its producer, processing-time
- * ticks, lag metrics, and an orderly stop (stop fetching → in-flight batch finishes and commits → leave the
- * group → publish what the outbox still holds).
+ * Wires a PostgresStatefulStage to Kafka: the consumer, the transactional outbox, processing-time ticks,
+ * lag metrics, and an orderly stop (stop fetching → the in-flight batch finishes, commits and publishes →
+ * leave the group).
  */
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics/metrics.port';
 import type { Clock } from '../time/clock';
-import type { BatchConsumer, InboundRecord, KafkaPort, RecordProducer } from '../kafka/kafka.port';
+import type { BatchConsumer, InboundRecord, KafkaPort } from '../kafka/kafka.port';
 import type { Database } from '../postgres/database';
 import { keepTrying } from './keep-trying';
 import { LagMonitor } from './lag-monitor';
-import { OutboxRelay } from './outbox-relay';
+import { TransactionalOutbox } from './transactional-outbox';
 import { PartitionProcessor, PostgresStatefulStage } from './postgres-stateful-stage';
 import { StageMetrics } from './stage-metrics';
 
@@ -33,8 +33,7 @@ export interface StatefulStageRunnerOptions {
 
 export class StatefulStageRunner {
   private consumer?: BatchConsumer;
-  private producer?: RecordProducer;
-  private relay?: OutboxRelay;
+  private outbox?: TransactionalOutbox;
   private stage?: PostgresStatefulStage;
   private ticker?: NodeJS.Timeout;
   private stopTrying?: () => void;
@@ -52,11 +51,10 @@ export class StatefulStageRunner {
   private async connect(): Promise<void> {
     const o = this.options;
     const stageMetrics = new StageMetrics(o.metrics, o.service);
-    this.producer = await o.kafka.producer();
-    this.relay = new OutboxRelay(o.db, this.producer, o.groupId, o.logger,
-      o.metrics.counter(`${o.service}_outbox_published_total`, 'Records published from the Postgres outbox to Kafka.'));
+    this.outbox = new TransactionalOutbox(o.db, o.kafka, o.groupId, o.logger,
+      o.metrics.counter(`${o.service}_outbox_published_total`, 'Records published from the Postgres outbox to Kafka (exactly once).'));
     this.stage = new PostgresStatefulStage({
-      groupId: o.groupId, dlqTopic: o.dlqTopic, db: o.db, relay: this.relay, logger: o.logger, metrics: stageMetrics, clock: o.clock,
+      groupId: o.groupId, dlqTopic: o.dlqTopic, db: o.db, outbox: this.outbox, logger: o.logger, metrics: stageMetrics, clock: o.clock,
       createProcessor: o.createProcessor,
       onRestored: (partition, _topic, entries, durationMs) => o.onRestored?.(partition, entries, durationMs),
       onCommitted: o.onCommitted,
@@ -66,7 +64,6 @@ export class StatefulStageRunner {
       readCommitted: true, fromBeginning: true, onAssignment: this.stage.onAssignment,
     });
     this.stage.attach(this.consumer);
-    this.relay.start();
     await this.consumer.run(this.stage.handle);
     this.ticker = setInterval(() => void this.stage?.tick(), o.tickMs);
     this.ticker.unref();
@@ -75,7 +72,7 @@ export class StatefulStageRunner {
   }
 
   isReady(): boolean {
-    return (this.consumer?.isReady() ?? false) && (this.producer?.isConnected() ?? false);
+    return this.consumer?.isReady() ?? false;
   }
 
   async stop(): Promise<void> {
@@ -87,9 +84,8 @@ export class StatefulStageRunner {
 
   private async disconnect(): Promise<void> {
     await this.consumer?.stop().catch(() => undefined);
-    await this.relay?.stop();
-    await this.producer?.disconnect().catch(() => undefined);
+    await this.outbox?.close();
     this.consumer = undefined;
-    this.producer = undefined;
+    this.outbox = undefined;
   }
 }

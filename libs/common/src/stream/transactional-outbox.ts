@@ -1,0 +1,133 @@
+/**
+ * Exactly-once publication of a Postgres stage's outputs to Kafka.
+ *
+ * The stage's Postgres transaction writes its output records to `outbox`, numbered per input partition
+ * (`seq` = 1, 2, 3… from `consumer_offsets.outbox_seq`). After the commit, the partition's owner publishes
+ * the rows after the last confirmed `seq` in ONE Kafka transaction that also commits, as a transactional
+ * consumer-group offset, the marker "published through seq N" (group `<stage group>.outbox`, the input
+ * topic-partition, offset N + 1). Kafka makes the records and the marker visible together or not at all,
+ * so after any crash the next owner reads the marker and publishes exactly the rows after it: no loss, no
+ * duplicate for read_committed readers. The transactional id is per input partition
+ * (`<group>.outbox-<topic>-<partition>`): the new owner's producer fences a zombie's before it reads the marker.
+ */
+import type { KafkaAdminPort, KafkaPort, OutboundRecord, TransactionalProducer } from '../kafka/kafka.port';
+import type { Logger } from '../logging/logger';
+import type { Counter } from '../metrics/metrics.port';
+import type { Database, Queryable } from '../postgres/database';
+
+const PUBLISH_BATCH = 2000;
+
+interface PartitionPublisher {
+  producer: Promise<TransactionalProducer>;
+  /** Highest seq known to be in Kafka (the marker), -1 before it was read. */
+  confirmed: number;
+}
+
+export class TransactionalOutbox {
+  private readonly publishers = new Map<string, PartitionPublisher>();
+  private admin?: Promise<KafkaAdminPort>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly kafka: KafkaPort,
+    private readonly groupId: string,
+    private readonly logger: Logger,
+    private readonly published: Counter,
+  ) {}
+
+  get markerGroup(): string {
+    return `${this.groupId}.outbox`;
+  }
+
+  /** Inside the stage's transaction, after locking the offset row that holds `lastSeq`: returns the new last seq. */
+  async enqueue(tx: Queryable, topic: string, partition: number, lastSeq: number, records: OutboundRecord[]): Promise<number> {
+    if (records.length === 0) return lastSeq;
+    await tx.query(
+      `INSERT INTO outbox (producer, source_partition, seq, topic, key, value, headers)
+       SELECT $1, $2, $3::bigint + ord, t, k, v, h
+       FROM unnest($4::text[], $5::text[], $6::bytea[], $7::jsonb[]) WITH ORDINALITY AS r(t, k, v, h, ord)`,
+      [
+        this.groupId, partition, lastSeq,
+        records.map((r) => r.topic), records.map((r) => r.key),
+        records.map((r) => (Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value, 'utf8'))),
+        records.map((r) => JSON.stringify(r.headers ?? {})),
+      ],
+    );
+    const next = lastSeq + records.length;
+    await tx.query('UPDATE consumer_offsets SET outbox_seq = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3', [this.groupId, topic, partition, next]);
+    return next;
+  }
+
+  /**
+   * Publishes what is pending for one input partition. Call only from the partition's owner, serialised with
+   * its batches. Throws when Kafka fails; the rows stay and the next call publishes them.
+   */
+  async publish(topic: string, partition: number): Promise<number> {
+    const publisher = await this.publisher(topic, partition);
+    const producer = await publisher.producer;
+    let total = 0;
+    for (;;) {
+      const { rows } = await this.db.query<{ seq: string; topic: string; key: string | null; value: Buffer; headers: Record<string, string> }>(
+        'SELECT seq, topic, key, value, headers FROM outbox WHERE producer = $1 AND source_partition = $2 AND seq > $3 ORDER BY seq LIMIT $4',
+        [this.groupId, partition, publisher.confirmed, PUBLISH_BATCH],
+      );
+      if (rows.length === 0) return total;
+      const last = Number(rows[rows.length - 1].seq);
+      await producer.sendAtomically(
+        rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers })),
+        this.markerGroup,
+        [{ topic, partition, offset: String(last + 1) }],
+      );
+      publisher.confirmed = last;
+      total += rows.length;
+      this.published.inc({}, rows.length);
+      // Housekeeping only: rows at or below the marker are never published again, deleted or not.
+      await this.db.query('DELETE FROM outbox WHERE producer = $1 AND source_partition = $2 AND seq <= $3', [this.groupId, partition, last]).catch(() => undefined);
+      if (rows.length < PUBLISH_BATCH) return total;
+    }
+  }
+
+  /** The partition moved to another instance (or this one failed): forget the producer, the next owner fences it. */
+  async release(topic: string, partition: number): Promise<void> {
+    const key = `${topic}-${partition}`;
+    const publisher = this.publishers.get(key);
+    this.publishers.delete(key);
+    if (publisher) await publisher.producer.then((p) => p.disconnect()).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.publishers.keys()].map((key) => {
+      const [topic, partition] = splitKey(key);
+      return this.release(topic, partition);
+    }));
+    if (this.admin) await (await this.admin.catch(() => undefined))?.disconnect().catch(() => undefined);
+  }
+
+  private async publisher(topic: string, partition: number): Promise<PartitionPublisher> {
+    const key = `${topic}-${partition}`;
+    let publisher = this.publishers.get(key);
+    if (publisher && publisher.confirmed >= 0) return publisher;
+    try {
+      if (!publisher) {
+        // Fence first (initTransactions aborts a zombie's open transaction), then read the marker.
+        publisher = { producer: this.kafka.transactionalProducer(`${this.markerGroup}-${key}`), confirmed: -1 };
+        this.publishers.set(key, publisher);
+      }
+      await publisher.producer;
+      this.admin ??= this.kafka.admin();
+      const marker = await (await this.admin).committedOffset(this.markerGroup, topic, partition);
+      publisher.confirmed = marker === null ? 0 : Number(marker) - 1;
+      this.logger.info('outbox marker read', { topic, partition, publishedThroughSeq: publisher.confirmed });
+      return publisher;
+    } catch (error) {
+      this.admin = undefined;
+      await this.release(topic, partition);
+      throw error;
+    }
+  }
+}
+
+function splitKey(key: string): [string, number] {
+  const i = key.lastIndexOf('-');
+  return [key.slice(0, i), Number(key.slice(i + 1))];
+}
