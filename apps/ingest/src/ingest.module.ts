@@ -32,7 +32,13 @@ export class IngestModule {
       controllers: [EventsController],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },
-        { provide: INGEST_LIMITS, useValue: { maxBatchEvents: config.maxBatchEvents, produceTimeoutMs: config.produceTimeoutMs } },
+        {
+          provide: INGEST_LIMITS,
+          useValue: {
+            maxBatchEvents: config.maxBatchEvents, produceTimeoutMs: config.produceTimeoutMs,
+            maxInFlightEvents: config.maxInFlightEvents, idempotencyKeys: config.idempotencyKeys,
+          },
+        },
         { provide: EVENT_PUBLISHER, inject: [KAFKA], useFactory: (kafka: KafkaPort) => new KafkaEventPublisher(kafka, config.topic_raw) },
         IngestEventsService,
         PublisherWarmUp,

@@ -12,7 +12,11 @@ export class EventsController {
   @HttpCode(202)
   async post(@Req() request: FastifyRequest): Promise<{ accepted: number }> {
     const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    const outcome = await this.ingest.ingest(typeof request.body === 'string' ? request.body : '', contentType);
+    const idempotencyKey = request.headers['idempotency-key'];
+    if (Array.isArray(idempotencyKey) || (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 256))) {
+      throw new ApiError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be one value of 1-256 characters');
+    }
+    const outcome = await this.ingest.ingest(typeof request.body === 'string' ? request.body : '', contentType, idempotencyKey);
     switch (outcome.kind) {
       case 'accepted':
         return { accepted: outcome.count };
@@ -22,6 +26,10 @@ export class EventsController {
         throw new ApiError(413, 'TOO_MANY_EVENTS', `${outcome.count} events in one request; the limit is ${outcome.limit} (INGEST_MAX_BATCH_EVENTS). Split the batch.`);
       case 'invalid':
         throw new ApiError(422, 'INVALID_EVENTS', `${new Set(outcome.violations.map((v) => v.index)).size} of ${outcome.count} events are invalid; nothing was accepted. Fix them and resend the whole request.`, outcome.violations);
+      case 'in-progress':
+        throw new ApiError(409, 'REQUEST_IN_PROGRESS', 'a request with this Idempotency-Key is still being processed; retry after it completes');
+      case 'overloaded':
+        throw new ApiError(503, 'OVERLOADED', outcome.message, undefined, { 'Retry-After': String(outcome.retryAfterSeconds) });
       case 'unavailable':
         throw new ApiError(503, 'KAFKA_UNAVAILABLE', outcome.message, undefined, { 'Retry-After': String(outcome.retryAfterSeconds) });
     }

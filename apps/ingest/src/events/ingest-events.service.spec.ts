@@ -104,7 +104,7 @@ describe('IngestEventsService', () => {
       expect(await service.ingest(JSON.stringify(ev('e1')), JSON_TYPE)).toEqual({
         kind: 'unavailable',
         retryAfterSeconds: 5,
-        message: 'Kafka did not acknowledge the events (Broker not available); nothing was accepted, retry the same request (eventIds make retries safe)',
+        message: 'Kafka did not acknowledge the events (Broker not available); some may have been written. Retry the same request: eventIds make retries safe',
       });
       expect(publisher.calls).toHaveLength(1);
       expect(await sample(metrics, rejected('unavailable'))).toBe(1);
@@ -135,7 +135,7 @@ describe('IngestEventsService', () => {
         expect(outcome).toEqual({
           kind: 'unavailable',
           retryAfterSeconds: 5,
-          message: 'Kafka did not acknowledge the events (no acknowledgement within 500 ms); nothing was accepted, retry the same request (eventIds make retries safe)',
+          message: 'Kafka did not acknowledge the events (no acknowledgement within 500 ms); some may have been written. Retry the same request: eventIds make retries safe',
         });
         jest.useRealTimers();
         expect(await sample(metrics, rejected('unavailable'))).toBe(1);
@@ -154,5 +154,52 @@ describe('IngestEventsService', () => {
         expect(jest.getTimerCount()).toBe(0);
       });
     });
+  });
+});
+
+describe('IngestEventsService bounds and idempotency', () => {
+  const limits = { maxBatchEvents: 10, produceTimeoutMs: 500, maxInFlightEvents: 3, idempotencyKeys: 2 };
+
+  it('answers overloaded at once, producing nothing, when the request would exceed the in-flight limit', async () => {
+    let release!: () => void;
+    const { service, publisher, metrics } = setup(() => new Promise<void>((r) => { release = r; }), limits);
+    const first = service.ingest(JSON.stringify([ev('a'), ev('b')]), JSON_TYPE); // 2 in flight
+    expect(await service.ingest(JSON.stringify([ev('c'), ev('d')]), JSON_TYPE)).toMatchObject({ kind: 'overloaded', retryAfterSeconds: 1 });
+    expect(publisher.calls).toHaveLength(1);
+    expect(await sample(metrics, rejected('overloaded'))).toBe(1);
+    release();
+    expect(await first).toEqual({ kind: 'accepted', count: 2 });
+    // Capacity is back once the first request was acknowledged.
+    const third = service.ingest(JSON.stringify([ev('c'), ev('d'), ev('e')]), JSON_TYPE);
+    release();
+    expect(await third).toEqual({ kind: 'accepted', count: 3 });
+  });
+
+  it('answers a repeated Idempotency-Key with the first outcome and produces nothing again', async () => {
+    const { service, publisher } = setup(undefined, limits);
+    expect(await service.ingest(JSON.stringify(ev('a')), JSON_TYPE, 'key-1')).toEqual({ kind: 'accepted', count: 1 });
+    expect(await service.ingest(JSON.stringify(ev('a')), JSON_TYPE, 'key-1')).toEqual({ kind: 'accepted', count: 1, replayed: true });
+    expect(publisher.calls).toHaveLength(1);
+  });
+
+  it('reports a key still in flight, and forgets a key whose request failed so a retry is processed', async () => {
+    let fail!: (e: Error) => void;
+    const { service, publisher } = setup(() => new Promise<void>((_, reject) => { fail = reject; }), limits);
+    const first = service.ingest(JSON.stringify(ev('a')), JSON_TYPE, 'key-2');
+    expect(await service.ingest(JSON.stringify(ev('a')), JSON_TYPE, 'key-2')).toEqual({ kind: 'in-progress' });
+    fail(new Error('broker down'));
+    expect(await first).toMatchObject({ kind: 'unavailable' });
+    const retry = service.ingest(JSON.stringify(ev('a')), JSON_TYPE, 'key-2');
+    fail(new Error('still down'));
+    expect(await retry).toMatchObject({ kind: 'unavailable' });
+    expect(publisher.calls).toHaveLength(2);
+  });
+
+  it('remembers only the most recent keys', async () => {
+    const { service, publisher } = setup(undefined, limits);
+    for (const key of ['k1', 'k2', 'k3']) await service.ingest(JSON.stringify(ev(key)), JSON_TYPE, key);
+    await service.ingest(JSON.stringify(ev('k1')), JSON_TYPE, 'k1'); // k1 was evicted: produced again
+    await service.ingest(JSON.stringify(ev('k3')), JSON_TYPE, 'k3'); // k3 remembered
+    expect(publisher.calls.map((c) => c.events[0].eventId)).toEqual(['k1', 'k2', 'k3', 'k1']);
   });
 });

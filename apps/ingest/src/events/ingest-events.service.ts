@@ -2,16 +2,23 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, Clock, LATENCY_BUCKETS_SECONDS, METRICS, Metrics } from '@streamguard/common';
 import { ParseOutcome, parseEventBatch } from './event-batch-parser';
 import { EVENT_PUBLISHER, EventPublisher } from './event-publisher';
+import { IdempotencyCache } from './idempotency-cache';
 
 export interface IngestLimits {
   maxBatchEvents: number;
   produceTimeoutMs: number;
+  /** Events awaiting Kafka acknowledgement at once (default: unbounded, for tests). */
+  maxInFlightEvents?: number;
+  /** Remembered Idempotency-Keys (default 0: off). */
+  idempotencyKeys?: number;
 }
 export const INGEST_LIMITS = Symbol('IngestLimits');
 
 export type IngestOutcome =
   | Exclude<ParseOutcome, { kind: 'ok' }>
-  | { kind: 'accepted'; count: number }
+  | { kind: 'accepted'; count: number; replayed?: boolean }
+  | { kind: 'in-progress' }
+  | { kind: 'overloaded'; message: string; retryAfterSeconds: number }
   | { kind: 'unavailable'; message: string; retryAfterSeconds: number };
 
 /** Use case: validate a request's events and make them durable in Kafka before acknowledging. */
@@ -20,6 +27,9 @@ export class IngestEventsService {
   private readonly accepted;
   private readonly rejected;
   private readonly produceLatency;
+  private readonly inFlightGauge;
+  private readonly idempotency: IdempotencyCache;
+  private inFlight = 0;
 
   constructor(
     @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
@@ -30,27 +40,51 @@ export class IngestEventsService {
     this.accepted = metrics.counter('ingest_events_accepted_total', 'Events acknowledged to clients (durable in Kafka).');
     this.rejected = metrics.counter('ingest_events_rejected_total', 'Requests rejected, by reason.', ['reason']);
     this.produceLatency = metrics.histogram('ingest_produce_duration_seconds', 'Time for Kafka to acknowledge a request\'s events (acks=all).', LATENCY_BUCKETS_SECONDS);
+    this.inFlightGauge = metrics.gauge('ingest_in_flight_events', 'Events waiting for Kafka acknowledgement.');
+    this.idempotency = new IdempotencyCache(limits.idempotencyKeys ?? 0);
   }
 
-  async ingest(body: string, contentType: string): Promise<IngestOutcome> {
+  /**
+   * Validates, then produces with acks=all. Outcomes: `accepted` only once Kafka acknowledged every event;
+   * `unavailable` when Kafka failed or did not answer in time — then the outcome of some events is unknown
+   * (a partial write is possible), and retrying the same request is safe because every stage deduplicates
+   * by eventId; `overloaded` (nothing produced) when too many events already wait for Kafka.
+   */
+  async ingest(body: string, contentType: string, idempotencyKey?: string): Promise<IngestOutcome> {
+    const previous = idempotencyKey ? this.idempotency.get(idempotencyKey) : undefined;
+    if (previous?.state === 'done') return { kind: 'accepted', count: previous.accepted, replayed: true };
+    if (previous?.state === 'in-flight') return { kind: 'in-progress' };
     const parsed = parseEventBatch(body, contentType, this.limits.maxBatchEvents);
     if (parsed.kind !== 'ok') {
       this.rejected.inc({ reason: parsed.kind });
       return parsed;
     }
+    const count = parsed.events.length;
+    if (this.inFlight + count > (this.limits.maxInFlightEvents ?? Infinity)) {
+      this.rejected.inc({ reason: 'overloaded' });
+      return { kind: 'overloaded', retryAfterSeconds: 1, message: `${this.inFlight} events are waiting for Kafka (limit INGEST_MAX_IN_FLIGHT_EVENTS); nothing was accepted, retry shortly` };
+    }
     const receivedAt = this.clock.now();
+    if (idempotencyKey) this.idempotency.begin(idempotencyKey);
+    this.inFlight += count;
+    this.inFlightGauge.set({}, this.inFlight);
     try {
       await withTimeout(this.publisher.publish(parsed.events, receivedAt), this.limits.produceTimeoutMs);
     } catch (error) {
+      if (idempotencyKey) this.idempotency.abandon(idempotencyKey);
       this.rejected.inc({ reason: 'unavailable' });
       return {
         kind: 'unavailable', retryAfterSeconds: 5,
-        message: `Kafka did not acknowledge the events (${(error as Error).message}); nothing was accepted, retry the same request (eventIds make retries safe)`,
+        message: `Kafka did not acknowledge the events (${(error as Error).message}); some may have been written. Retry the same request: eventIds make retries safe`,
       };
+    } finally {
+      this.inFlight -= count;
+      this.inFlightGauge.set({}, this.inFlight);
     }
+    if (idempotencyKey) this.idempotency.complete(idempotencyKey, count);
     this.produceLatency.observe({}, (this.clock.now() - receivedAt) / 1000);
-    this.accepted.inc({}, parsed.events.length);
-    return { kind: 'accepted', count: parsed.events.length };
+    this.accepted.inc({}, count);
+    return { kind: 'accepted', count };
   }
 }
 

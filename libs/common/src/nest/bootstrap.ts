@@ -33,7 +33,8 @@ class NestLogBridge implements LoggerService {
 
 export async function bootstrapService(module: unknown, options: BootstrapOptions): Promise<NestFastifyApplication> {
   const logger = new JsonLogger(options.logLevel, { service: options.service });
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, logger: false, forceCloseConnections: true });
+  // On shutdown, idle keep-alive connections close at once; requests in flight finish (their events are acked).
+  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, logger: false, forceCloseConnections: 'idle' });
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
     logger: new NestLogBridge(logger), bufferLogs: false, abortOnError: false, bodyParser: options.bodyParser ?? true,
   });
