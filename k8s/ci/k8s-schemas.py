@@ -6,7 +6,7 @@ Kubernetes kinds come from the OpenAPI v2 spec shipped in the `k8s.io/kubernetes
 their Go modules. Every object schema that lists its properties gets `additionalProperties: false`,
 so `kubeconform -strict` rejects unknown fields, as the upstream "-strict" schema sets do.
 
-Output: <out>/<kind>_<group>_<version>.json (lower-case kind, empty group for core), matching the
+Output: <out>/<kind>_<group>_<version>.json (lower-case kind; the group is `v1` for the core group, as kubeconform names it), matching the
 kubeconform location template `<out>/{{ .ResourceKind }}_{{ .Group }}_{{ .ResourceAPIVersion }}.json`.
 """
 import json
@@ -70,7 +70,8 @@ def closure(defs, root):
 
 
 def write(out_dir, kind, group, version, schema):
-    path = os.path.join(out_dir, f"{kind.lower()}_{group}_{version}.json")
+    # kubeconform's template data: Group is the part before "/" of apiVersion, so "v1" for the core group.
+    path = os.path.join(out_dir, f"{kind.lower()}_{group or version}_{version}.json")
     with open(path, "w") as fh:
         json.dump(schema, fh, separators=(",", ":"))
 

@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""Assertions on rendered Streamguard manifests (helm template output or k8s/manifests/*.yaml).
+
+  assert-manifests.py FILE...      check each file, exit 1 listing every violation
+  assert-manifests.py --self-test FILE
+                                   mutate a good render once per check and require that check to fail,
+                                   so no assertion can silently pass everything
+  assert-manifests.py --env-drift REPO_ROOT FILE
+                                   every env var the services declare (apps/*/src/*.config.ts, libs/common)
+                                   is set by the chart or configurable in values.schema.json
+"""
+import copy
+import json
+import os
+import re
+import sys
+
+import yaml
+
+CONSUMERS = {"enrich", "aggregate", "alert"}
+WORKLOADS = ("Deployment", "Job", "Pod")
+
+
+def load(path):
+    with open(path) as fh:
+        return [d for d in yaml.safe_load_all(fh) if d]
+
+
+def pod_spec(obj):
+    if obj["kind"] == "Pod":
+        return obj["spec"]
+    if obj["kind"] == "Job":
+        return obj["spec"]["template"]["spec"]
+    return obj["spec"]["template"]["spec"]
+
+
+def name(obj):
+    return f'{obj["kind"]}/{obj["metadata"]["name"]}'
+
+
+def matches(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def by_kind(docs, kind):
+    return [d for d in docs if d["kind"] == kind]
+
+
+def config_env(docs, deployment):
+    """The container env as the pod would see it: ConfigMap envFrom first, then explicit env."""
+    env = {}
+    container = pod_spec(deployment)["containers"][0]
+    maps = {c["metadata"]["name"]: c.get("data", {}) for c in by_kind(docs, "ConfigMap")}
+    for source in container.get("envFrom", []):
+        env.update(maps.get(source.get("configMapRef", {}).get("name"), {}))
+    for var in container.get("env", []):
+        if "value" in var:
+            env[var["name"]] = var["value"]
+    return env
+
+
+# Each check yields violation strings. Names are what --self-test reports.
+def check_security_context(docs):
+    for obj in docs:
+        if obj["kind"] not in WORKLOADS:
+            continue
+        spec = pod_spec(obj)
+        psc = spec.get("securityContext", {})
+        if psc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+            yield f"{name(obj)}: pod seccompProfile is not RuntimeDefault"
+        if spec.get("automountServiceAccountToken") is not False:
+            yield f"{name(obj)}: automountServiceAccountToken is not false"
+        mounts_tmp_volume = {v["name"] for v in spec.get("volumes", []) if "emptyDir" in v}
+        for c in spec.get("containers", []) + spec.get("initContainers", []):
+            sc = c.get("securityContext", {})
+            where = f"{name(obj)} container {c['name']}"
+            if not (sc.get("runAsNonRoot") or psc.get("runAsNonRoot")):
+                yield f"{where}: runAsNonRoot is not true"
+            if sc.get("readOnlyRootFilesystem") is not True:
+                yield f"{where}: readOnlyRootFilesystem is not true"
+            if sc.get("allowPrivilegeEscalation") is not False:
+                yield f"{where}: allowPrivilegeEscalation is not false"
+            if "ALL" not in sc.get("capabilities", {}).get("drop", []) or sc.get("capabilities", {}).get("add"):
+                yield f"{where}: capabilities do not drop ALL (or add some)"
+            if sc.get("privileged"):
+                yield f"{where}: privileged"
+            if not any(m["mountPath"] == "/tmp" and m["name"] in mounts_tmp_volume for m in c.get("volumeMounts", [])):
+                yield f"{where}: no emptyDir mounted at /tmp (the root filesystem is read-only)"
+
+
+def check_service_accounts(docs):
+    for sa in by_kind(docs, "ServiceAccount"):
+        if sa.get("automountServiceAccountToken") is not False:
+            yield f"{name(sa)}: automountServiceAccountToken is not false"
+
+
+def autoscalers(docs):
+    targets = {}
+    for hpa in by_kind(docs, "HorizontalPodAutoscaler"):
+        targets.setdefault(hpa["spec"]["scaleTargetRef"]["name"], []).append(name(hpa))
+    for so in by_kind(docs, "ScaledObject"):
+        targets.setdefault(so["spec"]["scaleTargetRef"]["name"], []).append(name(so))
+    return targets
+
+
+def check_autoscaling(docs):
+    targets = autoscalers(docs)
+    deployments = {d["metadata"]["name"]: d for d in by_kind(docs, "Deployment")}
+    for target, owners in targets.items():
+        if len(owners) > 1:
+            yield f"Deployment/{target}: scaled by more than one autoscaler: {owners}"
+        if target not in deployments:
+            yield f"{owners[0]}: scale target Deployment/{target} is not rendered"
+    for dname, dep in deployments.items():
+        if dname in targets and "replicas" in dep["spec"]:
+            yield f"Deployment/{dname}: has spec.replicas although {targets[dname][0]} owns the replica count"
+        if dname not in targets and "replicas" not in dep["spec"]:
+            yield f"Deployment/{dname}: not autoscaled and has no spec.replicas"
+
+
+def check_partitions_bound(docs):
+    partitions = None
+    for job in by_kind(docs, "Job"):
+        args = pod_spec(job)["containers"][0].get("args", [])
+        if "create-topics" in args and "--partitions" in args:
+            partitions = int(args[args.index("--partitions") + 1])
+    if partitions is None:
+        return
+    for dep in by_kind(docs, "Deployment"):
+        component = dep["metadata"]["labels"].get("app.kubernetes.io/component")
+        if component not in CONSUMERS:
+            continue
+        for owner in by_kind(docs, "HorizontalPodAutoscaler") + by_kind(docs, "ScaledObject"):
+            if owner["spec"]["scaleTargetRef"]["name"] != dep["metadata"]["name"]:
+                continue
+            top = owner["spec"].get("maxReplicas", owner["spec"].get("maxReplicaCount"))
+            if top is not None and top > partitions:
+                yield f"{name(owner)}: max replicas {top} > {partitions} topic partitions"
+
+
+def check_keda_triggers(docs):
+    deployments = {d["metadata"]["name"]: d for d in by_kind(docs, "Deployment")}
+    for so in by_kind(docs, "ScaledObject"):
+        dep = deployments.get(so["spec"]["scaleTargetRef"]["name"])
+        if not dep:
+            continue
+        env = config_env(docs, dep)
+        component = dep["metadata"]["labels"]["app.kubernetes.io/component"]
+        expected_topic = env.get("TOPIC_EVENTS_RAW" if component == "enrich" else "TOPIC_EVENTS_ENRICHED")
+        for trig in so["spec"]["triggers"]:
+            meta = trig.get("metadata", {})
+            if trig["type"] != "kafka":
+                continue
+            if meta.get("consumerGroup") != f'{env.get("KAFKA_GROUP_PREFIX")}.{component}':
+                yield f"{name(so)}: consumerGroup {meta.get('consumerGroup')} is not {env.get('KAFKA_GROUP_PREFIX')}.{component}"
+            if meta.get("topic") != expected_topic:
+                yield f"{name(so)}: topic {meta.get('topic')} is not the service's input topic {expected_topic}"
+
+
+def check_selectors(docs):
+    pods = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"] for d in by_kind(docs, "Deployment")}
+    for dep in by_kind(docs, "Deployment"):
+        sel = dep["spec"]["selector"]["matchLabels"]
+        if not matches(sel, pods[dep["metadata"]["name"]]):
+            yield f"{name(dep)}: selector {sel} does not match its pod labels"
+        for other, labels in pods.items():
+            if other != dep["metadata"]["name"] and matches(sel, labels):
+                yield f"{name(dep)}: selector also matches the pods of Deployment/{other}"
+    for kind in ("Service", "PodDisruptionBudget"):
+        for obj in by_kind(docs, kind):
+            sel = obj["spec"]["selector"] if kind == "Service" else obj["spec"]["selector"]["matchLabels"]
+            hits = [n for n, labels in pods.items() if matches(sel, labels)]
+            if len(hits) != 1:
+                yield f"{name(obj)}: selector {sel} matches {len(hits)} Deployments' pods, not 1"
+    for svc in by_kind(docs, "Service"):
+        for dep in by_kind(docs, "Deployment"):
+            if matches(svc["spec"]["selector"], pods[dep["metadata"]["name"]]):
+                ports = {p.get("name") for c in pod_spec(dep)["containers"] for p in c.get("ports", [])}
+                for p in svc["spec"]["ports"]:
+                    if isinstance(p["targetPort"], str) and p["targetPort"] not in ports:
+                        yield f"{name(svc)}: targetPort {p['targetPort']} is not a container port of {name(dep)}"
+    for dep in by_kind(docs, "Deployment"):
+        labels = pods[dep["metadata"]["name"]]
+        for tsc in pod_spec(dep).get("topologySpreadConstraints", []):
+            if not matches(tsc.get("labelSelector", {}).get("matchLabels", {}), labels):
+                yield f"{name(dep)}: topologySpreadConstraint on {tsc['topologyKey']} does not select its own pods"
+    for sm in by_kind(docs, "ServiceMonitor"):
+        sel = sm["spec"]["selector"].get("matchLabels", {})
+        comps = next((e["values"] for e in sm["spec"]["selector"].get("matchExpressions", [])
+                      if e["key"] == "app.kubernetes.io/component"), None)
+        selected = [s for s in by_kind(docs, "Service") if matches(sel, s["metadata"]["labels"])
+                    and (comps is None or s["metadata"]["labels"].get("app.kubernetes.io/component") in comps)]
+        if len(selected) != len(by_kind(docs, "Service")):
+            yield f"{name(sm)}: selects {len(selected)} of {len(by_kind(docs, 'Service'))} Services"
+        for ep in sm["spec"]["endpoints"]:
+            for s in selected:
+                if ep.get("port") not in {p.get("name") for p in s["spec"]["ports"]}:
+                    yield f"{name(sm)}: endpoint port {ep.get('port')} is not a port of {name(s)}"
+
+
+def check_probes(docs):
+    for dep in by_kind(docs, "Deployment"):
+        for c in pod_spec(dep)["containers"]:
+            where = f"{name(dep)} container {c['name']}"
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                if probe not in c:
+                    yield f"{where}: no {probe}"
+            if c.get("livenessProbe", {}).get("httpGet", {}).get("path") != "/healthz":
+                yield f"{where}: liveness probe is not GET /healthz (it must not depend on Kafka)"
+            if c.get("readinessProbe", {}).get("httpGet", {}).get("path") != "/readyz":
+                yield f"{where}: readiness probe is not GET /readyz"
+
+
+def check_termination_grace(docs):
+    for dep in by_kind(docs, "Deployment"):
+        spec = pod_spec(dep)
+        env = config_env(docs, dep)
+        grace_ms = int(env.get("SHUTDOWN_GRACE_MS", 20000))
+        pre_stop = 0
+        cmd = spec["containers"][0].get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+        if len(cmd) == 2 and cmd[0] == "sleep":
+            pre_stop = int(cmd[1])
+        tgps = spec.get("terminationGracePeriodSeconds", 30)
+        if tgps <= grace_ms / 1000 + pre_stop:
+            yield f"{name(dep)}: terminationGracePeriodSeconds {tgps} <= SHUTDOWN_GRACE_MS/1000 ({grace_ms / 1000}) + preStop {pre_stop}s"
+
+
+def check_pod_template(docs):
+    for dep in by_kind(docs, "Deployment"):
+        meta = dep["spec"]["template"]["metadata"]
+        if "checksum/config" not in meta.get("annotations", {}):
+            yield f"{name(dep)}: no checksum/config annotation (config changes would not roll the pods)"
+        for c in pod_spec(dep)["containers"]:
+            res = c.get("resources", {})
+            if not res.get("requests", {}).get("cpu") or not res.get("requests", {}).get("memory"):
+                yield f"{name(dep)}: no cpu/memory requests"
+            if not res.get("limits", {}).get("memory"):
+                yield f"{name(dep)}: no memory limit"
+            if c["image"].endswith(":latest") or (":" not in c["image"].rsplit("/", 1)[-1] and "@" not in c["image"]):
+                yield f"{name(dep)}: image {c['image']} is not pinned"
+        if not pod_spec(dep).get("topologySpreadConstraints"):
+            yield f"{name(dep)}: no topologySpreadConstraints"
+
+
+def check_hooks(docs):
+    for job in by_kind(docs, "Job"):
+        hook = job["metadata"].get("annotations", {}).get("helm.sh/hook", "")
+        if "pre-install" not in hook or "pre-upgrade" not in hook:
+            yield f"{name(job)}: not a pre-install,pre-upgrade hook"
+    for pod in by_kind(docs, "Pod"):
+        if pod["metadata"].get("annotations", {}).get("helm.sh/hook") != "test":
+            yield f"{name(pod)}: a bare Pod that is not a helm test hook"
+
+
+CHECKS = [check_security_context, check_service_accounts, check_autoscaling, check_partitions_bound,
+          check_keda_triggers, check_selectors, check_probes, check_termination_grace, check_pod_template, check_hooks]
+
+
+def run_checks(docs):
+    return [(check.__name__, v) for check in CHECKS for v in check(docs)]
+
+
+# --self-test: one mutation per check; each must make exactly that check report a violation.
+def first(docs, kind, component=None):
+    for d in docs:
+        if d["kind"] == kind and (component is None or d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == component):
+            return d
+    raise SystemExit(f"self-test needs a {kind} ({component}) in the render")
+
+
+def m_security(docs):
+    pod_spec(first(docs, "Deployment"))["containers"][0]["securityContext"]["readOnlyRootFilesystem"] = False
+
+
+def m_security_tmp(docs):
+    c = pod_spec(first(docs, "Job"))["containers"][0]
+    c["volumeMounts"] = [m for m in c["volumeMounts"] if m["mountPath"] != "/tmp"]
+
+
+def m_sa(docs):
+    first(docs, "ServiceAccount")["automountServiceAccountToken"] = True
+
+
+def m_replicas(docs):
+    target = first(docs, "HorizontalPodAutoscaler")["spec"]["scaleTargetRef"]["name"]
+    next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == target)["spec"]["replicas"] = 3
+
+
+def m_double(docs):
+    so = first(docs, "ScaledObject")
+    hpa = copy.deepcopy(first(docs, "HorizontalPodAutoscaler"))
+    hpa["metadata"]["name"] = "extra"
+    hpa["spec"]["scaleTargetRef"]["name"] = so["spec"]["scaleTargetRef"]["name"]
+    docs.append(hpa)
+
+
+def m_partitions(docs):
+    first(docs, "ScaledObject")["spec"]["maxReplicaCount"] = 10_000
+
+
+def m_keda_group(docs):
+    first(docs, "ScaledObject")["spec"]["triggers"][0]["metadata"]["consumerGroup"] = "someone-else"
+
+
+def m_selector(docs):
+    first(docs, "Service", "enrich")["spec"]["selector"]["app.kubernetes.io/component"] = "enrichh"
+
+
+def m_liveness(docs):
+    pod_spec(first(docs, "Deployment"))["containers"][0]["livenessProbe"]["httpGet"]["path"] = "/readyz"
+
+
+def m_no_startup(docs):
+    del pod_spec(first(docs, "Deployment"))["containers"][0]["startupProbe"]
+
+
+def m_grace(docs):
+    pod_spec(first(docs, "Deployment"))["terminationGracePeriodSeconds"] = 20
+
+
+def m_checksum(docs):
+    del first(docs, "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+
+
+def m_hook(docs):
+    del first(docs, "Job")["metadata"]["annotations"]["helm.sh/hook"]
+
+
+MUTATIONS = [
+    ("check_security_context", m_security), ("check_security_context", m_security_tmp),
+    ("check_service_accounts", m_sa), ("check_autoscaling", m_replicas), ("check_autoscaling", m_double),
+    ("check_partitions_bound", m_partitions), ("check_keda_triggers", m_keda_group),
+    ("check_selectors", m_selector), ("check_probes", m_liveness), ("check_probes", m_no_startup),
+    ("check_termination_grace", m_grace), ("check_pod_template", m_checksum), ("check_hooks", m_hook),
+]
+
+
+def self_test(path):
+    base = load(path)
+    if run_checks(base):
+        sys.exit(f"self-test: the unmutated render {path} already fails")
+    tested, failed = set(), 0
+    for check, mutate in MUTATIONS:
+        docs = copy.deepcopy(base)
+        mutate(docs)
+        hits = [v for c, v in run_checks(docs) if c == check]
+        tested.add(check)
+        status = "ok" if hits else "MISSED"
+        failed += not hits
+        print(f"  self-test {mutate.__name__:16} -> {check}: {status}{' (' + hits[0] + ')' if hits else ''}")
+    untested = {c.__name__ for c in CHECKS} - tested
+    if untested or failed:
+        sys.exit(f"self-test failed: {failed} mutation(s) not caught, checks without a mutation: {sorted(untested)}")
+
+
+# --env-drift: the chart must know every env var the services read.
+ENV_DECL = re.compile(r"\b\w*Var\(\s*'([A-Z0-9_]+)'")
+TOPIC_DECL = re.compile(r"^\s+\w+: '(TOPIC_[A-Z_]+)',", re.M)
+LEFT_AT_DEFAULT = {"HTTP_HOST"}  # binds 0.0.0.0, right for a pod
+
+
+def env_drift(root, rendered):
+    declared = {}
+    walk = [w for top in ("apps", "libs") for w in os.walk(os.path.join(root, top))]
+    for base, _, files in walk:
+        if "node_modules" in base or "/dist" in base or "/test" in base:
+            continue
+        for f in files:
+            if f.endswith(".config.ts") or f in ("common-env.ts", "topics.ts"):
+                text = open(os.path.join(base, f)).read()
+                for var in ENV_DECL.findall(text) + TOPIC_DECL.findall(text):
+                    declared[var] = os.path.relpath(os.path.join(base, f), root)
+    schema = json.load(open(os.path.join(root, "k8s/helm/streamguard/values.schema.json")))
+    configurable = {k for svc in schema["properties"]["services"]["properties"].values()
+                    for k in svc["properties"]["config"]["properties"]}
+    docs = load(rendered)
+    provided = set()
+    for cm in by_kind(docs, "ConfigMap"):
+        provided |= set(cm.get("data", {}))
+    for obj in docs:
+        if obj["kind"] in WORKLOADS:
+            provided |= {e["name"] for c in pod_spec(obj)["containers"] for e in c.get("env", [])}
+    missing = sorted(v for v in declared if v not in provided | configurable | LEFT_AT_DEFAULT)
+    if not declared:
+        sys.exit("env drift: found no env var declarations (did the config files move?)")
+    for var in missing:
+        print(f"  env var {var} ({declared[var]}) is neither set by the chart nor in services.<svc>.config")
+    if missing:
+        sys.exit(1)
+    print(f"  env drift: all {len(declared)} env vars the services declare are covered")
+
+
+def main(argv):
+    if argv[1:2] == ["--self-test"]:
+        return self_test(argv[2])
+    if argv[1:2] == ["--env-drift"]:
+        return env_drift(argv[2], argv[3])
+    bad = 0
+    for path in argv[1:]:
+        violations = run_checks(load(path))
+        for check, v in violations:
+            print(f"  {os.path.basename(path)}: [{check}] {v}")
+        bad += len(violations)
+        if not violations:
+            print(f"  {os.path.basename(path)}: {len(CHECKS)} checks passed")
+    if bad:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,254 @@
+{{/* Names. */}}
+{{- define "streamguard.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "streamguard.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels on every object. */}}
+{{- define "streamguard.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "streamguard.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: streamguard
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Selector labels of one service: call with (dict "root" $ "svc" "ingest"). */}}
+{{- define "streamguard.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "streamguard.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .svc }}
+{{- end -}}
+
+{{- define "streamguard.componentLabels" -}}
+{{ include "streamguard.labels" .root }}
+app.kubernetes.io/component: {{ .svc }}
+{{- end -}}
+
+{{- define "streamguard.image" -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Facts the services hard-code (see apps/<svc>/src/<svc>.config.ts): the env var of the HTTP port, whether
+the service talks to Postgres, and for consumers the input topic role of their consumer group.
+*/}}
+{{- define "streamguard.facts" -}}
+ingest: {portEnv: INGEST_PORT, database: false, consumer: false}
+enrich: {portEnv: ENRICH_PORT, database: true, consumer: true, input: raw}
+aggregate: {portEnv: AGGREGATE_PORT, database: true, consumer: true, input: enriched}
+alert: {portEnv: ALERT_PORT, database: true, consumer: true, input: enriched}
+{{- end -}}
+
+{{- define "streamguard.serviceAccountName" -}}
+{{- if .root.Values.serviceAccount.create -}}
+{{- printf "%s-%s" (include "streamguard.fullname" .root) .svc -}}
+{{- else -}}
+default
+{{- end -}}
+{{- end -}}
+
+{{- define "streamguard.postgresSecretName" -}}
+{{- if .Values.postgres.existingSecret -}}
+{{- .Values.postgres.existingSecret -}}
+{{- else -}}
+{{- printf "%s-postgres" (include "streamguard.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment shared by every service, as ConfigMap data. */}}
+{{- define "streamguard.commonConfig" -}}
+KAFKA_BROKERS: {{ .Values.kafka.brokers | quote }}
+KAFKA_CLIENT_ID: {{ .Values.kafka.clientId | quote }}
+KAFKA_GROUP_PREFIX: {{ .Values.kafka.groupPrefix | quote }}
+TOPIC_EVENTS_RAW: {{ .Values.kafka.topics.raw | quote }}
+TOPIC_EVENTS_ENRICHED: {{ .Values.kafka.topics.enriched | quote }}
+TOPIC_AGGREGATES: {{ .Values.kafka.topics.aggregates | quote }}
+TOPIC_ALERTS: {{ .Values.kafka.topics.alerts | quote }}
+TOPIC_EVENTS_DLQ: {{ .Values.kafka.topics.dlq | quote }}
+TOPIC_EVENTS_LATE: {{ .Values.kafka.topics.late | quote }}
+LOG_LEVEL: {{ .Values.logLevel | quote }}
+SHUTDOWN_GRACE_MS: {{ .Values.shutdownGraceMs | int | quote }}
+DATABASE_POOL_SIZE: {{ .Values.postgres.poolSize | int | quote }}
+{{- if .Values.kafka.sasl.enabled }}
+KAFKA_SASL_MECHANISM: {{ .Values.kafka.sasl.mechanism | quote }}
+{{- end }}
+{{- if .Values.kafka.tls.enabled }}
+KAFKA_TLS: "true"
+{{- with .Values.kafka.tls.existingSecret }}
+{{- if $.Values.kafka.tls.caKey }}
+KAFKA_TLS_CA_FILE: {{ printf "/etc/streamguard/kafka-tls/%s" $.Values.kafka.tls.caKey | quote }}
+{{- end }}
+{{- if $.Values.kafka.tls.certKey }}
+KAFKA_TLS_CERT_FILE: {{ printf "/etc/streamguard/kafka-tls/%s" $.Values.kafka.tls.certKey | quote }}
+{{- end }}
+{{- if $.Values.kafka.tls.keyKey }}
+KAFKA_TLS_KEY_FILE: {{ printf "/etc/streamguard/kafka-tls/%s" $.Values.kafka.tls.keyKey | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Env vars read from Secrets. Call with (dict "root" $ "database" bool "service" name). */}}
+{{- define "streamguard.secretEnv" -}}
+{{- $v := .root.Values -}}
+{{- if .database }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "streamguard.postgresSecretName" .root }}
+      key: {{ $v.postgres.urlKey }}
+{{- end }}
+{{- if $v.kafka.sasl.enabled }}
+- name: KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.kafka.sasl.existingSecret }}
+      key: {{ $v.kafka.sasl.usernameKey }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.kafka.sasl.existingSecret }}
+      key: {{ $v.kafka.sasl.passwordKey }}
+{{- end }}
+{{- with $v.apiKeys }}
+{{- if and .existingSecret .ingestKeysKey (eq $.service "ingest") }}
+- name: INGEST_API_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .existingSecret }}
+      key: {{ .ingestKeysKey }}
+      optional: true
+{{- end }}
+{{- if and .existingSecret .adminTokenKey (eq $.service "enrich") }}
+- name: ADMIN_API_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .existingSecret }}
+      key: {{ .adminTokenKey }}
+      optional: true
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Container security context of the restricted Pod Security Standard. */}}
+{{- define "streamguard.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "streamguard.podSecurityContext" -}}
+runAsNonRoot: true
+{{- with .Values.securityContext.runAsUser }}
+runAsUser: {{ . }}
+{{- end }}
+{{- with .Values.securityContext.runAsGroup }}
+runAsGroup: {{ . }}
+{{- end }}
+{{- with .Values.securityContext.fsGroup }}
+fsGroup: {{ . }}
+{{- end }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Volumes every pod has: a writable /tmp (the root filesystem is read-only) and the Kafka TLS material. */}}
+{{- define "streamguard.baseVolumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret }}
+- name: kafka-tls
+  secret:
+    secretName: {{ .Values.kafka.tls.existingSecret }}
+{{- end }}
+{{- end -}}
+
+{{- define "streamguard.baseVolumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret }}
+- name: kafka-tls
+  mountPath: /etc/streamguard/kafka-tls
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* Render-time checks: a bad combination fails `helm install` with its reason. */}}
+{{- define "streamguard.validate" -}}
+{{- $v := .Values -}}
+{{- $graceNeeded := add (div $v.shutdownGraceMs 1000) $v.preStopSleepSeconds -}}
+{{- if le (int $v.terminationGracePeriodSeconds) (int $graceNeeded) -}}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed shutdownGraceMs/1000 + preStopSleepSeconds (%d)" (int $v.terminationGracePeriodSeconds) (int $graceNeeded)) -}}
+{{- end -}}
+{{- if and (not $v.postgres.existingSecret) (not $v.postgres.url) -}}
+{{- fail "set postgres.existingSecret (a Secret with the DATABASE_URL) or, for development, postgres.url" -}}
+{{- end -}}
+{{- if and $v.kafka.sasl.enabled (not $v.kafka.sasl.existingSecret) -}}
+{{- fail "kafka.sasl.enabled needs kafka.sasl.existingSecret" -}}
+{{- end -}}
+{{- range $name, $svc := $v.services -}}
+{{- if and $svc.enabled $svc.autoscaling.enabled -}}
+{{- if gt (int $svc.autoscaling.minReplicas) (int $svc.autoscaling.maxReplicas) -}}
+{{- fail (printf "services.%s.autoscaling: minReplicas > maxReplicas" $name) -}}
+{{- end -}}
+{{- if and (ne $name "ingest") (gt (int $svc.autoscaling.maxReplicas) (int $v.kafka.partitions)) -}}
+{{- fail (printf "services.%s.autoscaling.maxReplicas (%d) exceeds kafka.partitions (%d): extra consumers would sit idle" $name (int $svc.autoscaling.maxReplicas) (int $v.kafka.partitions)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Non-empty when the KEDA Kafka scaler needs a TriggerAuthentication. */}}
+{{- define "streamguard.kedaAuth" -}}
+{{- if or .Values.kafka.sasl.enabled (and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* Common config as a container env list (hook Jobs run before the ConfigMaps exist). */}}
+{{- define "streamguard.commonEnvList" -}}
+{{- range $key, $value := include "streamguard.commonConfig" . | fromYaml }}
+- name: {{ $key }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod spec parts every hook/test pod shares. */}}
+{{- define "streamguard.hookPodSpec" -}}
+automountServiceAccountToken: false
+securityContext:
+  {{- include "streamguard.podSecurityContext" . | nindent 2 }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+volumes:
+  {{- include "streamguard.baseVolumes" . | nindent 2 }}
+{{- end -}}
