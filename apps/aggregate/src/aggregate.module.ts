@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { CoreModule, HttpErrorFilter, InfrastructureModule, topicsFrom } from '@streamguard/common';
+import { HttpErrorFilter, serviceModules, topicsFrom } from '@streamguard/common';
 import type { AggregateConfig } from './aggregate.config';
 import { AggregatesController } from './aggregates/aggregates.controller';
 import { WindowResultsRepository } from './aggregates/window-results.repository';
@@ -11,14 +11,7 @@ export class AggregateModule {
   static forRoot(config: AggregateConfig): DynamicModule {
     return {
       module: AggregateModule,
-      imports: [
-        CoreModule.forService({ service: 'aggregate', logLevel: config.logLevel, instanceId: config.instanceId }),
-        InfrastructureModule.forService({
-          service: 'aggregate', instanceId: config.instanceId,
-          kafka: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId },
-          database: { url: config.databaseUrl, poolSize: config.databasePoolSize },
-        }),
-      ],
+      imports: serviceModules('aggregate', config),
       controllers: [AggregatesController],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { CoreModule, DATABASE, Database, HttpErrorFilter, InfrastructureModule, LOGGER, Logger, topicsFrom } from '@streamguard/common';
+import { DATABASE, Database, HttpErrorFilter, serviceModules, LOGGER, Logger, topicsFrom } from '@streamguard/common';
 import type { AlertConfig } from './alert.config';
 import { AlertsController } from './alerts/alerts.controller';
 import { AlertsRepository } from './alerts/alerts.repository';
@@ -14,14 +14,7 @@ export class AlertModule {
   static forRoot(config: AlertConfig): DynamicModule {
     return {
       module: AlertModule,
-      imports: [
-        CoreModule.forService({ service: 'alert', logLevel: config.logLevel, instanceId: config.instanceId }),
-        InfrastructureModule.forService({
-          service: 'alert', instanceId: config.instanceId,
-          kafka: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId },
-          database: { url: config.databaseUrl, poolSize: config.databasePoolSize },
-        }),
-      ],
+      imports: serviceModules('alert', config),
       controllers: [AlertsController, RulesController],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

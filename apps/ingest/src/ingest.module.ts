@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { CoreModule, HttpErrorFilter, InfrastructureModule, KAFKA, KafkaPort, LOGGER, Logger, READINESS, ReadinessRegistry } from '@streamguard/common';
+import { HttpErrorFilter, serviceModules, KAFKA, KafkaPort, LOGGER, Logger, READINESS, ReadinessRegistry } from '@streamguard/common';
 import { EVENT_PUBLISHER, KafkaEventPublisher } from './events/event-publisher';
 import { EventsController } from './events/events.controller';
 import { INGEST_LIMITS, IngestEventsService } from './events/ingest-events.service';
@@ -25,10 +25,7 @@ export class IngestModule {
   static forRoot(config: IngestConfig): DynamicModule {
     return {
       module: IngestModule,
-      imports: [
-        CoreModule.forService({ service: 'ingest', logLevel: config.logLevel, instanceId: config.instanceId }),
-        InfrastructureModule.forService({ service: 'ingest', instanceId: config.instanceId, kafka: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId } }),
-      ],
+      imports: serviceModules('ingest', config),
       controllers: [EventsController],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -1,4 +1,4 @@
-import type { AggregateResultMessage, Queryable } from '@streamguard/common';
+import { AggregateResultMessage, Queryable, SqlFilters } from '@streamguard/common';
 import type { WindowResult } from '@streamguard/stream-core';
 
 export interface AggregateQuery {
@@ -47,18 +47,15 @@ export class WindowResultsRepository {
 
   /** Newest windows first. */
   async find(db: Queryable, query: AggregateQuery): Promise<AggregateResultMessage[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => { params.push(value); where.push(sql.replace('?', `$${params.length}`)); };
-    if (query.definition) add('definition = ?', query.definition);
-    if (query.groupKey) add('group_key = ?', query.groupKey);
-    if (query.accountId) add(`group_fields->>'accountId' = ?`, query.accountId);
-    if (query.from !== undefined) add('window_end > to_timestamp(? / 1000.0)', query.from);
-    if (query.to !== undefined) add('window_start < to_timestamp(? / 1000.0)', query.to);
-    params.push(query.limit);
+    const filters = new SqlFilters()
+      .add('definition = ?', query.definition || undefined)
+      .add('group_key = ?', query.groupKey || undefined)
+      .add(`group_fields->>'accountId' = ?`, query.accountId || undefined)
+      .add('window_end > to_timestamp(? / 1000.0)', query.from)
+      .add('window_start < to_timestamp(? / 1000.0)', query.to);
     const { rows } = await db.query<Row>(
-      `SELECT * FROM window_results ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY window_start DESC, definition, group_key LIMIT $${params.length}`,
-      params,
+      `SELECT * FROM window_results ${filters.where()} ORDER BY window_start DESC, definition, group_key LIMIT ${filters.param(query.limit)}`,
+      filters.params,
     );
     return rows.map((r) => ({
       schemaVersion: 1, definition: r.definition, groupKey: r.group_key, group: r.group_fields, windowType: r.window_type,

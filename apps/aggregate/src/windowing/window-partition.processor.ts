@@ -3,7 +3,7 @@
  * one input partition: decodes records once, feeds the operator, and turns what it drains into outputs.
  */
 import {
-  AggregateResultMessage, Clock, decodeJsonRecord, EnrichedEventMessage, InboundRecord, LateEventMessage, OutboundRecord,
+  AggregateResultMessage, Clock, decodeBatch, EnrichedEventMessage, InboundRecord, LateEventMessage, OutboundRecord,
   parseEnrichedEventMessage, PartitionProcessor, PoisonRecordError, StageOutput, StateChanges, TopicNames,
 } from '@streamguard/common';
 import { InMemoryWindowStateStore, PartitionWindowOperator, WindowOperatorOptions, DrainedOutput } from '@streamguard/stream-core';
@@ -32,16 +32,9 @@ export class WindowPartitionProcessor implements PartitionProcessor {
   }
 
   process(records: InboundRecord[]): StageOutput {
-    const rejected: Array<{ offset: string; error: Error }> = [];
+    const { decoded, rejected } = decodeBatch(records, parseEnrichedEventMessage);
     this.batch = new Map();
-    for (const record of records) {
-      let event: EnrichedEventMessage;
-      try {
-        event = decodeJsonRecord(record, parseEnrichedEventMessage).value;
-      } catch (error) {
-        rejected.push({ offset: record.offset, error: error as Error });
-        continue;
-      }
+    for (const { record, value: event } of decoded) {
       this.batch.set(record.offset, { record, event });
       this.operator.process({ eventId: event.eventId, eventTime: event.occurredAt, value: event as unknown as Record<string, unknown>, offset: record.offset });
     }

@@ -1,4 +1,4 @@
-import type { AlertMessage, Queryable } from '@streamguard/common';
+import { AlertMessage, Queryable, SqlFilters } from '@streamguard/common';
 
 export interface AlertQuery {
   accountId?: string;
@@ -36,17 +36,14 @@ export class AlertsRepository {
 
   /** Newest first (by event time of the triggering event). */
   async find(db: Queryable, query: AlertQuery): Promise<AlertMessage[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => { params.push(value); where.push(sql.replace('?', `$${params.length}`)); };
-    if (query.accountId) add('account_id = ?', query.accountId);
-    if (query.ruleId) add('rule_id = ?', query.ruleId);
-    if (query.from !== undefined) add('occurred_at >= to_timestamp(? / 1000.0)', query.from);
-    if (query.to !== undefined) add('occurred_at < to_timestamp(? / 1000.0)', query.to);
-    params.push(query.limit);
+    const filters = new SqlFilters()
+      .add('account_id = ?', query.accountId || undefined)
+      .add('rule_id = ?', query.ruleId || undefined)
+      .add('occurred_at >= to_timestamp(? / 1000.0)', query.from)
+      .add('occurred_at < to_timestamp(? / 1000.0)', query.to);
     const { rows } = await db.query<Row>(
-      `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY occurred_at DESC, alert_id LIMIT $${params.length}`,
-      params,
+      `SELECT * FROM alerts ${filters.where()} ORDER BY occurred_at DESC, alert_id LIMIT ${filters.param(query.limit)}`,
+      filters.params,
     );
     return rows.map((r) => ({
       schemaVersion: 1, alertId: r.alert_id, ruleId: r.rule_id, ruleVersion: r.rule_version, ruleType: r.rule_type, severity: r.severity,

@@ -4,7 +4,7 @@
  * Postgres and, through the outbox, to the `alerts` topic.
  */
 import {
-  AlertMessage, Clock, Counter, decodeJsonRecord, EnrichedEventMessage, InboundRecord, OutboundRecord, parseEnrichedEventMessage,
+  AlertMessage, Clock, Counter, decodeBatch, InboundRecord, OutboundRecord, parseEnrichedEventMessage,
   PartitionProcessor, StageOutput, StateChanges,
 } from '@streamguard/common';
 import { AlertCandidate, InMemoryRuleStateStore, RuleEngine } from '@streamguard/stream-core';
@@ -31,16 +31,9 @@ export class RulePartitionProcessor implements PartitionProcessor {
 
   process(records: InboundRecord[]): StageOutput {
     this.applyRules();
-    const rejected: Array<{ offset: string; error: Error }> = [];
+    const { decoded, rejected } = decodeBatch(records, parseEnrichedEventMessage);
     const candidates: AlertCandidate[] = [];
-    for (const record of records) {
-      let event: EnrichedEventMessage;
-      try {
-        event = decodeJsonRecord(record, parseEnrichedEventMessage).value;
-      } catch (error) {
-        rejected.push({ offset: record.offset, error: error as Error });
-        continue;
-      }
+    for (const { value: event } of decoded) {
       for (const candidate of this.engine.evaluate({
         eventId: event.eventId, eventTime: event.occurredAt, accountId: event.accountId, value: event as unknown as Record<string, unknown>,
       })) candidates.push(candidate);

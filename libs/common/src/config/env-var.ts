@@ -34,6 +34,19 @@ export function stringVar(name: string, description: string, defaultValue?: stri
   }, defaultValue);
 }
 
+/**
+ * A string that may be left unset (or empty): `undefined` then, and the service decides what that means
+ * (say so in `description`). Set, it must have at least `minLength` characters (e.g. a secret).
+ */
+export function optionalStringVar(name: string, description: string, minLength = 1): EnvVar<string | undefined> {
+  return envVar<string | undefined>(name, description, `unset, or a string of at least ${minLength} characters`, (raw) => {
+    if (raw === '') return undefined;
+    if (raw.trim() === '') throw new ParseError('must not be blank');
+    if (raw.length < minLength) throw new ParseError(`is shorter than ${minLength} characters`);
+    return raw;
+  }, '');
+}
+
 export function intVar(name: string, description: string, defaultValue: number | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): EnvVar<number> {
   return envVar(name, description, `an integer from ${min} to ${max}`, (raw) => {
     if (!/^-?\d+$/.test(raw.trim())) throw new ParseError('is not an integer');

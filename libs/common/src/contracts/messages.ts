@@ -23,6 +23,8 @@ export interface MerchantProfile {
   mcc: string | null;
   country: string | null;
   riskScore: number | null;
+  /** Free-text category (e.g. "grocery"), next to the ISO 18245 `mcc`. Absent in messages written before it existed. */
+  category?: string | null;
 }
 
 export type BlocklistKind = 'merchant' | 'card' | 'device' | 'ip' | 'country';
@@ -36,6 +38,21 @@ export interface BlocklistHit {
 /** Why an enriched field is missing: reference data gaps never drop an event, they are flagged. */
 export type EnrichmentFlag = 'ACCOUNT_UNKNOWN' | 'MERCHANT_UNKNOWN' | 'FX_RATE_MISSING';
 
+/**
+ * Fields computed from the event and its reference data. Each is `null` when an input is missing (unknown
+ * account, no `country`, no `location`, no `deviceId`, …): null means "cannot tell", never "no".
+ */
+export interface DerivedFields {
+  /** Event `country` differs from the account's home country. */
+  homeCountryMismatch: boolean | null;
+  /** Great-circle km from the event `location` to the centroid of the account's home country, whole km. */
+  distanceFromHomeKm: number | null;
+  /** First event with this `deviceId` for this account (the same answer when a batch is replayed). */
+  newDevice: boolean | null;
+  /** Whole days from the account's opening date (00:00 UTC) to the event time; negative if the event is earlier. */
+  accountAgeDays: number | null;
+}
+
 /** `events.enriched`. */
 export interface EnrichedEventMessage extends Omit<RawEventMessage, 'schemaVersion'> {
   schemaVersion: 1;
@@ -45,6 +62,8 @@ export interface EnrichedEventMessage extends Omit<RawEventMessage, 'schemaVersi
   merchant: MerchantProfile | null;
   blocklistHits: BlocklistHit[];
   flags: EnrichmentFlag[];
+  /** Absent in messages written before derived fields existed. */
+  derived?: DerivedFields;
   enrichedAt: number;
 }
 

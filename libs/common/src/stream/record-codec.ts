@@ -59,3 +59,22 @@ export function toDlqRecord(dlqTopic: string, record: InboundRecord, groupId: st
 export function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();
 }
+
+export interface DecodedBatch<V> {
+  decoded: Array<{ record: InboundRecord; value: V }>;
+  /** Records that can never be processed, with why (→ DLQ). */
+  rejected: Array<{ offset: string; error: Error }>;
+}
+
+/** Decodes every record of a batch, setting aside (not throwing for) the undecodable ones. */
+export function decodeBatch<V>(records: InboundRecord[], validate: (json: Record<string, unknown>) => V): DecodedBatch<V> {
+  const batch: DecodedBatch<V> = { decoded: [], rejected: [] };
+  for (const record of records) {
+    try {
+      batch.decoded.push({ record, value: decodeJsonRecord(record, validate).value });
+    } catch (error) {
+      batch.rejected.push({ offset: record.offset, error: error as Error });
+    }
+  }
+  return batch;
+}
