@@ -1,26 +1,29 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { CoreModule, InfrastructureModule, topicsFrom } from '@streamguard/common';
+import { APP_FILTER } from '@nestjs/core';
+import { DATABASE, Database, HttpErrorFilter, serviceModules, topicsFrom } from '@streamguard/common';
+import { ADMIN_API_TOKEN, AdminTokenGuard } from './auth/admin-token.guard';
 import type { EnrichConfig } from './enrich.config';
-import { ENRICHMENT_SETTINGS, EnrichmentConsumer } from './enrichment/enrichment.consumer';
+import { ENRICHMENT_SETTINGS, EnrichmentConsumer, EnrichmentSettings } from './enrichment/enrichment.consumer';
+import { ReferenceDataController } from './reference-data/reference-data.controller';
+import { ReferenceDataRepository } from './reference-data/reference-data.repository';
 
 @Module({})
 export class EnrichModule {
   static forRoot(config: EnrichConfig): DynamicModule {
+    const settings: EnrichmentSettings = {
+      groupId: `${config.kafkaGroupPrefix}.enrich`, topics: topicsFrom(config), cacheTtlMs: config.cacheTtlMs,
+      referencePollMs: config.referencePollMs, partitionConcurrency: config.partitionConcurrency,
+    };
     return {
       module: EnrichModule,
-      imports: [
-        CoreModule.forService({ service: 'enrich', logLevel: config.logLevel, instanceId: config.instanceId }),
-        InfrastructureModule.forService({
-          service: 'enrich', instanceId: config.instanceId,
-          kafka: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId },
-          database: { url: config.databaseUrl, poolSize: config.databasePoolSize },
-        }),
-      ],
+      imports: serviceModules('enrich', config),
+      controllers: [ReferenceDataController],
       providers: [
-        {
-          provide: ENRICHMENT_SETTINGS,
-          useValue: { groupId: `${config.kafkaGroupPrefix}.enrich`, topics: topicsFrom(config), cacheTtlMs: config.cacheTtlMs, partitionConcurrency: config.partitionConcurrency },
-        },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: ENRICHMENT_SETTINGS, useValue: settings },
+        { provide: ADMIN_API_TOKEN, useValue: config.adminApiToken },
+        AdminTokenGuard,
+        { provide: ReferenceDataRepository, inject: [DATABASE], useFactory: (db: Database) => new ReferenceDataRepository(db) },
         EnrichmentConsumer,
       ],
     };

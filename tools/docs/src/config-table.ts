@@ -34,7 +34,10 @@ export function renderConfigTable(): string {
   }
   const lines = ['| Variable | Used by | Default | Expected | Meaning |', '|---|---|---|---|---|'];
   for (const { spec, users } of [...rows.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name))) {
-    const defaultValue = spec.name === 'INSTANCE_ID' ? 'hostname' : spec.defaultValue === undefined ? '(required)' : spec.defaultValue.length > 40 ? '(see below)' : `\`${spec.defaultValue}\``;
+    const defaultValue = spec.name === 'INSTANCE_ID' ? 'hostname'
+      : spec.defaultValue === undefined ? '(required)'
+        : spec.defaultValue === '' ? '(unset)'
+          : spec.defaultValue.length > 40 ? '(see below)' : `\`${spec.defaultValue}\``;
     lines.push(`| \`${spec.name}\` | ${users.length === 4 ? 'all services' : users.join(', ')} | ${cell(defaultValue)} | ${cell(spec.expected)} | ${cell(spec.description)} |`);
   }
   return lines.join('\n');

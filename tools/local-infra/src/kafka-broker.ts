@@ -125,8 +125,9 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
   const libDir = await ensureKafkaJars(options.home);
   const dir = join(options.home, 'kafka');
   const dataDir = join(dir, `data-${options.port}`);
-  if (options.fresh) spawnSync('rm', ['-rf', dataDir]);
+  // Check the port before touching data: never wipe the data of a broker that is running.
   if (await portOpen(options.port)) throw new Error(`port ${options.port} is already in use: another broker running? Stop it, or set KAFKA_BROKERS to use it.`);
+  if (options.fresh) spawnSync('rm', ['-rf', dataDir]);
   mkdirSync(dataDir, { recursive: true });
   const propsFile = join(dir, `server-${options.port}.properties`);
   const log4jFile = join(dir, `log4j2-${options.port}.properties`);

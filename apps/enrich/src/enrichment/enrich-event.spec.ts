@@ -1,9 +1,12 @@
 import type { AccountProfile, BlocklistHit, BlocklistKind, MerchantProfile, RawEventMessage } from '@streamguard/common';
+import { deviceKey } from '../devices/device-history';
 import { blocklistKey, ReferenceSnapshot } from '../reference-data/reference-data';
 import { enrichEvent } from './enrich-event';
 
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
 const ENRICHED_AT = T0 + 1_000;
+/** No device history: events in these tests carry no deviceId unless a test says otherwise. */
+const NO_DEVICES = new Map<string, string>();
 
 const ACCOUNT: AccountProfile = { homeCountry: 'DE', riskTier: 'low', openedAt: '2020-05-01' };
 const MERCHANT: MerchantProfile = { name: 'Corner Shop', mcc: '5411', country: 'DE', riskScore: 0.1 };
@@ -32,22 +35,23 @@ function refs(overrides: Partial<ReferenceSnapshot> & { hits?: BlocklistHit[] } 
 
 describe('enrichEvent', () => {
   it('adds the reference data to the raw event with nothing flagged', () => {
-    expect(enrichEvent(raw(), refs(), ENRICHED_AT)).toStrictEqual({
+    expect(enrichEvent(raw(), refs(), NO_DEVICES, ENRICHED_AT)).toStrictEqual({
       schemaVersion: 1, eventId: 'evt-1', occurredAt: T0, accountId: 'acc-1', amount: 100, currency: 'EUR', merchantId: 'm-1', receivedAt: T0 + 5,
       amountUsd: 108,
       account: ACCOUNT,
       merchant: MERCHANT,
       blocklistHits: [],
       flags: [],
+      derived: { homeCountryMismatch: null, distanceFromHomeKm: null, newDevice: null, accountAgeDays: 2101 },
       enrichedAt: ENRICHED_AT,
     });
   });
 
   it('keeps the optional raw fields and does not invent absent ones', () => {
     const withOptional = raw({ cardId: 'c-1', deviceId: 'd-1', ipAddress: '203.0.113.7', country: 'FR', channel: 'web', location: { lat: 1, lon: 2 }, attributes: { a: 1 } });
-    const enriched = enrichEvent(withOptional, refs(), ENRICHED_AT);
+    const enriched = enrichEvent(withOptional, refs(), NO_DEVICES, ENRICHED_AT);
     expect(enriched).toMatchObject({ cardId: 'c-1', deviceId: 'd-1', ipAddress: '203.0.113.7', country: 'FR', channel: 'web', location: { lat: 1, lon: 2 }, attributes: { a: 1 } });
-    const bare = enrichEvent(raw(), refs(), ENRICHED_AT);
+    const bare = enrichEvent(raw(), refs(), NO_DEVICES, ENRICHED_AT);
     for (const field of ['cardId', 'deviceId', 'ipAddress', 'country', 'channel', 'location', 'attributes']) {
       expect(bare).not.toHaveProperty(field);
     }
@@ -63,40 +67,40 @@ describe('enrichEvent', () => {
       ['USD at 1 without a rate row', 12.345, 'USD', 12.35],
       ['a large amount', 1e12, 'EUR', 1.08e12],
     ])('%s: %p %s → %p', (_name, amount, currency, expected) => {
-      const enriched = enrichEvent(raw({ amount, currency }), refs(), ENRICHED_AT);
+      const enriched = enrichEvent(raw({ amount, currency }), refs(), NO_DEVICES, ENRICHED_AT);
       expect(enriched.amountUsd).toBe(expected);
       expect(enriched.flags).toEqual([]);
     });
 
     it('uses 1 for USD even if the rate table says otherwise', () => {
-      expect(enrichEvent(raw({ currency: 'USD', amount: 10 }), refs({ fxRates: new Map([['USD', 2]]) }), ENRICHED_AT).amountUsd).toBe(10);
+      expect(enrichEvent(raw({ currency: 'USD', amount: 10 }), refs({ fxRates: new Map([['USD', 2]]) }), NO_DEVICES, ENRICHED_AT).amountUsd).toBe(10);
     });
 
     it('is null and flagged FX_RATE_MISSING for a currency without a rate', () => {
-      const enriched = enrichEvent(raw({ currency: 'CHF' }), refs(), ENRICHED_AT);
+      const enriched = enrichEvent(raw({ currency: 'CHF' }), refs(), NO_DEVICES, ENRICHED_AT);
       expect([enriched.amountUsd, enriched.flags]).toEqual([null, ['FX_RATE_MISSING']]);
     });
 
     it('uses a rate of 0 rather than treating it as missing', () => {
-      const enriched = enrichEvent(raw({ currency: 'XXX' }), refs({ fxRates: new Map([['XXX', 0]]) }), ENRICHED_AT);
+      const enriched = enrichEvent(raw({ currency: 'XXX' }), refs({ fxRates: new Map([['XXX', 0]]) }), NO_DEVICES, ENRICHED_AT);
       expect([enriched.amountUsd, enriched.flags]).toEqual([0, []]);
     });
   });
 
   describe('missing reference data', () => {
     it('flags an unknown account with account null', () => {
-      const enriched = enrichEvent(raw({ accountId: 'acc-x' }), refs(), ENRICHED_AT);
+      const enriched = enrichEvent(raw({ accountId: 'acc-x' }), refs(), NO_DEVICES, ENRICHED_AT);
       expect([enriched.account, enriched.merchant, enriched.flags]).toEqual([null, MERCHANT, ['ACCOUNT_UNKNOWN']]);
     });
 
     it('flags an unknown merchant with merchant null', () => {
-      const enriched = enrichEvent(raw({ merchantId: 'm-x' }), refs(), ENRICHED_AT);
+      const enriched = enrichEvent(raw({ merchantId: 'm-x' }), refs(), NO_DEVICES, ENRICHED_AT);
       expect([enriched.account, enriched.merchant, enriched.flags]).toEqual([ACCOUNT, null, ['MERCHANT_UNKNOWN']]);
     });
 
     it('lists every flag in a fixed order and still returns the event', () => {
       const empty: ReferenceSnapshot = { accounts: new Map(), merchants: new Map(), fxRates: new Map(), blocklist: new Map() };
-      const enriched = enrichEvent(raw(), empty, ENRICHED_AT);
+      const enriched = enrichEvent(raw(), empty, NO_DEVICES, ENRICHED_AT);
       expect(enriched).toMatchObject({ eventId: 'evt-1', account: null, merchant: null, amountUsd: null, blocklistHits: [] });
       expect(enriched.flags).toEqual(['ACCOUNT_UNKNOWN', 'MERCHANT_UNKNOWN', 'FX_RATE_MISSING']);
     });
@@ -108,26 +112,48 @@ describe('enrichEvent', () => {
     it.each<[BlocklistKind, string]>([
       ['merchant', 'm-1'], ['card', 'c-1'], ['device', 'd-1'], ['ip', '203.0.113.7'], ['country', 'KP'],
     ])('reports a %s hit for %s', (kind, value) => {
-      expect(enrichEvent(full, refs({ hits: [hit(kind, value, 'fraud ring')] }), ENRICHED_AT).blocklistHits).toEqual([{ kind, value, reason: 'fraud ring' }]);
+      expect(enrichEvent(full, refs({ hits: [hit(kind, value, 'fraud ring')] }), NO_DEVICES, ENRICHED_AT).blocklistHits).toEqual([{ kind, value, reason: 'fraud ring' }]);
     });
 
     it('reports every hit, in the order merchant, card, device, ip, country', () => {
       const hits = [hit('country', 'KP'), hit('ip', '203.0.113.7'), hit('device', 'd-1'), hit('card', 'c-1'), hit('merchant', 'm-1')];
-      expect(enrichEvent(full, refs({ hits }), ENRICHED_AT).blocklistHits.map((h) => h.kind)).toEqual(['merchant', 'card', 'device', 'ip', 'country']);
+      expect(enrichEvent(full, refs({ hits }), NO_DEVICES, ENRICHED_AT).blocklistHits.map((h) => h.kind)).toEqual(['merchant', 'card', 'device', 'ip', 'country']);
     });
 
     it('matches on kind and value together', () => {
       // 'c-1' is blocked as a device, not as a card; the event's device is 'd-1'.
-      expect(enrichEvent(full, refs({ hits: [hit('device', 'c-1'), hit('card', 'C-1')] }), ENRICHED_AT).blocklistHits).toEqual([]);
+      expect(enrichEvent(full, refs({ hits: [hit('device', 'c-1'), hit('card', 'C-1')] }), NO_DEVICES, ENRICHED_AT).blocklistHits).toEqual([]);
     });
 
     it('does not look up fields the event does not have', () => {
       const hits = [hit('card', 'c-1'), hit('device', 'd-1'), hit('ip', '203.0.113.7'), hit('country', 'KP')];
-      expect(enrichEvent(raw(), refs({ hits }), ENRICHED_AT).blocklistHits).toEqual([]);
+      expect(enrichEvent(raw(), refs({ hits }), NO_DEVICES, ENRICHED_AT).blocklistHits).toEqual([]);
     });
 
     it('does not flag blocklist hits (they are data, not gaps)', () => {
-      expect(enrichEvent(full, refs({ hits: [hit('merchant', 'm-1')] }), ENRICHED_AT).flags).toEqual([]);
+      expect(enrichEvent(full, refs({ hits: [hit('merchant', 'm-1')] }), NO_DEVICES, ENRICHED_AT).flags).toEqual([]);
+    });
+  });
+
+  describe('derived', () => {
+    it('derives every field when the inputs are there', () => {
+      const event = raw({ country: 'FR', location: { lat: 48.86, lon: 2.35 }, deviceId: 'd-1' });
+      const devices = new Map([[deviceKey('acc-1', 'd-1'), 'evt-1']]);
+      // Paris to the centre of Germany (51.17, 10.45, near Kassel): 633 km by haversine.
+      expect(enrichEvent(event, refs(), devices, ENRICHED_AT).derived).toEqual({
+        homeCountryMismatch: true, distanceFromHomeKm: 633, newDevice: true, accountAgeDays: 2101,
+      });
+    });
+
+    it('says the device is not new when another event saw it first', () => {
+      const event = raw({ eventId: 'evt-2', deviceId: 'd-1' });
+      expect(enrichEvent(event, refs(), new Map([[deviceKey('acc-1', 'd-1'), 'evt-1']]), ENRICHED_AT).derived!.newDevice).toBe(false);
+    });
+
+    it('is all null for an unknown account without location, country or device, and still flags it', () => {
+      const enriched = enrichEvent(raw({ accountId: 'acc-x' }), refs(), NO_DEVICES, ENRICHED_AT);
+      expect(enriched.derived).toEqual({ homeCountryMismatch: null, distanceFromHomeKm: null, newDevice: null, accountAgeDays: null });
+      expect(enriched.flags).toEqual(['ACCOUNT_UNKNOWN']);
     });
   });
 });

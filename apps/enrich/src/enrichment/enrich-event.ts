@@ -1,11 +1,14 @@
 /**
  * Pure enrichment of one raw event with a reference snapshot. Missing reference data never drops an event:
  * the field is null and a flag says why (`ACCOUNT_UNKNOWN`, `MERCHANT_UNKNOWN`, `FX_RATE_MISSING`).
+ * `firstEventIdByDevice` comes from the device history (see `devices/device-history.ts`).
  */
 import type { EnrichedEventMessage, EnrichmentFlag, RawEventMessage, BlocklistHit, BlocklistKind } from '@streamguard/common';
+import { isNewDevice } from '../devices/device-history';
 import { blocklistKey, ReferenceSnapshot } from '../reference-data/reference-data';
+import { deriveFields } from './derived-fields';
 
-export function enrichEvent(raw: RawEventMessage, refs: ReferenceSnapshot, enrichedAt: number): EnrichedEventMessage {
+export function enrichEvent(raw: RawEventMessage, refs: ReferenceSnapshot, firstEventIdByDevice: ReadonlyMap<string, string>, enrichedAt: number): EnrichedEventMessage {
   const flags: EnrichmentFlag[] = [];
   const account = refs.accounts.get(raw.accountId) ?? null;
   if (!account) flags.push('ACCOUNT_UNKNOWN');
@@ -28,6 +31,7 @@ export function enrichEvent(raw: RawEventMessage, refs: ReferenceSnapshot, enric
     merchant,
     blocklistHits,
     flags,
+    derived: deriveFields(raw, account, isNewDevice(raw, firstEventIdByDevice)),
     enrichedAt,
   };
 }

@@ -177,4 +177,65 @@ describe('CachedReferenceData', () => {
     expect(failing).toHaveBeenCalledTimes(2);
     expect(snapshot.accounts.get('a1')).toEqual(profile('a1'));
   });
+
+  describe('apply(change)', () => {
+    it('forgets only the changed account or merchant', async () => {
+      const { reader, cache } = setup();
+      await cache.snapshotFor([e('a1', 'm1'), e('a2', 'm2')]);
+      reader.accountRows.set('a1', profile('a1-new'));
+      cache.apply({ table: 'accounts', key: 'a1' });
+      cache.apply({ table: 'merchants', key: 'm2' });
+      const snapshot = await cache.snapshotFor([e('a1', 'm1'), e('a2', 'm2')]);
+      expect(reader.callsTo('accounts')).toEqual([['a1', 'a2'], ['a1']]);
+      expect(reader.callsTo('merchants')).toEqual([['m1', 'm2'], ['m2']]);
+      expect(reader.callsTo('fxRates')).toHaveLength(1);
+      expect(snapshot.accounts.get('a1')).toEqual(profile('a1-new'));
+    });
+
+    it('forgets a whole table for a key of null, and all FX rates for any rate change', async () => {
+      const { reader, cache } = setup();
+      await cache.snapshotFor([e('a1', 'm1'), e('a2', 'm1')]);
+      cache.apply({ table: 'accounts', key: null });
+      cache.apply({ table: 'fx_rates', key: 'EUR' });
+      await cache.snapshotFor([e('a1', 'm1'), e('a2', 'm1')]);
+      expect(reader.callsTo('accounts')).toEqual([['a1', 'a2'], ['a1', 'a2']]);
+      expect(reader.callsTo('merchants')).toEqual([['m1']]);
+      expect(reader.callsTo('fxRates')).toHaveLength(2);
+    });
+
+    it('makes a newly created account visible at once (drops the cached "unknown")', async () => {
+      const { reader, cache } = setup();
+      expect((await cache.snapshotFor([e('ghost', 'm1')])).accounts.has('ghost')).toBe(false);
+      reader.accountRows.set('ghost', profile('ghost'));
+      cache.apply({ table: 'accounts', key: 'ghost' });
+      expect((await cache.snapshotFor([e('ghost', 'm1')])).accounts.get('ghost')).toEqual(profile('ghost'));
+    });
+
+    it('does not cache a load that was in flight when a change arrived (it may hold the old row)', async () => {
+      const { reader, cache } = setup();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => { release = resolve; });
+      const original = reader.accounts.bind(reader);
+      jest.spyOn(reader, 'accounts').mockImplementationOnce(async (ids) => {
+        const stale = await original(ids); // read before the change commits…
+        await gate;
+        return stale;
+      });
+      const inFlight = cache.snapshotFor([e('a1', 'm1')]);
+      await new Promise((resolve) => setImmediate(resolve));
+      reader.accountRows.set('a1', profile('a1-new')); // …the change commits and is notified meanwhile
+      cache.apply({ table: 'accounts', key: 'a1' });
+      release();
+      expect((await inFlight).accounts.get('a1')).toEqual(profile('a1')); // that batch started before the change
+      expect((await cache.snapshotFor([e('a1', 'm1')])).accounts.get('a1')).toEqual(profile('a1-new'));
+    });
+
+    it('ignores blocklist changes (the blocklist is read for every batch anyway)', async () => {
+      const { reader, cache } = setup();
+      await cache.snapshotFor([e('a1', 'm1')]);
+      cache.apply({ table: 'blocklist', key: 'card:c1' });
+      await cache.snapshotFor([e('a1', 'm1')]);
+      expect(reader.callsTo('accounts')).toEqual([['a1']]);
+    });
+  });
 });

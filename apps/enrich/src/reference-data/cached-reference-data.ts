@@ -1,4 +1,5 @@
 import type { AccountProfile, BlocklistHit, BlocklistKind, Clock, MerchantProfile } from '@streamguard/common';
+import type { ReferenceChange } from './reference-change';
 import { blocklistKey, ReferenceDataReader, ReferenceSnapshot } from './reference-data';
 
 interface Entry<V> {
@@ -10,11 +11,17 @@ interface Entry<V> {
  * Batches and caches lookups for one consumer batch: cached ids are served from memory, the misses of the
  * whole batch are fetched with one query per kind. Absent rows are cached too (as null) so an unknown account
  * does not cost a query per event. Blocklist hits are not cached: a new entry must apply to the next batch.
+ *
+ * Freshness: entries expire after `ttlMs`, and `apply(change)` drops them as soon as a change notification
+ * arrives. A load that was in flight when a change arrived is used for its batch but not cached: it may
+ * have read the row before the change committed.
  */
 export class CachedReferenceData {
   private readonly accounts = new Map<string, Entry<AccountProfile>>();
   private readonly merchants = new Map<string, Entry<MerchantProfile>>();
   private fx?: Entry<Map<string, number>>;
+  /** Bumped by every invalidation; a load that started in an older epoch is not cached. */
+  private epoch = 0;
 
   constructor(private readonly source: ReferenceDataReader, private readonly clock: Clock, private readonly ttlMs: number, private readonly maxEntries = 100_000) {}
 
@@ -40,18 +47,40 @@ export class CachedReferenceData {
     return { accounts, merchants, fxRates, blocklist: new Map(hits.map((h: BlocklistHit) => [blocklistKey(h.kind, h.value), h])) };
   }
 
-  /** Forget everything (e.g. on a change notification). */
+  /** Forget everything (e.g. when change notifications may have been missed). */
   invalidate(): void {
+    this.epoch += 1;
     this.accounts.clear();
     this.merchants.clear();
     this.fx = undefined;
   }
 
+  /** Forget what a change notification says changed. Blocklist changes need nothing: it is read per batch. */
+  apply(change: ReferenceChange): void {
+    this.epoch += 1;
+    switch (change.table) {
+      case 'accounts':
+        if (change.key === null) this.accounts.clear();
+        else this.accounts.delete(change.key);
+        return;
+      case 'merchants':
+        if (change.key === null) this.merchants.clear();
+        else this.merchants.delete(change.key);
+        return;
+      case 'fx_rates':
+        this.fx = undefined; // all rates are loaded as one entry
+        return;
+      case 'blocklist':
+        return;
+    }
+  }
+
   private async fxRates(): Promise<Map<string, number>> {
     const now = this.clock.now();
     if (this.fx && this.fx.expiresAt > now && this.fx.value) return this.fx.value;
+    const epoch = this.epoch;
     const value = await this.source.fxRates();
-    this.fx = { value, expiresAt: now + this.ttlMs };
+    if (epoch === this.epoch) this.fx = { value, expiresAt: now + this.ttlMs };
     return value;
   }
 
@@ -68,11 +97,13 @@ export class CachedReferenceData {
       }
     }
     if (misses.size > 0) {
+      const epoch = this.epoch;
       const loaded = await load([...misses]);
-      if (cache.size + misses.size > this.maxEntries) cache.clear(); // crude bound; a hot working set refills quickly
+      const cacheable = epoch === this.epoch;
+      if (cacheable && cache.size + misses.size > this.maxEntries) cache.clear(); // crude bound; a hot working set refills quickly
       for (const id of misses) {
         const value = loaded.get(id) ?? null;
-        cache.set(id, { value, expiresAt: now + this.ttlMs });
+        if (cacheable) cache.set(id, { value, expiresAt: now + this.ttlMs });
         if (value !== null) result.set(id, value);
       }
     }

@@ -18,10 +18,10 @@ export class PostgresReferenceData implements ReferenceDataReader {
   async merchants(ids: string[]): Promise<Map<string, MerchantProfile>> {
     const out = new Map<string, MerchantProfile>();
     if (ids.length === 0) return out;
-    const { rows } = await this.db.query<{ merchant_id: string; name: string | null; mcc: string | null; country: string | null; risk_score: number | null }>(
-      'SELECT merchant_id, name, mcc, country, risk_score FROM merchants WHERE merchant_id = ANY($1::text[])', [ids],
+    const { rows } = await this.db.query<{ merchant_id: string; name: string | null; mcc: string | null; category: string | null; country: string | null; risk_score: number | null }>(
+      'SELECT merchant_id, name, mcc, category, country, risk_score FROM merchants WHERE merchant_id = ANY($1::text[])', [ids],
     );
-    for (const r of rows) out.set(r.merchant_id, { name: r.name, mcc: r.mcc, country: r.country, riskScore: r.risk_score });
+    for (const r of rows) out.set(r.merchant_id, { name: r.name, mcc: r.mcc, category: r.category, country: r.country, riskScore: r.risk_score });
     return out;
   }
 

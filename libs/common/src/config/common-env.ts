@@ -1,6 +1,6 @@
 /** Variables every service reads. Service-specific ones live next to each app (`apps/<name>/src/<name>.config.ts`). */
 import { DEFAULT_TOPICS, TOPIC_ENV, TopicNames, TopicRole } from '../contracts/topics';
-import { enumVar, EnvVar, intVar, listVar, stringVar, ConfigOf } from './env-var';
+import { boolVar, enumVar, EnvVar, intVar, listVar, optionalStringVar, stringVar, ConfigOf } from './env-var';
 
 export const LOCAL_DEFAULTS = {
   kafkaBrokers: '127.0.0.1:9092',
@@ -11,7 +11,16 @@ export const kafkaEnv = {
   kafkaBrokers: listVar('KAFKA_BROKERS', 'Kafka bootstrap servers (host:port, comma-separated). Unset for `npm start` to run a local broker.', LOCAL_DEFAULTS.kafkaBrokers),
   kafkaClientId: stringVar('KAFKA_CLIENT_ID', 'Kafka client id prefix; the service name and instance are appended.', 'streamguard'),
   kafkaGroupPrefix: stringVar('KAFKA_GROUP_PREFIX', 'Prefix of consumer group ids and transactional ids (`<prefix>.<service>`).', 'streamguard'),
+  kafkaSaslMechanism: enumVar('KAFKA_SASL_MECHANISM', 'SASL mechanism for Kafka (`none` = no SASL). PLAIN only together with KAFKA_TLS=true.', ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const, 'none'),
+  kafkaSaslUsername: optionalStringVar('KAFKA_SASL_USERNAME', 'SASL user name (required when KAFKA_SASL_MECHANISM is set).'),
+  kafkaSaslPassword: optionalStringVar('KAFKA_SASL_PASSWORD', 'SASL password (required when KAFKA_SASL_MECHANISM is set; never logged).'),
+  kafkaTls: boolVar('KAFKA_TLS', 'Connect to Kafka over TLS.', false),
+  kafkaTlsCaFile: optionalStringVar('KAFKA_TLS_CA_FILE', 'PEM file of the CA that signed the brokers\' certificates (default: the system CAs).'),
+  kafkaTlsCertFile: optionalStringVar('KAFKA_TLS_CERT_FILE', 'PEM client certificate for mutual TLS (optional).'),
+  kafkaTlsKeyFile: optionalStringVar('KAFKA_TLS_KEY_FILE', 'PEM private key of the client certificate (optional).'),
 };
+
+export type KafkaEnv = ConfigOf<typeof kafkaEnv>;
 
 export const topicEnv = Object.fromEntries(
   (Object.keys(DEFAULT_TOPICS) as TopicRole[]).map((role) => [

@@ -4,17 +4,25 @@
  * KafkaJS 2.2.4 is unmaintained but speaks to Kafka 4.x (measured here against 4.3.1: produce, consumer
  * groups, transactions, read_committed). Replacing it means re-implementing this file only.
  */
-import { Admin, Consumer, Kafka, KafkaConfig, logLevel, LogEntry, Partitioners, Producer, CompressionTypes } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import { Admin, Consumer, Kafka, KafkaConfig, logLevel, LogEntry, Partitioners, Producer, CompressionTypes, SASLOptions } from 'kafkajs';
 import type { Logger } from '../logging/logger';
 import {
   Assignment, BatchConsumer, BatchConsumerOptions, BatchHandler, InboundRecord, KafkaAdminPort, KafkaHeaders,
   KafkaPort, OutboundRecord, RecordProducer, TopicPartitionOffset, TopicSpec, TransactionalProducer,
 } from './kafka.port';
 
+export interface KafkaSecurity {
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** TLS on; with a CA (PEM) other than the system's, and optionally a client certificate (mutual TLS). */
+  tls?: { ca?: string; cert?: string; key?: string };
+}
+
 export interface KafkaClientOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  security?: KafkaSecurity;
   /** Per-request timeout; also bounds how long a produce may wait for an unavailable broker. */
   requestTimeoutMs?: number;
   connectionTimeoutMs?: number;
@@ -53,9 +61,46 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaPort {
     requestTimeout: options.requestTimeoutMs ?? 30000,
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 },
+    ssl: options.security?.tls ? { ca: options.security.tls.ca, cert: options.security.tls.cert, key: options.security.tls.key, rejectUnauthorized: true } : undefined,
+    sasl: options.security?.sasl as SASLOptions | undefined,
   };
   const kafka = new Kafka(config);
   return new KafkaJsPort(kafka, options.logger);
+}
+
+/**
+ * Kafka security from the KAFKA_SASL_* / KAFKA_TLS* variables. Throws (a start-up error naming the variable)
+ * when they are inconsistent: a mechanism without credentials, PLAIN without TLS, unreadable PEM files.
+ */
+export function kafkaSecurityFromEnv(env: {
+  kafkaSaslMechanism: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512'; kafkaSaslUsername?: string; kafkaSaslPassword?: string;
+  kafkaTls: boolean; kafkaTlsCaFile?: string; kafkaTlsCertFile?: string; kafkaTlsKeyFile?: string;
+}): KafkaSecurity {
+  const security: KafkaSecurity = {};
+  if (env.kafkaSaslMechanism !== 'none') {
+    if (!env.kafkaSaslUsername || !env.kafkaSaslPassword) {
+      throw new Error(`KAFKA_SASL_MECHANISM=${env.kafkaSaslMechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`);
+    }
+    if (env.kafkaSaslMechanism === 'plain' && !env.kafkaTls) {
+      throw new Error('KAFKA_SASL_MECHANISM=plain sends the password in clear text: set KAFKA_TLS=true (or use scram-sha-256/512)');
+    }
+    security.sasl = { mechanism: env.kafkaSaslMechanism, username: env.kafkaSaslUsername, password: env.kafkaSaslPassword };
+  }
+  if (env.kafkaTls) {
+    const read = (variable: string, file?: string) => {
+      if (!file) return undefined;
+      try {
+        return readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new Error(`${variable}=${file} cannot be read: ${(error as Error).message}`);
+      }
+    };
+    if (Boolean(env.kafkaTlsCertFile) !== Boolean(env.kafkaTlsKeyFile)) throw new Error('KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE go together (mutual TLS)');
+    security.tls = { ca: read('KAFKA_TLS_CA_FILE', env.kafkaTlsCaFile), cert: read('KAFKA_TLS_CERT_FILE', env.kafkaTlsCertFile), key: read('KAFKA_TLS_KEY_FILE', env.kafkaTlsKeyFile) };
+  } else if (env.kafkaTlsCaFile || env.kafkaTlsCertFile) {
+    throw new Error('KAFKA_TLS_CA_FILE / KAFKA_TLS_CERT_FILE are set but KAFKA_TLS is not true');
+  }
+  return security;
 }
 
 function toMessages(records: OutboundRecord[]) {

@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { createKafkaClient } from '../kafka/kafkajs-client';
+import { createKafkaClient, KafkaSecurity } from '../kafka/kafkajs-client';
 import type { KafkaPort } from '../kafka/kafka.port';
 import type { Logger } from '../logging/logger';
 import { Database } from '../postgres/database';
@@ -9,7 +9,7 @@ import { DATABASE, KAFKA, LOGGER, READINESS } from './tokens';
 export interface InfrastructureOptions {
   service: string;
   instanceId: string;
-  kafka: { brokers: string[]; clientId: string };
+  kafka: { brokers: string[]; clientId: string; security?: KafkaSecurity };
   /** Omit for services that do not use Postgres (ingest). */
   database?: { url: string; poolSize: number };
 }
@@ -35,6 +35,7 @@ export class InfrastructureModule {
           brokers: options.kafka.brokers,
           clientId: `${options.kafka.clientId}-${options.service}-${options.instanceId}`,
           logger: logger.child({ component: 'kafka' }),
+          security: options.kafka.security,
         }),
       },
     ];

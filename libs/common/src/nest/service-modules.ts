@@ -1,13 +1,13 @@
 import type { DynamicModule } from '@nestjs/common';
+import { kafkaSecurityFromEnv } from '../kafka/kafkajs-client';
+import type { KafkaEnv } from '../config/common-env';
 import type { LogLevel } from '../logging/logger';
 import { CoreModule } from './core.module';
 import { InfrastructureModule } from './infrastructure.module';
 
-export interface ServiceBasics {
+export interface ServiceBasics extends KafkaEnv {
   logLevel: LogLevel;
   instanceId: string;
-  kafkaBrokers: string[];
-  kafkaClientId: string;
   databaseUrl?: string;
   databasePoolSize?: number;
 }
@@ -18,7 +18,7 @@ export function serviceModules(service: string, config: ServiceBasics): DynamicM
     CoreModule.forService({ service, logLevel: config.logLevel, instanceId: config.instanceId }),
     InfrastructureModule.forService({
       service, instanceId: config.instanceId,
-      kafka: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId },
+      kafka: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId, security: kafkaSecurityFromEnv(config) },
       database: config.databaseUrl ? { url: config.databaseUrl, poolSize: config.databasePoolSize ?? 10 } : undefined,
     }),
   ];

@@ -1,0 +1,267 @@
+/**
+ * Reference data end to end on the real broker and Postgres, with enrich running as its own process:
+ * the authenticated REST API (validation, 404s, auth), changes reaching enrichment within a second
+ * (LISTEN/NOTIFY, with the TTL set to an hour so only invalidation can explain it), changes made with
+ * plain SQL, derived fields, and `newDevice` staying the same when the same raw records are processed again.
+ */
+import type { Database, EnrichedEventMessage, KafkaPort, RecordProducer, TopicNames } from '@streamguard/common';
+import { ServiceStack } from '../../../test/support/service-stack';
+import { collectTopic, createTestTopics, testDatabase, testKafka, uniqueName } from '../../../test/support/test-infra';
+import { waitFor } from '../../../test/support/wait-for';
+
+const TOKEN = 'test-admin-token-0123456789';
+const VISIBLE_WITHIN_MS = 1_000;
+
+interface RawEvent {
+  eventId: string;
+  accountId: string;
+  merchantId: string;
+  amount?: number;
+  currency?: string;
+  cardId?: string;
+  deviceId?: string;
+  country?: string;
+  location?: { lat: number; lon: number };
+}
+
+describe('enrich: reference data API, live invalidation and derived fields', () => {
+  let kafka: KafkaPort;
+  let db: Database;
+  let topics: TopicNames;
+  let producer: RecordProducer;
+  let stack: ServiceStack;
+  let enriched: Awaited<ReturnType<typeof collectTopic>>;
+  const run = uniqueName('ref');
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    db = testDatabase();
+    topics = await createTestTopics(kafka, 3);
+    producer = await kafka.producer();
+    stack = await new ServiceStack({
+      topics, services: ['enrich'],
+      // An hour-long TTL: a change that shows up quickly can only have come through the notification.
+      env: { ADMIN_API_TOKEN: TOKEN, ENRICH_CACHE_TTL_MS: '3600000' },
+    }).start();
+    enriched = await collectTopic(kafka, topics.enriched);
+  }, 120_000);
+
+  afterAll(async () => {
+    await enriched?.stop();
+    await stack?.stop();
+    await producer?.disconnect();
+    await db?.query('DELETE FROM fx_rates WHERE currency = $1', ['XTS']).catch(() => undefined);
+    await db?.close();
+  }, 60_000);
+
+  async function api(method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; json: Record<string, unknown> | null; headers: Headers }> {
+    const headers: Record<string, string> = {};
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${stack.url('enrich')}/v1/reference/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : null, headers: response.headers };
+  }
+
+  async function send(events: RawEvent[]): Promise<void> {
+    const now = Date.now();
+    await producer.send(events.map((e) => ({
+      topic: topics.raw, key: e.accountId,
+      value: JSON.stringify({ schemaVersion: 1, occurredAt: now, amount: 10, currency: 'EUR', receivedAt: now, ...e }),
+    })));
+  }
+
+  function enrichedEvents(): EnrichedEventMessage[] {
+    return enriched.records.map((r) => JSON.parse(r.value!.toString()) as EnrichedEventMessage);
+  }
+
+  async function enrichedOf(eventId: string, copies = 1): Promise<EnrichedEventMessage[]> {
+    return waitFor(`${copies} enriched copies of ${eventId}`, () => {
+      const found = enrichedEvents().filter((e) => e.eventId === eventId);
+      return found.length >= copies ? found : undefined;
+    }, 30_000, 50);
+  }
+
+  /**
+   * Makes `change`, then sends a probe event every 50 ms until one is enriched with the change. Returns when
+   * the first fresh probe was enriched and when the last stale one was, relative to the change's commit
+   * (the API answers after the commit). Every probe enriched later than VISIBLE_WITHIN_MS must be fresh.
+   */
+  async function measureVisibility(name: string, change: () => Promise<void>, probe: (eventId: string) => RawEvent, isFresh: (e: EnrichedEventMessage) => boolean) {
+    const prefix = `${run}-${name}-probe`;
+    await change();
+    const committedAt = Date.now();
+    let n = 0;
+    const probesOf = () => enrichedEvents().filter((e) => e.eventId.startsWith(prefix));
+    await waitFor(`${name} visible to enrichment`, async () => {
+      await send([probe(`${prefix}-${n++}`)]);
+      return probesOf().some(isFresh) || undefined;
+    }, 5_000, 50);
+    await waitFor('every probe enriched', () => probesOf().length >= n || undefined, 30_000, 50);
+    const probes = probesOf();
+    const firstFresh = Math.min(...probes.filter(isFresh).map((e) => e.enrichedAt)) - committedAt;
+    const stale = probes.filter((e) => !isFresh(e)).map((e) => e.enrichedAt - committedAt);
+    const lastStale = stale.length > 0 ? Math.max(...stale) : null;
+    console.log(`[invalidation] ${name}: first fresh enrichment ${firstFresh} ms after the commit; last stale ${lastStale === null ? 'none' : `${lastStale} ms`}; ${probes.length} probes`);
+    expect(probes.filter((e) => !isFresh(e) && e.enrichedAt - committedAt > VISIBLE_WITHIN_MS)).toEqual([]);
+    expect(firstFresh).toBeLessThanOrEqual(VISIBLE_WITHIN_MS);
+    return { firstFresh, lastStale };
+  }
+
+  describe('REST API', () => {
+    it('refuses requests without the right bearer token', async () => {
+      const missing = await api('GET', 'accounts/acc-1', undefined, null);
+      expect([missing.status, (missing.json!.error as { code: string }).code, missing.headers.get('www-authenticate')]).toEqual([401, 'UNAUTHORIZED', 'Bearer']);
+      expect((await api('GET', 'accounts/acc-1', undefined, 'wrong-token')).status).toBe(401);
+      expect((await api('PUT', 'accounts/x', { homeCountry: 'DE' }, 'wrong-token')).status).toBe(401);
+      // health stays open
+      expect((await fetch(`${stack.url('enrich')}/healthz`)).status).toBe(200);
+    });
+
+    it('creates (201), replaces (200), reads, lists, deletes (204) and then 404s an account', async () => {
+      const id = `${run}-acc-crud`;
+      const created = await api('PUT', `accounts/${id}`, { homeCountry: 'DE', riskTier: 'low', openedAt: '2020-02-29' });
+      expect(created.status).toBe(201);
+      expect(created.json).toEqual({ accountId: id, homeCountry: 'DE', riskTier: 'low', openedAt: '2020-02-29', updatedAt: expect.any(String) });
+      const replaced = await api('PUT', `accounts/${id}`, { accountId: id, homeCountry: 'FR' });
+      expect([replaced.status, replaced.json]).toEqual([200, { accountId: id, homeCountry: 'FR', riskTier: 'standard', openedAt: null, updatedAt: expect.any(String) }]);
+      expect((await api('GET', `accounts/${id}`)).json).toMatchObject({ accountId: id, homeCountry: 'FR' });
+
+      await api('PUT', `accounts/${id}-2`, { homeCountry: 'GB' });
+      const page = await api('GET', `accounts?limit=1&after=${encodeURIComponent(`${id}`)}`);
+      expect(page.json).toEqual({ accounts: [expect.objectContaining({ accountId: `${id}-2` })], next: `${id}-2` });
+
+      expect((await api('DELETE', `accounts/${id}`)).status).toBe(204);
+      const gone = await api('GET', `accounts/${id}`);
+      expect([gone.status, (gone.json!.error as { code: string }).code]).toEqual([404, 'ACCOUNT_NOT_FOUND']);
+      expect((await api('DELETE', `accounts/${id}`)).status).toBe(404);
+    });
+
+    it('answers 422 with every field and reason, and stores nothing', async () => {
+      const id = `${run}-acc-bad`;
+      const invalid = await api('PUT', `accounts/${id}`, { accountId: 'other', homeCountry: 'Germany', openedAt: '2021-02-29', tier: 'x' });
+      expect(invalid.status).toBe(422);
+      expect(invalid.json!.error).toMatchObject({
+        code: 'INVALID_REFERENCE_DATA',
+        details: [
+          { field: 'accountId', reason: 'differs from the path ("' + id + '")' },
+          { field: 'tier', reason: 'unknown field' },
+          { field: 'homeCountry', reason: 'must be 1-2 characters, got 7' },
+          { field: 'openedAt', reason: 'must be an existing date from 1900-01-01' },
+        ],
+      });
+      expect((await api('GET', `accounts/${id}`)).status).toBe(404);
+      expect((await api('PUT', 'fx-rates/XTS', { usdRate: -1 })).json!.error).toMatchObject({ details: [{ field: 'usdRate', reason: 'must be > 0 and <= 1000000000' }] });
+      expect((await api('PUT', 'blocklist/email/x', { reason: 'r' })).json!.error).toMatchObject({ details: [{ field: 'kind', reason: 'must be one of merchant, card, device, ip, country' }] });
+      expect((await api('PUT', 'merchants/m', [1])).status).toBe(422);
+      expect((await api('GET', 'accounts?limt=5')).status).toBe(400);
+      expect((await api('GET', 'widgets/1')).status).toBe(404);
+    });
+
+    it('manages merchants, FX rates and blocklist entries (an IPv6 value in the path)', async () => {
+      const merchant = await api('PUT', `merchants/${run}-mer`, { name: 'Night Owl', mcc: '7995', category: 'gambling', country: 'MT', riskScore: 0.7 });
+      expect([merchant.status, merchant.json]).toEqual([201, expect.objectContaining({ merchantId: `${run}-mer`, category: 'gambling', riskScore: 0.7 })]);
+      expect((await api('PUT', 'fx-rates/XTS', { usdRate: 0.5 })).json).toMatchObject({ currency: 'XTS', usdRate: 0.5 });
+      expect((await api('GET', 'fx-rates/XTS')).json).toMatchObject({ usdRate: 0.5 });
+      const ip = '2001:db8::77';
+      const entry = await api('PUT', `blocklist/ip/${encodeURIComponent(ip)}`, { reason: `${run} proxy` });
+      expect([entry.status, entry.json]).toEqual([201, { kind: 'ip', value: ip, reason: `${run} proxy`, updatedAt: expect.any(String) }]);
+      const listed = await api('GET', 'blocklist?kind=ip&limit=1000');
+      expect((listed.json!.blocklist as Array<{ value: string }>).map((b) => b.value)).toContain(ip);
+      expect((await api('DELETE', `blocklist/ip/${encodeURIComponent(ip)}`)).status).toBe(204);
+      expect((await api('GET', `blocklist/ip/${encodeURIComponent(ip)}`)).json!.error).toMatchObject({ code: 'BLOCKLIST_ENTRY_NOT_FOUND' });
+      expect((await api('DELETE', 'fx-rates/XTS')).status).toBe(204);
+    });
+  });
+
+  describe('changes reach enrichment within a second', () => {
+    it('an account\'s home country changed through the API', async () => {
+      const account = `${run}-acc-live`;
+      expect((await api('PUT', `accounts/${account}`, { homeCountry: 'DE', openedAt: '2020-01-01' })).status).toBe(201);
+      // Warm the cache with the old profile.
+      await send([{ eventId: `${run}-warm`, accountId: account, merchantId: 'mer-1', country: 'FR' }]);
+      const [warm] = await enrichedOf(`${run}-warm`);
+      expect([warm.account?.homeCountry, warm.derived?.homeCountryMismatch]).toEqual(['DE', true]);
+
+      await measureVisibility('account home country',
+        async () => { expect((await api('PUT', `accounts/${account}`, { homeCountry: 'FR', openedAt: '2020-01-01' })).status).toBe(200); },
+        (eventId) => ({ eventId, accountId: account, merchantId: 'mer-1', country: 'FR' }),
+        (e) => e.account?.homeCountry === 'FR' && e.derived?.homeCountryMismatch === false);
+    }, 60_000);
+
+    it('(control) a change that notifies nobody stays invisible: the cache is real, freshness comes from NOTIFY', async () => {
+      const account = `${run}-acc-silent`;
+      await api('PUT', `accounts/${account}`, { homeCountry: 'DE' });
+      await send([{ eventId: `${run}-silent-warm`, accountId: account, merchantId: 'mer-1' }]);
+      expect((await enrichedOf(`${run}-silent-warm`))[0].account?.homeCountry).toBe('DE');
+      // session_replication_role = replica skips the NOTIFY triggers (superuser only; the test database allows it).
+      await db.transaction(async (tx) => {
+        await tx.query('SET LOCAL session_replication_role = replica');
+        await tx.query(`UPDATE accounts SET home_country = 'IT' WHERE account_id = $1`, [account]);
+      });
+      // Postgres already says IT: a read that bypassed the cache would see it at once.
+      await send([{ eventId: `${run}-silent-probe`, accountId: account, merchantId: 'mer-1' }]);
+      expect((await enrichedOf(`${run}-silent-probe`))[0].account?.homeCountry).toBe('DE');
+    }, 60_000);
+
+    it('a blocklist entry added through the API', async () => {
+      const card = `${run}-card`;
+      await measureVisibility('blocklist entry',
+        async () => { expect((await api('PUT', `blocklist/card/${card}`, { reason: 'reported stolen' })).status).toBe(201); },
+        (eventId) => ({ eventId, accountId: `${run}-acc-card`, merchantId: 'mer-1', cardId: card }),
+        (e) => e.blocklistHits.some((h) => h.kind === 'card' && h.value === card && h.reason === 'reported stolen'));
+    }, 60_000);
+
+    it('a merchant changed with plain SQL (any writer notifies), and a created account replacing ACCOUNT_UNKNOWN', async () => {
+      const merchant = `${run}-mer-sql`;
+      const account = `${run}-acc-new`;
+      await db.query('INSERT INTO merchants (merchant_id, name, risk_score) VALUES ($1, $2, 0.1)', [merchant, 'SQL Shop']);
+      await send([{ eventId: `${run}-sql-warm`, accountId: account, merchantId: merchant }]);
+      const [warm] = await enrichedOf(`${run}-sql-warm`);
+      expect([warm.merchant?.riskScore, warm.flags]).toEqual([0.1, ['ACCOUNT_UNKNOWN']]); // the unknown account is cached as absent
+
+      await measureVisibility('merchant via SQL',
+        async () => { await db.query('UPDATE merchants SET risk_score = 0.9, category = $2 WHERE merchant_id = $1', [merchant, 'crypto']); },
+        (eventId) => ({ eventId, accountId: `${run}-acc-sql`, merchantId: merchant }),
+        (e) => e.merchant?.riskScore === 0.9 && e.merchant?.category === 'crypto');
+      await measureVisibility('account created via SQL',
+        async () => { await db.query(`INSERT INTO accounts (account_id, home_country) VALUES ($1, 'GB')`, [account]); },
+        (eventId) => ({ eventId, accountId: account, merchantId: merchant }),
+        (e) => e.account?.homeCountry === 'GB' && e.flags.length === 0);
+    }, 60_000);
+  });
+
+  describe('derived fields', () => {
+    it('computes them, and newDevice is the same when the same raw records are processed again', async () => {
+      const account = `${run}-acc-dev`;
+      await api('PUT', `accounts/${account}`, { homeCountry: 'DE', openedAt: '2026-01-01' });
+      const batch: RawEvent[] = [
+        { eventId: `${run}-d1`, accountId: account, merchantId: 'mer-1', deviceId: 'dev-A', country: 'DE', location: { lat: 51.17, lon: 10.45 } },
+        { eventId: `${run}-d2`, accountId: account, merchantId: 'mer-1', deviceId: 'dev-A', country: 'US', location: { lat: 40.71, lon: -74.01 } },
+        { eventId: `${run}-d3`, accountId: account, merchantId: 'mer-1', deviceId: 'dev-B' },
+        { eventId: `${run}-d4`, accountId: account, merchantId: 'mer-1' },
+        { eventId: `${run}-d5`, accountId: `${run}-acc-unknown`, merchantId: `${run}-mer-unknown`, currency: 'XXX', deviceId: 'dev-A' },
+      ];
+      await send(batch);
+      const firstRun = await Promise.all(batch.map(async (e) => (await enrichedOf(e.eventId))[0]));
+      expect(firstRun.map((e) => e.derived!.newDevice)).toEqual([true, false, true, null, true]);
+      expect(firstRun[0].derived).toMatchObject({ homeCountryMismatch: false, distanceFromHomeKm: 0 });
+      expect(firstRun[1].derived!.homeCountryMismatch).toBe(true);
+      expect(firstRun[1].derived!.distanceFromHomeKm).toBeGreaterThan(6_000);
+      expect(firstRun[0].derived!.accountAgeDays).toBe(Math.floor((firstRun[0].occurredAt - Date.UTC(2026, 0, 1)) / 86_400_000));
+      // Unknown reference data: the event is not dropped; it carries flags and null derived fields.
+      expect(firstRun[4]).toMatchObject({
+        account: null, merchant: null, amountUsd: null, flags: ['ACCOUNT_UNKNOWN', 'MERCHANT_UNKNOWN', 'FX_RATE_MISSING'],
+        derived: { homeCountryMismatch: null, distanceFromHomeKm: null, newDevice: true, accountAgeDays: null },
+      });
+
+      // The same raw records again (as after a crash before the Kafka commit): the same answers.
+      await send(batch);
+      const replayed = await Promise.all(batch.map(async (e) => (await enrichedOf(e.eventId, 2))[1]));
+      expect(replayed.map((e) => e.derived!.newDevice)).toEqual([true, false, true, null, true]);
+      const { rows } = await db.query<{ device_id: string; first_event_id: string }>(
+        'SELECT device_id, first_event_id FROM account_devices WHERE account_id = $1 ORDER BY device_id', [account]);
+      expect(rows).toEqual([{ device_id: 'dev-A', first_event_id: `${run}-d1` }, { device_id: 'dev-B', first_event_id: `${run}-d3` }]);
+    }, 60_000);
+  });
+});
