@@ -5,7 +5,7 @@
  *   fetch-kafka                               download the local broker's jars (Maven) ahead of time
  * Reads DATABASE_URL, KAFKA_BROKERS and the TOPIC_* variables like the services do.
  */
-import { databaseEnv, intVar, kafkaEnv, loadConfig, topicEnv, topicsFrom } from '@streamguard/common';
+import { databaseEnv, intVar, kafkaEnv, kafkaSecurityFromEnv, loadConfig, topicEnv, topicsFrom } from '@streamguard/common';
 import { ensureKafkaJars } from '../../local-infra/src/kafka-broker';
 import { streamguardHome } from '../../local-infra/src/paths';
 import { fail } from '../../local-infra/src/progress';
@@ -26,11 +26,11 @@ async function main(): Promise<void> {
     }
     case 'create-topics': {
       const config = loadConfig({
-        kafkaBrokers: kafkaEnv.kafkaBrokers, ...topicEnv,
+        ...kafkaEnv, ...topicEnv,
         partitions: intVar('TOPIC_PARTITIONS', 'Partitions per topic created by `admin create-topics`.', Number(flag('partitions') ?? 6), 1, 10_000),
         replicationFactor: intVar('TOPIC_REPLICATION_FACTOR', 'Replication factor of topics created by `admin create-topics`.', Number(flag('replication-factor') ?? 1), 1, 10),
       });
-      await createTopics(config.kafkaBrokers, config.partitions, config.replicationFactor, topicsFrom(config));
+      await createTopics(config.kafkaBrokers, config.partitions, config.replicationFactor, topicsFrom(config), kafkaSecurityFromEnv(config));
       return;
     }
     case 'fetch-kafka':

@@ -18,6 +18,11 @@ export interface KafkaBrokerOptions {
   /** Delete data before starting (tests); otherwise a second start reuses the data. */
   fresh?: boolean;
   heapMb?: number;
+  /**
+   * Clients must authenticate with SASL/SCRAM on `port` (SASL_PLAINTEXT); the broker talks to itself on an
+   * internal PLAINTEXT listener at `controllerPort + 1`. The users are created when the storage is formatted.
+   */
+  scramUsers?: Array<{ mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }>;
 }
 
 export interface RunningKafka {
@@ -69,16 +74,34 @@ export async function ensureKafkaJars(home: string): Promise<string> {
   return libDir;
 }
 
-function brokerProperties(dataDir: string, port: number, controllerPort: number): string {
+function listenerProperties(port: number, controllerPort: number, sasl: boolean): string[] {
+  if (!sasl) {
+    return [
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name=PLAINTEXT',
+    ];
+  }
+  const internal = controllerPort + 1;
+  return [
+    `listeners=SASL_PLAINTEXT://127.0.0.1:${port},INTERNAL://127.0.0.1:${internal},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${port},INTERNAL://127.0.0.1:${internal}`,
+    'listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=INTERNAL',
+    'sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512',
+    'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+  ];
+}
+
+function brokerProperties(dataDir: string, port: number, controllerPort: number, sasl: boolean): string {
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    ...listenerProperties(port, controllerPort, sasl),
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${dataDir}`,
     'auto.create.topics.enable=false',
     // Single node: every internal topic has one replica; fewer partitions make coordinators load faster.
@@ -132,14 +155,15 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
   const propsFile = join(dir, `server-${options.port}.properties`);
   const log4jFile = join(dir, `log4j2-${options.port}.properties`);
   const logFile = join(dir, `broker-${options.port}.log`);
-  writeFileSync(propsFile, brokerProperties(dataDir, options.port, options.controllerPort));
+  writeFileSync(propsFile, brokerProperties(dataDir, options.port, options.controllerPort, Boolean(options.scramUsers?.length)));
   writeFileSync(log4jFile, log4jProperties(logFile));
   const classpath = `${libDir}/*`;
   const jvm = [`-Xms256m`, `-Xmx${options.heapMb ?? 768}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath];
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     step('Formatting Kafka storage (KRaft)…');
     const clusterId = spawnSync('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' }).stdout.trim().split('\n').pop()!;
-    const format = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'], { encoding: 'utf8' });
+    const scram = (options.scramUsers ?? []).flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.username},password=${u.password}]`]);
+    const format = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted', ...scram], { encoding: 'utf8' });
     if (format.status !== 0) throw new Error(`formatting Kafka storage failed:\n${format.stdout}${format.stderr}`);
   }
   step(`Starting Kafka ${KAFKA_VERSION} on 127.0.0.1:${options.port} (log: ${logFile})…`);

@@ -1,5 +1,5 @@
 /** Everything a fresh Kafka + Postgres needs before the services start: schema, demo data, topics. */
-import { createKafkaClient, Database, DEFAULT_TOPICS, JsonLogger, runMigrations, TopicNames } from '@streamguard/common';
+import { createKafkaClient, Database, DEFAULT_TOPICS, JsonLogger, KafkaSecurity, runMigrations, TopicNames } from '@streamguard/common';
 import { done, step } from './progress';
 import { seedDemoData } from './seed';
 
@@ -21,8 +21,8 @@ export async function migrateDatabase(databaseUrl: string, seed: boolean): Promi
 }
 
 /** Creates missing topics (existing ones are left as they are). */
-export async function createTopics(brokers: string[], partitions: number, replicationFactor = 1, topics: TopicNames = DEFAULT_TOPICS): Promise<void> {
-  const admin = await createKafkaClient({ brokers, clientId: 'streamguard-provision', logger }).admin();
+export async function createTopics(brokers: string[], partitions: number, replicationFactor = 1, topics: TopicNames = DEFAULT_TOPICS, security?: KafkaSecurity): Promise<void> {
+  const admin = await createKafkaClient({ brokers, clientId: 'streamguard-provision', logger, security }).admin();
   try {
     const created = await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions, replicationFactor })));
     done(created.length > 0 ? `Topics created (${partitions} partitions): ${created.join(', ')}` : 'Topics present');

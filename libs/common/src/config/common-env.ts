@@ -1,6 +1,6 @@
 /** Variables every service reads. Service-specific ones live next to each app (`apps/<name>/src/<name>.config.ts`). */
 import { DEFAULT_TOPICS, TOPIC_ENV, TopicNames, TopicRole } from '../contracts/topics';
-import { boolVar, enumVar, EnvVar, intVar, listVar, optionalStringVar, stringVar, ConfigOf } from './env-var';
+import { boolVar, enumVar, EnvVar, intVar, listVar, optionalStringVar, secret, stringVar, ConfigOf } from './env-var';
 
 export const LOCAL_DEFAULTS = {
   kafkaBrokers: '127.0.0.1:9092',
@@ -13,7 +13,7 @@ export const kafkaEnv = {
   kafkaGroupPrefix: stringVar('KAFKA_GROUP_PREFIX', 'Prefix of consumer group ids and transactional ids (`<prefix>.<service>`).', 'streamguard'),
   kafkaSaslMechanism: enumVar('KAFKA_SASL_MECHANISM', 'SASL mechanism for Kafka (`none` = no SASL). PLAIN only together with KAFKA_TLS=true.', ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const, 'none'),
   kafkaSaslUsername: optionalStringVar('KAFKA_SASL_USERNAME', 'SASL user name (required when KAFKA_SASL_MECHANISM is set).'),
-  kafkaSaslPassword: optionalStringVar('KAFKA_SASL_PASSWORD', 'SASL password (required when KAFKA_SASL_MECHANISM is set; never logged).'),
+  kafkaSaslPassword: secret(optionalStringVar('KAFKA_SASL_PASSWORD', 'SASL password (required when KAFKA_SASL_MECHANISM is set; never logged).')),
   kafkaTls: boolVar('KAFKA_TLS', 'Connect to Kafka over TLS.', false),
   kafkaTlsCaFile: optionalStringVar('KAFKA_TLS_CA_FILE', 'PEM file of the CA that signed the brokers\' certificates (default: the system CAs).'),
   kafkaTlsCertFile: optionalStringVar('KAFKA_TLS_CERT_FILE', 'PEM client certificate for mutual TLS (optional).'),
@@ -34,7 +34,7 @@ export function topicsFrom(config: Record<`topic_${TopicRole}`, string>): TopicN
 }
 
 export const databaseEnv = {
-  databaseUrl: stringVar('DATABASE_URL', 'Postgres connection string. Unset for `npm start` to run an embedded Postgres.', LOCAL_DEFAULTS.databaseUrl),
+  databaseUrl: secret(stringVar('DATABASE_URL', 'Postgres connection string. Unset for `npm start` to run an embedded Postgres.', LOCAL_DEFAULTS.databaseUrl)),
   databasePoolSize: intVar('DATABASE_POOL_SIZE', 'Maximum Postgres connections per service instance.', 10, 1, 200),
 };
 

@@ -1,4 +1,4 @@
-import { boolVar, ConfigError, enumVar, EnvVar, intVar, jsonVar, listVar, loadConfig, stringVar } from './env-var';
+import { boolVar, ConfigError, enumVar, EnvVar, intVar, jsonVar, listVar, loadConfig, optionalStringVar, secret, stringVar } from './env-var';
 
 /** Runs loadConfig and returns the ConfigError it throws (fails the test if it does not throw one). */
 function configErrorOf(schema: Record<string, EnvVar<unknown>>, env: NodeJS.ProcessEnv): ConfigError {
@@ -192,5 +192,17 @@ describe('env vars', () => {
         delete process.env[name];
       }
     });
+  });
+});
+
+describe('secret variables', () => {
+  it('never echo their value in errors', () => {
+    const schema = { password: secret(optionalStringVar('SOME_PASSWORD', 'a password', 16)) };
+    expect(() => loadConfig(schema, { SOME_PASSWORD: 'short-secret' })).toThrow(/SOME_PASSWORD=\(hidden\) is shorter than 16 characters/);
+    try {
+      loadConfig(schema, { SOME_PASSWORD: 'short-secret' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('short-secret');
+    }
   });
 });

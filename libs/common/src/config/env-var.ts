@@ -10,6 +10,8 @@ export interface EnvVar<T> {
   readonly defaultValue?: string;
   /** What a valid value looks like, for error messages and docs. */
   readonly expected: string;
+  /** Never echo the value (passwords, tokens, URLs with credentials). */
+  readonly secret?: boolean;
   parse(raw: string): T;
 }
 
@@ -45,6 +47,11 @@ export function optionalStringVar(name: string, description: string, minLength =
     if (raw.length < minLength) throw new ParseError(`is shorter than ${minLength} characters`);
     return raw;
   }, '');
+}
+
+/** Marks a variable as secret: its value never appears in error messages. */
+export function secret<T>(spec: EnvVar<T>): EnvVar<T> {
+  return { ...spec, secret: true };
 }
 
 export function intVar(name: string, description: string, defaultValue: number | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): EnvVar<number> {
@@ -112,7 +119,8 @@ export function loadConfig<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEn
       config[key] = spec.parse(raw);
     } catch (error) {
       const reason = error instanceof ParseError ? error.message : String(error);
-      problems.push(`${spec.name}=${JSON.stringify(raw.length > 80 ? raw.slice(0, 80) + '…' : raw)} ${reason}; expected ${spec.expected}`);
+      const shown = spec.secret ? '(hidden)' : JSON.stringify(raw.length > 80 ? raw.slice(0, 80) + '…' : raw);
+      problems.push(`${spec.name}=${shown} ${reason}; expected ${spec.expected}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,0 +1,174 @@
+import { DEFAULT_TOPICS, DLQ_HEADERS } from '@streamguard/common';
+import { DEFAULT_RULES, RuleDefinition } from '@streamguard/stream-core';
+import { check, CheckInput, WindowRow } from './checker';
+import { computeAlerts, computeWindows, decodeEnriched, POISON_HEADER, TopicRecord } from './oracle';
+import type { EventAttempts } from './request-log';
+
+const GROUPS = { enrich: 'g.enrich', aggregate: 'g.aggregate', alert: 'g.alert' };
+const BASE = Date.UTC(2026, 0, 1);
+const WINDOW = { name: 'account-1m', sizeMs: 60_000, maxOutOfOrdernessMs: 2_000 };
+
+interface Ev { eventId: string; accountId: string; occurredAt: number; amount: number; partition: number }
+
+function rawRecord(e: Ev, offset: number): TopicRecord {
+  const value = { schemaVersion: 1, eventId: e.eventId, occurredAt: e.occurredAt, accountId: e.accountId, amount: e.amount, currency: 'USD', merchantId: 'mer-1', receivedAt: 1 };
+  return { topic: DEFAULT_TOPICS.raw, partition: e.partition, offset: String(offset), key: e.accountId, value: JSON.stringify(value), headers: {} };
+}
+
+function enrichedRecord(raw: TopicRecord, offset: number): TopicRecord {
+  const value = { ...JSON.parse(raw.value!), amountUsd: JSON.parse(raw.value!).amount, account: null, merchant: null, blocklistHits: [], flags: [], enrichedAt: 2 };
+  return { ...raw, topic: DEFAULT_TOPICS.enriched, offset: String(offset), value: JSON.stringify(value) };
+}
+
+function dlqFor(record: TopicRecord, group: string, offset: number): TopicRecord {
+  return {
+    topic: DEFAULT_TOPICS.dlq, partition: 0, offset: String(offset), key: record.key, value: record.value,
+    headers: {
+      ...record.headers, [DLQ_HEADERS.originTopic]: record.topic, [DLQ_HEADERS.originPartition]: String(record.partition), [DLQ_HEADERS.originOffset]: record.offset,
+      [DLQ_HEADERS.consumerGroup]: group, [DLQ_HEADERS.errorClass]: 'PoisonRecordError', [DLQ_HEADERS.errorCode]: 'INVALID_JSON', [DLQ_HEADERS.errorMessage]: 'bad',
+    },
+  };
+}
+
+/** A consistent run: 4 acknowledged events, one large, a flush per partition, one poison record per topic. */
+function perfectRun(): CheckInput & { attempts: Map<string, EventAttempts> } {
+  const events: Ev[] = [
+    { eventId: 'e1', accountId: 'a', occurredAt: BASE + 1_000, amount: 10, partition: 0 },
+    { eventId: 'e2', accountId: 'a', occurredAt: BASE + 2_000, amount: 20_000, partition: 0 },
+    { eventId: 'e3', accountId: 'b', occurredAt: BASE + 3_000, amount: 30, partition: 1 },
+    { eventId: 'e4', accountId: 'a', occurredAt: BASE + 61_000, amount: 40, partition: 0 },
+    { eventId: 'flush-0', accountId: 'f0', occurredAt: BASE + 500_000, amount: 1, partition: 0 },
+    { eventId: 'flush-1', accountId: 'f1', occurredAt: BASE + 500_000, amount: 1, partition: 1 },
+  ];
+  const attempts = new Map<string, EventAttempts>(events.map((e) => [e.eventId, { acknowledged: 1, rejected: 0, unknown: 0 }]));
+  attempts.set('r1', { acknowledged: 0, rejected: 1, unknown: 0 });
+  const offsets = new Map<number, number>();
+  const next = (p: number) => { const o = offsets.get(p) ?? 0; offsets.set(p, o + 1); return o; };
+  const raw = events.map((e) => rawRecord(e, next(e.partition)));
+  const rawPoison: TopicRecord = { topic: DEFAULT_TOPICS.raw, partition: 1, offset: String(next(1)), key: 'x', value: '{bad', headers: { [POISON_HEADER]: 'p1' } };
+  raw.push(rawPoison);
+  const eOffsets = new Map<number, number>();
+  const enriched = raw.filter((r) => r !== rawPoison).map((r) => { const o = eOffsets.get(r.partition) ?? 0; eOffsets.set(r.partition, o + 2); return enrichedRecord(r, o); });
+  const enrichedPoison: TopicRecord = { topic: DEFAULT_TOPICS.enriched, partition: 0, offset: '100', key: 'x', value: '{"schemaVersion":99}', headers: { [POISON_HEADER]: 'p2' } };
+  enriched.push(enrichedPoison);
+  const decoded = decodeEnriched(enriched.filter((r) => r !== enrichedPoison)).valid;
+  const windows = computeWindows(decoded, WINDOW);
+  const windowRows: WindowRow[] = [...windows.closed.values()].map((w) => ({ definition: WINDOW.name, accountId: w.accountId, windowStart: w.windowStart, count: w.count, sumUsd: w.sumUsd, version: 1, final: true }));
+  const aggregates = [...windows.closed.values()].map((w, i): TopicRecord => ({
+    topic: DEFAULT_TOPICS.aggregates, partition: 0, offset: String(i), key: w.accountId, headers: {},
+    value: JSON.stringify({ definition: WINDOW.name, groupKey: w.accountId, group: { accountId: w.accountId }, windowStart: w.windowStart, count: w.count, values: { count: w.count, sumUsd: w.sumUsd } }),
+  }));
+  const alertIds = [...computeAlerts(decoded, DEFAULT_RULES as RuleDefinition[]).keys()];
+  return {
+    attempts, topics: { ...DEFAULT_TOPICS }, groups: GROUPS, window: WINDOW, rules: DEFAULT_RULES as RuleDefinition[],
+    poison: [{ id: 'p1', topic: DEFAULT_TOPICS.raw, kind: 'invalid JSON' }, { id: 'p2', topic: DEFAULT_TOPICS.enriched, kind: 'unknown schemaVersion' }],
+    raw, enriched,
+    dlq: [dlqFor(rawPoison, GROUPS.enrich, 0), dlqFor(enrichedPoison, GROUPS.aggregate, 1), dlqFor(enrichedPoison, GROUPS.alert, 2)],
+    late: [], aggregates, windowRows,
+    alerts: alertIds.map((alertId, i) => ({ topic: DEFAULT_TOPICS.alerts, partition: 0, offset: String(i), key: 'a', value: JSON.stringify({ alertId }), headers: {} })),
+    alertRows: alertIds,
+  };
+}
+
+function failedChecks(input: CheckInput): string[] {
+  return check(input).failures.map((f) => f.check);
+}
+
+describe('fault-suite checker', () => {
+  it('passes a consistent run, and its oracle is not trivial (windows, an alert, poison)', () => {
+    const input = perfectRun();
+    const report = check(input);
+    expect(report.failures).toEqual([]);
+    expect(report.windows).toEqual({ expected: 3, actual: 3 });
+    expect(report.alerts.expected).toBe(1);
+    expect(report.accounting.every((l) => !l.includes('MISMATCH'))).toBe(true);
+  });
+
+  it('detects a lost acknowledged event, and its missing enriched copy does not hide it', () => {
+    const input = perfectRun();
+    input.raw = input.raw.filter((r) => !r.value!.includes('"e3"'));
+    const report = check(input);
+    expect(report.lost).toBe(1);
+    expect(report.failures.map((f) => f.check)).toContain('raw: acknowledged events missing (lost)');
+  });
+
+  it('detects a duplicate of a cleanly acknowledged event, but only reports one after an unknown attempt', () => {
+    const input = perfectRun();
+    input.raw.push({ ...input.raw[0], offset: '50' });
+    expect(failedChecks(input)).toContain('raw: events more often than the log allows (duplicated)');
+
+    const retried = perfectRun();
+    retried.attempts.set('e1', { acknowledged: 1, rejected: 0, unknown: 1 });
+    retried.raw.push({ ...retried.raw[0], offset: '50' });
+    retried.enriched.push({ ...retried.enriched[0], offset: '51' });
+    const report = check(retried);
+    expect(report.unknownDuplicates).toBe(1);
+    expect(report.duplicated).toBe(0);
+    expect(report.failures.map((f) => f.check)).not.toContain('raw: events more often than the log allows (duplicated)');
+  });
+
+  it('detects a rejected event that reached the topic', () => {
+    const input = perfectRun();
+    input.raw.push(rawRecord({ eventId: 'r1', accountId: 'a', occurredAt: BASE + 1_500, amount: 1, partition: 0 }, 60));
+    expect(failedChecks(input)).toContain('raw: rejected events present');
+  });
+
+  it('detects enriched records missing or duplicated against raw', () => {
+    const missing = perfectRun();
+    missing.enriched = missing.enriched.filter((r) => !r.value!.includes('"e4"'));
+    expect(failedChecks(missing)).toContain('enriched: raw events without their enriched record (lost)');
+    const twice = perfectRun();
+    twice.enriched.push({ ...twice.enriched[0], offset: '77' });
+    expect(failedChecks(twice)).toContain('enriched: enriched records beyond their raw records (duplicated)');
+  });
+
+  it('detects poison that was not dead-lettered, or dead-lettered with a wrong origin', () => {
+    const notInDlq = perfectRun();
+    notInDlq.dlq = notInDlq.dlq.filter((d) => d.headers[DLQ_HEADERS.consumerGroup] !== GROUPS.alert);
+    expect(failedChecks(notInDlq)).toContain('poison: not dead-lettered');
+    const wrongOrigin = perfectRun();
+    wrongOrigin.dlq[0] = { ...wrongOrigin.dlq[0], headers: { ...wrongOrigin.dlq[0].headers, [DLQ_HEADERS.originOffset]: '999' } };
+    expect(failedChecks(wrongOrigin)).toContain('poison: DLQ record with wrong origin/error headers or value');
+    const twice = perfectRun();
+    twice.dlq.push({ ...twice.dlq[0], offset: '9' });
+    expect(failedChecks(twice)).toContain('dlq: one origin dead-lettered more than once by one group (duplicated)');
+  });
+
+  it('detects window results that differ from the oracle, and duplicated or missing publications', () => {
+    const wrong = perfectRun();
+    wrong.windowRows[0] = { ...wrong.windowRows[0], count: wrong.windowRows[0].count + 1 };
+    expect(failedChecks(wrong)).toEqual(expect.arrayContaining(['windows: Postgres differs from the oracle', 'accounting: processed + DLQ + late ≠ input']));
+    const twice = perfectRun();
+    twice.aggregates.push({ ...twice.aggregates[0], offset: '9' });
+    expect(failedChecks(twice)).toContain('aggregates topic: window published more than once (duplicated)');
+    const unpublished = perfectRun();
+    unpublished.aggregates = unpublished.aggregates.slice(1);
+    expect(failedChecks(unpublished)).toContain('aggregates topic: closed window not published');
+  });
+
+  it('detects a late record the oracle predicts but the aggregate did not report', () => {
+    const input = perfectRun();
+    // e0 arrives after a's first window closed (watermark BASE + 498 000 on partition 0).
+    const lateRaw = rawRecord({ eventId: 'e0', accountId: 'a', occurredAt: BASE + 500, amount: 5, partition: 0 }, 70);
+    input.attempts.set('e0', { acknowledged: 1, rejected: 0, unknown: 0 });
+    input.raw.push(lateRaw);
+    input.enriched.push(enrichedRecord(lateRaw, 71));
+    expect(failedChecks(input)).toContain('late topic: predicted TOO_LATE record not reported');
+    input.late.push({ topic: DEFAULT_TOPICS.late, partition: 0, offset: '0', key: 'a', headers: {}, value: JSON.stringify({ reason: 'TOO_LATE', eventId: 'e0', source: { partition: 0, offset: '71' } }) });
+    expect(check(input).failures).toEqual([]);
+  });
+
+  it('detects alerts missing, extra or published twice', () => {
+    const missing = perfectRun();
+    missing.alertRows = [];
+    expect(failedChecks(missing)).toEqual(expect.arrayContaining(['alerts: expected alert missing in Postgres', 'alerts topic: published alert not stored']));
+    const extra = perfectRun();
+    extra.alertRows.push('deadbeef');
+    expect(failedChecks(extra)).toEqual(expect.arrayContaining(['alerts: alert in Postgres the oracle does not raise', 'alerts topic: stored alert not published']));
+    const twice = perfectRun();
+    twice.alerts.push({ ...twice.alerts[0], offset: '9' });
+    const report = check(twice);
+    expect(report.topicDuplicates.alerts).toBe(1);
+    expect(report.failures.map((f) => f.check)).toContain('alerts topic: alertId published more than once (duplicated)');
+  });
+});

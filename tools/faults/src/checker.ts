@@ -1,0 +1,271 @@
+/**
+ * Compares what the pipeline produced (topics read back with read_committed, Postgres rows) with the client's
+ * request log and the oracle. Pure: everything it needs is passed in, so each check is unit-tested with
+ * synthetic logs and topic contents.
+ *
+ * Per-event rule for `events.raw` (see request-log.ts): an event acknowledged without any unknown attempt
+ * must be there exactly once; an event with an unknown attempt at most once per attempt that may have
+ * written it (and at least once if one attempt was acknowledged) — its extra copies are reported as
+ * "unknown-duplicates", which the contract allows (ingest's 503 says "retry"; downstream deduplicates by
+ * eventId); a rejected event must be nowhere.
+ */
+import { DLQ_HEADERS, TopicNames } from '@streamguard/common';
+import type { RuleDefinition } from '@streamguard/stream-core';
+import { computeAlerts, computeWindows, decodeEnriched, decodeRaw, POISON_HEADER, sourceKey, TopicRecord, WindowSpec, windowKey } from './oracle';
+import { EventAttempts, occurrenceBounds } from './request-log';
+
+export interface WindowRow {
+  definition: string;
+  accountId: string;
+  windowStart: number;
+  count: number;
+  sumUsd: number;
+  version: number;
+  final: boolean;
+}
+
+export interface PoisonRecord {
+  id: string;
+  topic: string;
+  kind: string;
+}
+
+export interface CheckInput {
+  attempts: ReadonlyMap<string, EventAttempts>;
+  topics: TopicNames;
+  groups: { enrich: string; aggregate: string; alert: string };
+  window: WindowSpec;
+  rules: RuleDefinition[];
+  poison: PoisonRecord[];
+  raw: TopicRecord[];
+  enriched: TopicRecord[];
+  dlq: TopicRecord[];
+  late: TopicRecord[];
+  aggregates: TopicRecord[];
+  alerts: TopicRecord[];
+  windowRows: WindowRow[];
+  alertRows: string[];
+}
+
+export interface Finding {
+  check: string;
+  count: number;
+  examples: string[];
+}
+
+export interface CheckReport {
+  lost: number;
+  duplicated: number;
+  unknownDuplicates: number;
+  rejectedPresent: number;
+  dlq: number;
+  late: number;
+  windows: { expected: number; actual: number };
+  alerts: { expected: number; actual: number; topic: number };
+  topicDuplicates: { alerts: number; aggregates: number; late: number; dlq: number };
+  accounting: string[];
+  failures: Finding[];
+}
+
+const EXAMPLES = 5;
+
+class Findings {
+  readonly list: Finding[] = [];
+  add(check: string, items: string[]): number {
+    if (items.length > 0) this.list.push({ check, count: items.length, examples: items.slice(0, EXAMPLES) });
+    return items.length;
+  }
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+}
+
+function isPoison(record: TopicRecord): boolean {
+  return record.headers[POISON_HEADER] !== undefined;
+}
+
+function closeEnough(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+function parse<T>(record: TopicRecord): T | undefined {
+  try {
+    return JSON.parse(record.value ?? '') as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function check(input: CheckInput): CheckReport {
+  const f = new Findings();
+
+  // 1. events.raw against the request log.
+  const raw = decodeRaw(input.raw.filter((r) => !isPoison(r)));
+  f.add('raw: records no decoder accepts (not planted poison)', raw.invalid.map((i) => `${sourceKey(i.record.partition, i.record.offset)} ${i.error.message}`));
+  const inRaw = countBy(raw.valid, (d) => d.value.eventId);
+  const lostIds: string[] = [];
+  const duplicatedIds: string[] = [];
+  const unknownDuplicateIds: string[] = [];
+  const rejectedIds: string[] = [];
+  for (const [eventId, attempts] of input.attempts) {
+    const n = inRaw.get(eventId) ?? 0;
+    const bounds = occurrenceBounds(attempts);
+    if (attempts.acknowledged === 0 && attempts.unknown === 0 && n > 0) rejectedIds.push(`${eventId} ×${n}`);
+    else if (n < bounds.min) lostIds.push(eventId);
+    else if (n > bounds.max) duplicatedIds.push(`${eventId} ×${n} (${attempts.acknowledged} acknowledged, ${attempts.unknown} unknown attempts)`);
+    else if (!bounds.exact && n > 1) unknownDuplicateIds.push(`${eventId} ×${n}`);
+  }
+  f.add('raw: acknowledged events missing (lost)', lostIds);
+  f.add('raw: events more often than the log allows (duplicated)', duplicatedIds);
+  f.add('raw: rejected events present', rejectedIds);
+  f.add('raw: events nobody sent', [...inRaw.keys()].filter((id) => !input.attempts.has(id)));
+
+  // 2. events.enriched one to one with events.raw (per eventId multiplicity, same partition and content).
+  const enriched = decodeEnriched(input.enriched.filter((r) => !isPoison(r)));
+  f.add('enriched: records no decoder accepts (not planted poison)', enriched.invalid.map((i) => `${sourceKey(i.record.partition, i.record.offset)} ${i.error.message}`));
+  const inEnriched = countBy(enriched.valid, (d) => d.value.eventId);
+  const enrichedLost: string[] = [];
+  const enrichedDuplicated: string[] = [];
+  for (const [eventId, n] of inRaw) {
+    const m = inEnriched.get(eventId) ?? 0;
+    if (m < n) enrichedLost.push(`${eventId} raw ×${n}, enriched ×${m}`);
+    if (m > n) enrichedDuplicated.push(`${eventId} raw ×${n}, enriched ×${m}`);
+  }
+  for (const [eventId, m] of inEnriched) if (!inRaw.has(eventId)) enrichedDuplicated.push(`${eventId} raw ×0, enriched ×${m}`);
+  f.add('enriched: raw events without their enriched record (lost)', enrichedLost);
+  f.add('enriched: enriched records beyond their raw records (duplicated)', enrichedDuplicated);
+  const rawById = new Map(raw.valid.map((d) => [d.value.eventId, d]));
+  f.add('enriched: content or partition differs from raw', enriched.valid.flatMap(({ record, value }) => {
+    const r = rawById.get(value.eventId);
+    if (!r) return [];
+    const same = r.record.partition === record.partition && r.value.occurredAt === value.occurredAt && r.value.amount === value.amount && r.value.accountId === value.accountId;
+    return same ? [] : [`${value.eventId} at ${sourceKey(record.partition, record.offset)}`];
+  }));
+
+  // 3. Poison: each planted record is in its topic, and in the DLQ once per consuming group, with its origin.
+  const dlqByOrigin = countBy(input.dlq, (d) => `${d.headers[DLQ_HEADERS.originTopic]}|${d.headers[DLQ_HEADERS.originPartition]}|${d.headers[DLQ_HEADERS.originOffset]}|${d.headers[DLQ_HEADERS.consumerGroup]}`);
+  const expectedDlq = new Set<string>();
+  const poisonMissing: string[] = [];
+  const poisonNotInDlq: string[] = [];
+  const poisonBadHeaders: string[] = [];
+  const planted = new Map([...input.raw, ...input.enriched].filter(isPoison).map((r) => [r.headers[POISON_HEADER], r]));
+  for (const p of input.poison) {
+    const record = planted.get(p.id);
+    if (!record) {
+      poisonMissing.push(`${p.id} (${p.kind}) not in ${p.topic}`);
+      continue;
+    }
+    const groups = record.topic === input.topics.raw ? [input.groups.enrich] : [input.groups.aggregate, input.groups.alert];
+    for (const group of groups) {
+      const origin = `${record.topic}|${record.partition}|${record.offset}|${group}`;
+      expectedDlq.add(origin);
+      const copies = input.dlq.filter((d) => d.headers[POISON_HEADER] === p.id && d.headers[DLQ_HEADERS.consumerGroup] === group);
+      if (copies.length === 0) {
+        poisonNotInDlq.push(`${p.id} (${p.kind}, ${sourceKey(record.partition, record.offset)}) from ${group}`);
+        continue;
+      }
+      for (const d of copies) {
+        const h = d.headers;
+        const problems = [
+          h[DLQ_HEADERS.originTopic] !== record.topic && 'origin topic',
+          h[DLQ_HEADERS.originPartition] !== String(record.partition) && 'origin partition',
+          h[DLQ_HEADERS.originOffset] !== record.offset && 'origin offset',
+          h[DLQ_HEADERS.errorClass] !== 'PoisonRecordError' && `error class ${h[DLQ_HEADERS.errorClass]}`,
+          !h[DLQ_HEADERS.errorMessage] && 'error message',
+          !h[DLQ_HEADERS.errorCode] && 'error code',
+          d.value !== record.value && 'value not byte for byte',
+        ].filter(Boolean);
+        if (problems.length > 0) poisonBadHeaders.push(`${p.id} from ${group}: ${problems.join(', ')}`);
+      }
+    }
+  }
+  f.add('poison: planted records missing from their topic', poisonMissing);
+  f.add('poison: not dead-lettered', poisonNotInDlq);
+  f.add('poison: DLQ record with wrong origin/error headers or value', poisonBadHeaders);
+  f.add('dlq: records that are not planted poison', input.dlq.filter((d) => !expectedDlq.has(`${d.headers[DLQ_HEADERS.originTopic]}|${d.headers[DLQ_HEADERS.originPartition]}|${d.headers[DLQ_HEADERS.originOffset]}|${d.headers[DLQ_HEADERS.consumerGroup]}`))
+    .map((d) => `${d.headers[DLQ_HEADERS.consumerGroup]} ${d.headers[DLQ_HEADERS.originTopic]} ${d.headers[DLQ_HEADERS.originPartition]}:${d.headers[DLQ_HEADERS.originOffset]} ${d.headers[DLQ_HEADERS.errorCode]}`));
+  const dlqDuplicates = [...dlqByOrigin].filter(([, n]) => n > 1).map(([origin, n]) => `${origin} ×${n}`);
+  f.add('dlq: one origin dead-lettered more than once by one group (duplicated)', dlqDuplicates);
+
+  // 4. Windows: Postgres and the aggregates topic equal the oracle; late records exactly the predicted ones.
+  const oracle = computeWindows(enriched.valid, input.window);
+  const rows = input.windowRows.filter((r) => r.definition === input.window.name);
+  const rowByKey = new Map(rows.map((r) => [windowKey(r.accountId, r.windowStart), r]));
+  const windowProblems: string[] = [];
+  for (const [key, w] of oracle.closed) {
+    const r = rowByKey.get(key);
+    if (!r) windowProblems.push(`${key} missing (expected count ${w.count})`);
+    else if (r.count !== w.count || !closeEnough(r.sumUsd, w.sumUsd)) windowProblems.push(`${key} count ${r.count}/${w.count} sumUsd ${r.sumUsd}/${w.sumUsd}`);
+    else if (!r.final || r.version !== 1) windowProblems.push(`${key} final=${r.final} version=${r.version}`);
+  }
+  for (const key of rowByKey.keys()) if (!oracle.closed.has(key)) windowProblems.push(`${key} in Postgres but not a closed window of the oracle`);
+  f.add('windows: Postgres differs from the oracle', windowProblems);
+
+  const published = input.aggregates.map((r) => parse<{ definition: string; groupKey: string; group: { accountId?: string }; windowStart: number; count: number; values: { sumUsd?: number } }>(r))
+    .filter((m): m is NonNullable<typeof m> => m !== undefined && m.definition === input.window.name);
+  const publishedCounts = countBy(published, (m) => windowKey(m.group?.accountId ?? m.groupKey, m.windowStart));
+  const aggregatesDuplicates = [...publishedCounts].filter(([, n]) => n > 1).map(([key, n]) => `${key} ×${n}`);
+  f.add('aggregates topic: window published more than once (duplicated)', aggregatesDuplicates);
+  f.add('aggregates topic: closed window not published', [...oracle.closed.keys()].filter((k) => !publishedCounts.has(k)));
+  f.add('aggregates topic: values differ from the oracle', published.flatMap((m) => {
+    const key = windowKey(m.group?.accountId ?? m.groupKey, m.windowStart);
+    const w = oracle.closed.get(key);
+    if (!w) return [`${key} published but not a closed window of the oracle`];
+    return m.count === w.count && closeEnough(m.values.sumUsd ?? NaN, w.sumUsd) ? [] : [`${key} count ${m.count}/${w.count}`];
+  }));
+
+  const lateMessages = input.late.map((r) => parse<{ reason: string; source: { partition: number; offset: string }; eventId: string }>(r)).filter((m): m is NonNullable<typeof m> => m !== undefined);
+  const lateCounts = countBy(lateMessages, (m) => sourceKey(m.source.partition, m.source.offset));
+  const lateDuplicates = [...lateCounts].filter(([, n]) => n > 1).map(([key, n]) => `${key} ×${n}`);
+  f.add('late topic: one record reported more than once (duplicated)', lateDuplicates);
+  f.add('late topic: predicted TOO_LATE record not reported', [...oracle.late].filter((k) => !lateCounts.has(k)));
+  f.add('late topic: record reported late that the oracle counts', lateMessages.filter((m) => m.reason !== 'TOO_LATE' || !oracle.late.has(sourceKey(m.source.partition, m.source.offset)))
+    .map((m) => `${m.eventId} ${m.reason} at ${sourceKey(m.source.partition, m.source.offset)}`));
+
+  // 5. Alerts: Postgres equals the oracle; the topic carries each alertId exactly once.
+  const expectedAlerts = computeAlerts(enriched.valid, input.rules);
+  const stored = new Set(input.alertRows);
+  f.add('alerts: expected alert missing in Postgres', [...expectedAlerts.values()].filter((a) => !stored.has(a.alertId)).map((a) => `${a.ruleId} ${a.accountId} ${a.eventId}`));
+  f.add('alerts: alert in Postgres the oracle does not raise', [...stored].filter((id) => !expectedAlerts.has(id)));
+  const topicAlertIds = input.alerts.map((r) => parse<{ alertId: string }>(r)?.alertId ?? `undecodable@${sourceKey(r.partition, r.offset)}`);
+  const topicAlertCounts = countBy(topicAlertIds, (id) => id);
+  const alertDuplicates = [...topicAlertCounts].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`);
+  f.add('alerts topic: alertId published more than once (duplicated)', alertDuplicates);
+  f.add('alerts topic: stored alert not published', [...stored].filter((id) => !topicAlertCounts.has(id)));
+  f.add('alerts topic: published alert not stored', [...topicAlertCounts.keys()].filter((id) => !stored.has(id)));
+
+  // 6. Accounting per stage: every input record is processed, dead-lettered or reported late — nothing else.
+  const dlqOf = (group: string, topic: string) => input.dlq.filter((d) => d.headers[DLQ_HEADERS.consumerGroup] === group && d.headers[DLQ_HEADERS.originTopic] === topic).length;
+  const accounting: string[] = [];
+  const balance = (stage: string, inputCount: number, parts: Array<[string, number]>) => {
+    const total = parts.reduce((s, [, n]) => s + n, 0);
+    accounting.push(`${stage}: input ${inputCount} = ${parts.map(([name, n]) => `${name} ${n}`).join(' + ')}${total === inputCount ? '' : ` (= ${total}: MISMATCH)`}`);
+    return total === inputCount ? [] : [`${stage}: input ${inputCount}, accounted ${total}`];
+  };
+  const windowCountStored = rows.reduce((s, r) => s + r.count, 0);
+  f.add('accounting: processed + DLQ + late ≠ input', [
+    ...balance('enrich', input.raw.length, [['enriched', enriched.valid.length + enriched.invalid.length], ['dlq', dlqOf(input.groups.enrich, input.topics.raw)]]),
+    ...balance('aggregate', input.enriched.length, [
+      ['counted in closed windows (Postgres)', windowCountStored], ['counted in open windows', oracle.openCount], ['deduplicated', oracle.duplicates],
+      ['late', lateCounts.size], ['dlq', dlqOf(input.groups.aggregate, input.topics.enriched)],
+    ]),
+    ...balance('alert', input.enriched.length, [['evaluated', enriched.valid.length], ['dlq', dlqOf(input.groups.alert, input.topics.enriched)]]),
+  ]);
+
+  return {
+    lost: lostIds.length + enrichedLost.length,
+    duplicated: duplicatedIds.length + enrichedDuplicated.length,
+    unknownDuplicates: unknownDuplicateIds.length,
+    rejectedPresent: rejectedIds.length,
+    dlq: input.dlq.length,
+    late: lateCounts.size,
+    windows: { expected: oracle.closed.size, actual: rows.length },
+    alerts: { expected: expectedAlerts.size, actual: stored.size, topic: topicAlertIds.length },
+    topicDuplicates: { alerts: alertDuplicates.length, aggregates: aggregatesDuplicates.length, late: lateDuplicates.length, dlq: dlqDuplicates.length },
+    accounting,
+    failures: f.list,
+  };
+}

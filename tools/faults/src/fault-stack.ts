@@ -1,0 +1,230 @@
+/**
+ * The suite's own infrastructure, which it may break: a Kafka broker and an embedded Postgres on their own
+ * ports with fresh data under `.streamguard/faults/`, and the four services as OS processes (compiled
+ * build). Everything listens on 127.0.0.1. `teardown()` stops all of it and is safe to call at any time.
+ */
+import { createWriteStream, existsSync, mkdirSync, symlinkSync, WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_TOPICS, TOPIC_ENV, TopicRole } from '@streamguard/common';
+import { RunningPostgres, startEmbeddedPostgres } from '../../local-infra/src/embedded-postgres';
+import { KAFKA_VERSION, RunningKafka, startKafkaBroker } from '../../local-infra/src/kafka-broker';
+import { streamguardHome } from '../../local-infra/src/paths';
+import { provision } from '../../local-infra/src/provision';
+import { ServiceName, ServiceProcess, startService, waitUntilReady } from '../../local-infra/src/service-process';
+
+export interface FaultStackOptions {
+  kafkaPort: number;
+  postgresPort: number;
+  partitions: number;
+  groupPrefix: string;
+  /** Extra service environment (window definitions, timeouts). */
+  env: Record<string, string>;
+}
+
+interface Instance {
+  service: ServiceName;
+  port: number;
+  process: ServiceProcess;
+  /** Set when the suite itself kills or stops it; any other exit is a crash. */
+  exitExpected: boolean;
+}
+
+/** A service process that exited without the suite killing or stopping it. */
+export interface Crash {
+  instance: string;
+  at: number;
+  exit: string;
+  /** The most telling log line (an uncaught error), else the last one. */
+  cause: string;
+}
+
+export class FaultStack {
+  readonly home = join(streamguardHome(), 'faults');
+  private kafka?: RunningKafka;
+  private postgres?: RunningPostgres;
+  private postgresUrl?: string;
+  private readonly instances = new Map<string, Instance>();
+  private readonly logs = new Map<string, WriteStream>();
+  private readonly tails = new Map<string, string[]>();
+  private readonly lineListeners = new Set<(instance: string, line: string) => void>();
+  private nextExtraPort: number;
+  readonly crashes: Crash[] = [];
+
+  constructor(readonly options: FaultStackOptions) {
+    this.nextExtraPort = options.kafkaPort - 29092 + 28090;
+  }
+
+  get brokers(): string {
+    return `127.0.0.1:${this.options.kafkaPort}`;
+  }
+
+  get databaseUrl(): string {
+    if (!this.postgresUrl) throw new Error('Postgres was never started');
+    return this.postgresUrl;
+  }
+
+  groupId(service: ServiceName): string {
+    return `${this.options.groupPrefix}.${service}`;
+  }
+
+  url(instance: string): string {
+    return this.get(instance).process.url;
+  }
+
+  instanceNames(): string[] {
+    return [...this.instances.keys()];
+  }
+
+  async startInfrastructure(): Promise<void> {
+    mkdirSync(join(this.home, 'logs'), { recursive: true });
+    this.reuseKafkaJars();
+    this.kafka = await startKafkaBroker({ home: this.home, port: this.options.kafkaPort, controllerPort: this.options.kafkaPort + 1, fresh: true, heapMb: 768 });
+    this.postgres = await startEmbeddedPostgres({ home: this.home, port: this.options.postgresPort, fresh: true });
+    this.postgresUrl = this.postgres.url;
+    await provision({ brokers: [this.brokers], databaseUrl: this.postgres.url, partitions: this.options.partitions, seed: true });
+  }
+
+  /** The broker's jars are shared with `npm start` and the tests: link them instead of fetching again. */
+  private reuseKafkaJars(): void {
+    const target = join(this.home, 'kafka', `lib-${KAFKA_VERSION}`);
+    if (existsSync(target)) return;
+    for (const candidate of [join(streamguardHome(), 'kafka', `lib-${KAFKA_VERSION}`), join(streamguardHome(), 'test', 'kafka', `lib-${KAFKA_VERSION}`)]) {
+      if (existsSync(join(candidate, '.complete'))) {
+        mkdirSync(join(this.home, 'kafka'), { recursive: true });
+        symlinkSync(candidate, target);
+        return;
+      }
+    }
+  }
+
+  private serviceEnv(): Record<string, string> {
+    return {
+      KAFKA_BROKERS: this.brokers, DATABASE_URL: this.databaseUrl, KAFKA_GROUP_PREFIX: this.options.groupPrefix, HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'info', ...Object.fromEntries((Object.keys(DEFAULT_TOPICS) as TopicRole[]).map((role) => [TOPIC_ENV[role], DEFAULT_TOPICS[role]])),
+      ...this.options.env,
+    };
+  }
+
+  /** Starts (or restarts, same port and environment) one instance; resolves when it is ready. */
+  async start(service: ServiceName, instance: string = service, port?: number, readyTimeoutMs = 90_000): Promise<ServiceProcess> {
+    const existing = this.instances.get(instance);
+    const chosen = port ?? existing?.port ?? this.nextExtraPort++;
+    let log = this.logs.get(instance);
+    if (!log) {
+      log = createWriteStream(join(this.home, 'logs', `${instance}.log`), { flags: 'w' });
+      this.logs.set(instance, log);
+    }
+    const sink = log;
+    const tail = this.tails.get(instance) ?? [];
+    this.tails.set(instance, tail);
+    const process = startService(service, chosen, this.serviceEnv(), (line) => {
+      sink.write(`${line}\n`);
+      tail.push(line);
+      if (tail.length > 200) tail.splice(0, 100);
+      for (const listener of this.lineListeners) listener(instance, line);
+    }, instance);
+    const entry: Instance = { service, port: chosen, process, exitExpected: false };
+    this.instances.set(instance, entry);
+    process.process.once('exit', (code, signal) => {
+      if (entry.exitExpected) return;
+      const lines = tail.slice(-60);
+      const at = lines.findIndex((l) => /^\s*(\w*Error|error): /.test(l));
+      const cause = at >= 0 ? `${lines[at].trim()} ${lines[at + 1]?.trim() ?? ''}` : lines[lines.length - 1] ?? '';
+      this.crashes.push({ instance, at: Date.now(), exit: signal ?? `code ${code}`, cause: cause.slice(0, 240) });
+    });
+    await waitUntilReady(process, readyTimeoutMs);
+    return process;
+  }
+
+  /** Calls `listener` with every log line of every instance until the returned function is called. */
+  onLine(listener: (instance: string, line: string) => void): () => void {
+    this.lineListeners.add(listener);
+    return () => this.lineListeners.delete(listener);
+  }
+
+  private get(instance: string): Instance {
+    const i = this.instances.get(instance);
+    if (!i) throw new Error(`no instance ${instance}`);
+    return i;
+  }
+
+  /** SIGKILL: a crash. The instance stays registered so `start` can bring it back on the same port. */
+  async kill(instance: string): Promise<void> {
+    const i = this.get(instance);
+    i.exitExpected = true;
+    await i.process.kill();
+  }
+
+  /** SIGTERM and wait (graceful), then forget the instance. */
+  async remove(instance: string, graceMs = 20_000): Promise<void> {
+    const i = this.get(instance);
+    i.exitExpected = true;
+    await i.process.stop(graceMs);
+    this.instances.delete(instance);
+  }
+
+  async stopBroker(): Promise<void> {
+    await this.kafka?.stop();
+    this.kafka = undefined;
+  }
+
+  /** Same port, same data (not fresh). */
+  async startBroker(): Promise<void> {
+    this.kafka = await startKafkaBroker({ home: this.home, port: this.options.kafkaPort, controllerPort: this.options.kafkaPort + 1, fresh: false, heapMb: 768 });
+  }
+
+  async stopPostgres(): Promise<void> {
+    await this.postgres?.stop();
+    this.postgres = undefined;
+  }
+
+  async startPostgres(): Promise<void> {
+    this.postgres = await startEmbeddedPostgres({ home: this.home, port: this.options.postgresPort, fresh: false });
+  }
+
+  /**
+   * Every instance answers /readyz (connected to Kafka and, where used, Postgres). An instance that crashed
+   * on its own is restarted, as an orchestrator would, and stays recorded in `crashes`.
+   */
+  async waitAllReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      this.reviveCrashed();
+      const ready = await Promise.all([...this.instances.values()].map(async (i) =>
+        !i.process.exited() && (await fetch(`${i.process.url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false))));
+      if (ready.every(Boolean)) return;
+      if (Date.now() > deadline) {
+        const names = [...this.instances.keys()].filter((_, k) => !ready[k]);
+        throw new Error(`not ready within ${Math.round(timeoutMs / 1000)} s: ${names.join(', ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** Restarts (without waiting) every instance that exited without being killed or stopped by the suite. */
+  reviveCrashed(): string[] {
+    const revived: string[] = [];
+    for (const [name, i] of this.instances) {
+      if (!i.process.exited() || i.exitExpected) continue;
+      void this.start(i.service, name, i.port).catch(() => undefined);
+      revived.push(name);
+    }
+    return revived;
+  }
+
+  /** Last log lines of one instance, for failure messages. */
+  tail(instance: string, lines = 20): string[] {
+    return (this.tails.get(instance) ?? []).slice(-lines);
+  }
+
+  async teardown(): Promise<void> {
+    for (const i of this.instances.values()) i.exitExpected = true;
+    await Promise.allSettled([...this.instances.values()].map((i) => i.process.stop(5_000)));
+    this.instances.clear();
+    await Promise.allSettled([this.kafka?.stop()]);
+    this.kafka = undefined;
+    await Promise.allSettled([this.postgres?.stop()]);
+    this.postgres = undefined;
+    for (const log of this.logs.values()) log.end();
+  }
+}

@@ -1,0 +1,40 @@
+/** Reads topics back from the beginning with read_committed, as a downstream consumer would see them. */
+import type { BatchConsumer, KafkaAdminPort, KafkaPort } from '@streamguard/common';
+import type { TopicRecord } from './oracle';
+
+export class TopicReader {
+  readonly records: TopicRecord[] = [];
+  private consumer?: BatchConsumer;
+  private lastArrival = Date.now();
+
+  constructor(private readonly kafka: KafkaPort, readonly topic: string, private readonly groupId: string) {}
+
+  async start(): Promise<this> {
+    this.consumer = await this.kafka.batchConsumer({ groupId: this.groupId, topics: [this.topic], partitionConcurrency: 6, readCommitted: true, fromBeginning: true });
+    await this.consumer.run(async (batch) => {
+      for (const r of batch.records) {
+        this.records.push({ topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value === null ? null : r.value.toString('utf8'), headers: r.headers });
+      }
+      this.lastArrival = Date.now();
+    });
+    return this;
+  }
+
+  /** Milliseconds since the last record arrived. */
+  quietForMs(): number {
+    return Date.now() - this.lastArrival;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop().catch(() => undefined);
+  }
+}
+
+/**
+ * Offsets in the log per partition (high − low): for a topic written without transactions this is exactly
+ * the number of records a reader must see. Asked as the lag of a group that never committed anything.
+ */
+export async function logSize(admin: KafkaAdminPort, topic: string): Promise<number> {
+  const lags = await admin.consumerLag(`faults-never-commits-${topic}`, topic);
+  return lags.reduce((s, l) => s + l.lag, 0);
+}
