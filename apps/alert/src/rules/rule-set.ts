@@ -13,7 +13,7 @@ export class RuleSet {
   private loadedAt = 0;
   private signature = '';
   private poller?: NodeJS.Timeout;
-  private listener?: { release(destroy?: boolean): void; removeAllListeners(): void };
+  private listener?: { release(destroy?: boolean): void; removeAllListeners(): void; on(event: 'error', listener: () => void): unknown };
   private stopped = false;
 
   constructor(private readonly repository: RulesRepository, private readonly db: Database, private readonly logger: Logger, private readonly pollMs: number) {}
@@ -59,6 +59,8 @@ export class RuleSet {
     const client = this.listener;
     this.listener = undefined;
     client?.removeAllListeners();
+    // A released connection may still emit 'error' while closing; unhandled, that would crash the process.
+    client?.on('error', () => undefined);
     client?.release(destroy);
   }
 

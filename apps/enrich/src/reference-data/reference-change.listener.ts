@@ -19,6 +19,9 @@ interface ListenConnection {
   release(destroy?: boolean): void;
 }
 
+/** A released connection may still emit 'error' (e.g. while closing); unhandled, that would crash the process. */
+function ignoreLateErrors(): void {}
+
 /** `'all'`: changes may have been missed; forget everything. */
 export type ReferenceChangeHandler = (change: ReferenceChange | 'all') => void;
 
@@ -60,6 +63,7 @@ export class ReferenceChangeListener {
     this.connection = undefined;
     if (connection) {
       connection.removeAllListeners();
+      connection.on('error', ignoreLateErrors);
       await connection.query(`UNLISTEN ${REFERENCE_CHANNEL}`).catch(() => undefined);
       connection.release();
     }
@@ -81,6 +85,7 @@ export class ReferenceChangeListener {
       await connection.query(`LISTEN ${REFERENCE_CHANNEL}`);
       if (this.stopped) {
         connection.removeAllListeners();
+        connection.on('error', ignoreLateErrors);
         connection.release();
         return;
       }
@@ -93,6 +98,7 @@ export class ReferenceChangeListener {
     } catch (error) {
       if (connection) {
         connection.removeAllListeners();
+        connection.on('error', ignoreLateErrors);
         connection.release(true);
       }
       this.scheduleReconnect(error as Error);
@@ -106,6 +112,7 @@ export class ReferenceChangeListener {
     this.connection = undefined;
     this.connected.set({}, 0);
     connection.removeAllListeners();
+    connection.on('error', ignoreLateErrors);
     connection.release(true); // a broken connection must not go back to the pool
     this.onChange('all');
     this.scheduleReconnect(error);

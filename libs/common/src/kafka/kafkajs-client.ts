@@ -107,6 +107,32 @@ function toMessages(records: OutboundRecord[]) {
   return records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, partition: r.partition }));
 }
 
+/**
+ * Splits records into chunks of at most MAX_REQUEST_BYTES of keys and values, in order. Each chunk is one
+ * produce request, so no partition's record batch can exceed the broker's `message.max.bytes` (1 MiB by
+ * default) however large a consumer batch or an ingest request is.
+ */
+const MAX_REQUEST_BYTES = 512 * 1024;
+const RECORD_OVERHEAD_BYTES = 64;
+
+export function chunkBySize(records: OutboundRecord[], maxBytes = MAX_REQUEST_BYTES): OutboundRecord[][] {
+  const chunks: OutboundRecord[][] = [];
+  let current: OutboundRecord[] = [];
+  let size = 0;
+  for (const record of records) {
+    const bytes = (typeof record.value === 'string' ? Buffer.byteLength(record.value) : record.value.length) + (record.key ? Buffer.byteLength(record.key) : 0) + RECORD_OVERHEAD_BYTES;
+    if (current.length > 0 && size + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(record);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 /** Groups records by topic, preserving order within each topic (KafkaJS wants one entry per topic). */
 function byTopic(records: OutboundRecord[]) {
   const grouped = new Map<string, OutboundRecord[]>();
@@ -144,11 +170,13 @@ class KafkaJsPort implements KafkaPort {
       groupId: options.groupId,
       readUncommitted: !options.readCommitted,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30000,
+      // A crashed member's partitions move after this long; short enough for quick failover, long enough
+      // for a GC pause or a slow batch (heartbeats also go out during long batches).
+      sessionTimeout: 10000,
       rebalanceTimeout: 60000,
       heartbeatInterval: 3000,
       maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytesPerPartition: 1024 * 1024,
     });
     const wrapped = new KafkaJsBatchConsumer(consumer, options, this.logger);
     await consumer.connect();
@@ -171,8 +199,9 @@ class KafkaJsProducer implements RecordProducer {
   }
 
   async send(records: OutboundRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: byTopic(records) });
+    for (const chunk of chunkBySize(records)) {
+      await this.producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: byTopic(chunk) });
+    }
   }
 
   isConnected(): boolean {
@@ -190,7 +219,7 @@ class KafkaJsTransactionalProducer implements TransactionalProducer {
   async sendAtomically(records: OutboundRecord[], groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
     const transaction = await this.producer.transaction();
     try {
-      if (records.length > 0) await transaction.sendBatch({ acks: -1, topicMessages: byTopic(records) });
+      for (const chunk of chunkBySize(records)) await transaction.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
       const topics = new Map<string, { partition: number; offset: string }[]>();
       for (const o of offsets) {
         const list = topics.get(o.topic) ?? [];

@@ -46,6 +46,13 @@ export class Database implements Queryable {
       this.healthy = false;
       throw error;
     }
+    // A checked-out client that loses its connection between two queries (Postgres restarting) emits
+    // 'error'; without a listener that would crash the process. The next query fails and rolls back instead.
+    const onError = (error: Error) => {
+      this.healthy = false;
+      this.logger.warn('postgres connection lost during a transaction', { error: error.message });
+    };
+    client.on('error', onError);
     const tx: Queryable = {
       query: async <R>(sql: string, params: unknown[] = []) => {
         const r = await client.query(sql, params);
@@ -57,10 +64,12 @@ export class Database implements Queryable {
       const result = await fn(tx);
       await client.query('COMMIT');
       this.healthy = true;
+      client.removeListener('error', onError);
       client.release();
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      client.removeListener('error', onError);
       // A broken connection must not go back to the pool.
       client.release(isConnectionError(error) ? (error as Error) : undefined);
       if (isConnectionError(error)) this.healthy = false;
