@@ -15,6 +15,8 @@ export class WindowPartitionProcessor implements PartitionProcessor {
   private readonly operator: PartitionWindowOperator;
   /** Source of every event in the current batch, for late/invalid reports that need the original. */
   private batch = new Map<string, { record: InboundRecord; event?: EnrichedEventMessage }>();
+  /** Ingest acceptance times of the batch being committed, for the end-to-end latency histogram. */
+  private receivedAt: number[] = [];
 
   constructor(
     private readonly partition: number,
@@ -34,6 +36,7 @@ export class WindowPartitionProcessor implements PartitionProcessor {
   process(records: InboundRecord[]): StageOutput {
     const { decoded, rejected } = decodeBatch(records, parseEnrichedEventMessage);
     this.batch = new Map();
+    this.receivedAt = decoded.map((d) => d.value.receivedAt);
     for (const { record, value: event } of decoded) {
       this.batch.set(record.offset, { record, event });
       this.operator.process({ eventId: event.eventId, eventTime: event.occurredAt, value: event as unknown as Record<string, unknown>, offset: record.offset });
@@ -52,6 +55,12 @@ export class WindowPartitionProcessor implements PartitionProcessor {
 
   takeStateChanges(): StateChanges {
     return this.store.takeChanges();
+  }
+
+  afterCommit(): void {
+    const now = this.clock.now();
+    for (const t of this.receivedAt) this.metrics.endToEndLatency.observe({}, (now - t) / 1000);
+    this.receivedAt = [];
   }
 
   private toOutput(drained: DrainedOutput, rejected: Array<{ offset: string; error: Error }>): StageOutput {

@@ -4,7 +4,7 @@
  * Postgres and, through the outbox, to the `alerts` topic.
  */
 import {
-  AlertMessage, Clock, Counter, decodeBatch, InboundRecord, OutboundRecord, parseEnrichedEventMessage,
+  AlertMessage, Clock, Counter, decodeBatch, Histogram, InboundRecord, OutboundRecord, parseEnrichedEventMessage,
   PartitionProcessor, StageOutput, StateChanges,
 } from '@streamguard/common';
 import { AlertCandidate, InMemoryRuleStateStore, RuleEngine } from '@streamguard/stream-core';
@@ -15,6 +15,8 @@ export class RulePartitionProcessor implements PartitionProcessor {
   private readonly store: InMemoryRuleStateStore;
   private readonly engine: RuleEngine;
   private generation = -1;
+  /** Ingest acceptance times of the batch being committed, for the end-to-end latency histogram. */
+  private receivedAt: number[] = [];
 
   constructor(
     state: Array<[string, unknown]>,
@@ -22,6 +24,7 @@ export class RulePartitionProcessor implements PartitionProcessor {
     private readonly alertsTopic: string,
     private readonly repository: AlertsRepository,
     private readonly alertsTotal: Counter,
+    private readonly endToEndLatency: Histogram,
     private readonly clock: Clock,
   ) {
     this.store = new InMemoryRuleStateStore(state);
@@ -32,6 +35,7 @@ export class RulePartitionProcessor implements PartitionProcessor {
   process(records: InboundRecord[]): StageOutput {
     this.applyRules();
     const { decoded, rejected } = decodeBatch(records, parseEnrichedEventMessage);
+    this.receivedAt = decoded.map((d) => d.value.receivedAt);
     const candidates: AlertCandidate[] = [];
     for (const { value: event } of decoded) {
       for (const candidate of this.engine.evaluate({
@@ -50,6 +54,12 @@ export class RulePartitionProcessor implements PartitionProcessor {
 
   takeStateChanges(): StateChanges {
     return this.store.takeChanges();
+  }
+
+  afterCommit(): void {
+    const now = this.clock.now();
+    for (const t of this.receivedAt) this.endToEndLatency.observe({}, (now - t) / 1000);
+    this.receivedAt = [];
   }
 
   private applyRules(): void {

@@ -44,6 +44,8 @@ export interface PartitionProcessor {
   /** Processing-time tick (idle partitions, timers). Return undefined when nothing is due. */
   onTimer?(): StageOutput | undefined;
   takeStateChanges(): StateChanges;
+  /** Called once the batch's transaction committed (e.g. to record end-to-end latency). */
+  afterCommit?(): void;
   /** Gauges and the like; called after each commit. */
   describe?(): Record<string, number>;
 }
@@ -204,6 +206,7 @@ export class PostgresStatefulStage {
     });
     if (newNextOffset !== undefined) task.nextOffset = newNextOffset;
     task.publishPending = true;
+    task.processor.afterCommit?.();
   }
 
   /**
