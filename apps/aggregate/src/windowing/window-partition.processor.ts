@@ -4,7 +4,7 @@
  */
 import {
   AggregateResultMessage, Clock, decodeBatch, EnrichedEventMessage, InboundRecord, LateEventMessage, OutboundRecord,
-  parseEnrichedEventMessage, PartitionProcessor, PoisonRecordError, StageOutput, StateChanges, TopicNames,
+  parseEnrichedEventMessage, PartitionProcessor, PoisonRecordError, ProcessingError, StageOutput, StateChanges, TopicNames,
 } from '@streamguard/common';
 import { InMemoryWindowStateStore, PartitionWindowOperator, WindowOperatorOptions, DrainedOutput } from '@streamguard/stream-core';
 import type { WindowResultsRepository } from '../aggregates/window-results.repository';
@@ -39,7 +39,13 @@ export class WindowPartitionProcessor implements PartitionProcessor {
     this.receivedAt = decoded.map((d) => d.value.receivedAt);
     for (const { record, value: event } of decoded) {
       this.batch.set(record.offset, { record, event });
-      this.operator.process({ eventId: event.eventId, eventTime: event.occurredAt, value: event as unknown as Record<string, unknown>, offset: record.offset });
+      try {
+        this.operator.process({ eventId: event.eventId, eventTime: event.occurredAt, value: event as unknown as Record<string, unknown>, offset: record.offset });
+      } catch (error) {
+        // The operator reports bad data as values; a throw is a defect. Dead-letter the record (with the
+        // error) rather than retry a batch that can never succeed and stall the partition.
+        rejected.push({ offset: record.offset, error: new ProcessingError('HANDLER_ERROR', (error as Error).message, false) });
+      }
     }
     this.operator.onProcessingTime();
     return this.toOutput(this.operator.drain(), rejected);

@@ -5,7 +5,7 @@
  */
 import {
   AlertMessage, Clock, Counter, decodeBatch, Histogram, InboundRecord, OutboundRecord, parseEnrichedEventMessage,
-  PartitionProcessor, StageOutput, StateChanges,
+  PartitionProcessor, ProcessingError, StageOutput, StateChanges,
 } from '@streamguard/common';
 import { AlertCandidate, InMemoryRuleStateStore, RuleEngine } from '@streamguard/stream-core';
 import type { AlertsRepository } from '../alerts/alerts.repository';
@@ -37,10 +37,16 @@ export class RulePartitionProcessor implements PartitionProcessor {
     const { decoded, rejected } = decodeBatch(records, parseEnrichedEventMessage);
     this.receivedAt = decoded.map((d) => d.value.receivedAt);
     const candidates: AlertCandidate[] = [];
-    for (const { value: event } of decoded) {
-      for (const candidate of this.engine.evaluate({
-        eventId: event.eventId, eventTime: event.occurredAt, accountId: event.accountId, value: event as unknown as Record<string, unknown>,
-      })) candidates.push(candidate);
+    for (const { record, value: event } of decoded) {
+      try {
+        candidates.push(...this.engine.evaluate({
+          eventId: event.eventId, eventTime: event.occurredAt, accountId: event.accountId, value: event as unknown as Record<string, unknown>,
+        }));
+      } catch (error) {
+        // The engine throws only for events it cannot evaluate at all (before changing state): dead-letter
+        // the record rather than retry a batch that can never succeed.
+        rejected.push({ offset: record.offset, error: new ProcessingError('HANDLER_ERROR', (error as Error).message, false) });
+      }
     }
     return this.output(candidates, rejected);
   }
