@@ -1,4 +1,7 @@
-import { EVENT_LIMITS, FieldViolation, parseEventTime, TransactionEvent, validateTransactionEvent } from './transaction-event';
+import fc from 'fast-check';
+import {
+  CARD_NUMBER_REASON, EVENT_LIMITS, FieldViolation, looksLikeCardNumber, parseEventTime, TransactionEvent, validateTransactionEvent,
+} from './transaction-event';
 
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0); // 2026-01-31T12:00:00Z
 
@@ -128,6 +131,15 @@ describe('validateTransactionEvent', () => {
     it('rejects `constructor` and `toString` own properties', () => {
       expect(fieldsOf(minimal({ constructor: {}, toString: 'x' }))).toEqual(['constructor', 'toString']);
     });
+
+    it('echoes at most 100 characters of a huge unknown key', () => {
+      const key = 'k'.repeat(100_000);
+      expect(validate(minimal({ [key]: 1 })).problems).toEqual([{ index: 0, field: `${'k'.repeat(100)}…`, reason: 'unknown field' }]);
+    });
+
+    it('reports an unknown key of exactly 100 characters unchanged', () => {
+      expect(fieldsOf(minimal({ ['k'.repeat(100)]: 1 }))).toEqual(['k'.repeat(100)]);
+    });
   });
 
   describe('id fields (eventId, accountId, merchantId, cardId, deviceId)', () => {
@@ -171,6 +183,70 @@ describe('validateTransactionEvent', () => {
 
     it('accepts spaces and non-ASCII characters', () => {
       expect(validate(minimal({ merchantId: 'Café Zürich 東京 ✓' })).problems).toEqual([]);
+    });
+
+    it('accepts characters outside the BMP (surrogate pairs)', () => {
+      expect(validate(minimal({ merchantId: 'shop 😀 𝄞' })).problems).toEqual([]);
+    });
+
+    it.each([
+      ['a lone high surrogate', 'evt-\ud83d'], ['a lone low surrogate', 'evt-\ude00'], ['swapped halves', 'evt-\ude00\ud83d'],
+    ])('%s rejects %s', (_name, value) => {
+      expect(validate(minimal({ eventId: value })).problems)
+        .toEqual([{ index: 0, field: 'eventId', reason: 'must be valid Unicode (no unpaired surrogate)' }]);
+    });
+  });
+
+  describe('cardId: tokens only, never a card number (PAN)', () => {
+    // 4111 1111 1111 1111 is the classic Visa test number; the others are standard test PANs of each length.
+    it.each([
+      ['13 digits (Visa)', '4222222222222'],
+      ['15 digits (Amex)', '378282246310005'],
+      ['16 digits (Visa)', '4111111111111111'],
+      ['16 digits with spaces', '4111 1111 1111 1111'],
+      ['16 digits with dashes', '4111-1111-1111-1111'],
+      ['mixed and doubled separators', ' 4111--1111 1111-1111 '],
+      ['19 digits', '6250941006528599000'.slice(0, 18) + luhnDigit('6250941006528599000'.slice(0, 18))],
+    ])('rejects %s that passes Luhn', (_name, cardId) => {
+      expect(looksLikeCardNumber(cardId)).toBe(true);
+      const { event, problems } = validate(minimal({ cardId }));
+      expect(event).toBeUndefined();
+      expect(problems).toEqual([{ index: 0, field: 'cardId', reason: CARD_NUMBER_REASON }]);
+      expect(CARD_NUMBER_REASON).toBe('looks like a card number (PAN); send a token instead — Streamguard never stores card numbers');
+    });
+
+    it.each([
+      ['12 digits passing Luhn (too short for a PAN)', withLuhn(11)],
+      ['20 digits passing Luhn (too long for a PAN)', withLuhn(19)],
+      ['13 digits failing Luhn', '4222222222223'],
+      ['16 digits failing Luhn', '4111111111111112'],
+      ['19 digits failing Luhn', bump(withLuhn(18))],
+      ['a token', 'tok_4111111111111111'],
+      ['a PAN with a letter in it', '4111 1111 1111 111x'],
+      ['a PAN with dots', '4111.1111.1111.1111'],
+      ['a uuid', '0f8fad5b-d9cb-469f-a165-70867728950e'],
+      ['separators only', '--- ---'],
+    ])('accepts %s', (_name, cardId) => {
+      expect(looksLikeCardNumber(cardId)).toBe(false);
+      expect(validate(minimal({ cardId })).event?.cardId).toBe(cardId);
+    });
+
+    it.each([13, 19])('the bound %i digits is checked (Luhn pass rejected, fail accepted)', (length) => {
+      const pan = withLuhn(length - 1);
+      expect(pan).toHaveLength(length);
+      expect(fieldsOf(minimal({ cardId: pan }))).toEqual(['cardId']);
+      expect(fieldsOf(minimal({ cardId: bump(pan) }))).toEqual([]);
+    });
+
+    it('never flags a string that is not only digits, spaces and dashes', () => {
+      fc.assert(fc.property(fc.string({ maxLength: 40 }).filter((s) => /[^0-9 -]/.test(s)), (s) => !looksLikeCardNumber(s)), { seed: 42 });
+    });
+
+    it('flags exactly one of the ten possible check digits of any 12-18 digit prefix', () => {
+      fc.assert(fc.property(fc.stringMatching(/^[0-9]{12,18}$/), (prefix) => {
+        const flagged = Array.from({ length: 10 }, (_, d) => prefix + d).filter(looksLikeCardNumber);
+        expect(flagged).toEqual([prefix + luhnDigit(prefix)]);
+      }), { seed: 42 });
     });
   });
 
@@ -368,12 +444,32 @@ describe('validateTransactionEvent', () => {
         .toEqual([{ index: 0, field: 'attributes', reason: 'must be a flat object of string, number or boolean values' }]);
     });
 
-    it('copies a `__proto__` attribute key from JSON.parse as plain data, without touching any prototype', () => {
-      const attributes = JSON.parse('{"__proto__": "x", "ok": 1}') as Record<string, unknown>;
-      const event = validate(minimal({ attributes })).event!;
-      expect(Object.keys(event.attributes!)).toEqual(['__proto__', 'ok']);
-      expect(Object.getPrototypeOf(event.attributes)).toBe(Object.prototype);
-      expect(JSON.stringify(event.attributes)).toBe('{"__proto__":"x","ok":1}');
+    it.each(['__proto__', 'constructor', 'prototype'])('rejects the prototype-polluting key %s (as JSON.parse makes it: an own property)', (key) => {
+      const attributes = JSON.parse(`{"${key}": {"polluted": true}, "ok": 1}`) as Record<string, unknown>;
+      expect(Object.keys(attributes)).toContain(key);
+      const { event, problems } = validate(minimal({ attributes }));
+      expect(event).toBeUndefined();
+      expect(problems).toEqual([{ index: 0, field: `attributes.${key}`, reason: 'key must not be __proto__, constructor or prototype (prototype pollution)' }]);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it('accepts keys that merely contain those words', () => {
+      expect(validate(minimal({ attributes: { proto: 1, constructorId: 'x', _prototype: true, __proto: 2 } })).problems).toEqual([]);
+    });
+
+    it.each([
+      ['U+0000', 'a\u0000b'], ['a lone high surrogate', 'a\ud83d'], ['a lone low surrogate', '\ude00b'],
+    ])('rejects a string value with %s (not storable in Postgres)', (_name, value) => {
+      expect(validate(minimal({ attributes: { note: value } })).problems)
+        .toEqual([{ index: 0, field: 'attributes.note', reason: 'string values must not contain U+0000 or unpaired surrogates (not storable in Postgres)' }]);
+    });
+
+    it('accepts other control characters and surrogate pairs in string values (free text)', () => {
+      expect(validate(minimal({ attributes: { note: 'line 1\nline 2\t😀' } })).problems).toEqual([]);
+    });
+
+    it('echoes at most 100 characters of a huge attribute key', () => {
+      expect(fieldsOf(minimal({ attributes: { ['k'.repeat(5000)]: 1 } }))).toEqual([`attributes.${'k'.repeat(100)}…`]);
     });
 
     it('reports every bad attribute, skipping the value check of a bad key', () => {
@@ -382,6 +478,41 @@ describe('validateTransactionEvent', () => {
         { index: 0, field: 'attributes.n', reason: 'numbers must be finite' },
         { index: 0, field: 'attributes.s', reason: 'string values must be at most 256 characters' },
       ]);
+    });
+  });
+
+  describe('hostile input never throws', () => {
+    it('deeply nested values in attributes and location are rejected without recursion', () => {
+      const deep = JSON.parse(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`) as unknown;
+      const deepArray = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
+      expect(fieldsOf(minimal({ attributes: { x: deep, y: deepArray }, location: { lat: deep, lon: deepArray } })))
+        .toEqual(['location.lat', 'location.lon', 'attributes.x', 'attributes.y']);
+      expect(fieldsOf(deepArray)).toEqual(['']);
+    });
+
+    it('reports a huge attributes object once, without looking at every key', () => {
+      expect(validate(minimal({ attributes: Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i])) })).problems)
+        .toEqual([{ index: 0, field: 'attributes', reason: 'must have at most 32 keys, got 100000' }]);
+    });
+
+    it('handles objects without a prototype, symbol keys and huge arrays', () => {
+      const bare = Object.assign(Object.create(null) as Record<string, unknown>, minimal());
+      expect(validate(bare).problems).toEqual([]);
+      expect(validate(minimal({ attributes: { [Symbol('s')]: 1 } })).problems).toEqual([]);
+      expect(fieldsOf(minimal({ attributes: new Array(1_000_000).fill(0) }))).toEqual(['attributes']);
+    });
+
+    it('returns violations, never throws, for any JSON value and any JavaScript value', () => {
+      const anyEvent = fc.oneof(
+        fc.jsonValue(),
+        fc.anything({ withBigInt: true, withBoxedValues: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withTypedArray: true, withSparseArray: true, withObjectString: true }),
+        fc.dictionary(fc.constantFrom('eventId', 'occurredAt', 'accountId', 'amount', 'currency', 'merchantId', 'cardId', 'deviceId', 'ipAddress', 'country', 'location', 'channel', 'attributes', '__proto__', 'constructor'), fc.anything({ withNullPrototype: true })),
+      );
+      fc.assert(fc.property(anyEvent, (input) => {
+        const problems: FieldViolation[] = [];
+        const event = validateTransactionEvent(input, 0, problems);
+        expect(event === undefined ? problems.length > 0 : problems.length === 0).toBe(true);
+      }), { seed: 7, numRuns: 3000 });
     });
   });
 
@@ -409,3 +540,25 @@ describe('validateTransactionEvent', () => {
     });
   });
 });
+
+/** The Luhn check digit for `prefix`. */
+function luhnDigit(prefix: string): number {
+  let sum = 0;
+  for (let i = prefix.length - 1, double = true; i >= 0; i--, double = !double) {
+    let d = Number(prefix[i]);
+    if (double) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return (10 - (sum % 10)) % 10;
+}
+
+/** `n` digits followed by their Luhn check digit. */
+function withLuhn(n: number): string {
+  const prefix = Array.from({ length: n }, (_, i) => String((i * 7 + 3) % 10)).join('');
+  return prefix + luhnDigit(prefix);
+}
+
+/** Changes the last digit, so a valid Luhn number fails the check. */
+function bump(digits: string): string {
+  return digits.slice(0, -1) + ((Number(digits.at(-1)) + 1) % 10);
+}

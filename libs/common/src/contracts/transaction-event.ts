@@ -51,7 +51,15 @@ export const EVENT_LIMITS = {
    */
   minEventTimeMs: Date.UTC(2000, 0, 1),
   maxEventTimeMs: Date.UTC(2200, 0, 1),
+  /** Longest client-supplied key echoed back in a violation's `field` (longer keys are cut, with `…`). */
+  echoedKeyMaxLength: 100,
 } as const;
+
+/**
+ * Keys that must never become own properties of an object we pass on: a consumer that merges attributes
+ * into a plain object (`Object.assign`, `_.merge`, a naive deep copy) would modify a prototype instead.
+ */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 const ALLOWED_FIELDS = new Set([
   'eventId', 'occurredAt', 'accountId', 'amount', 'currency', 'merchantId',
@@ -64,6 +72,14 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 const ATTRIBUTE_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+// A UTF-16 surrogate without its partner: not valid Unicode, cannot be encoded as UTF-8 and is refused by
+// Postgres jsonb downstream, so it would turn into a poison record after being acknowledged.
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const CARD_NUMBER_SHAPE = /^[0-9 -]+$/;
+
+/** Reason given for a `cardId` that {@link looksLikeCardNumber}. */
+export const CARD_NUMBER_REASON = 'looks like a card number (PAN); send a token instead — Streamguard never stores card numbers';
 
 type Problems = FieldViolation[];
 
@@ -88,11 +104,42 @@ function checkString(
     return false;
   }
   // Control characters break logs and downstream tools; no legitimate id or code contains them.
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
+  if (CONTROL_CHARACTER.test(value)) {
     problems.push({ index, field, reason: 'must not contain control characters' });
     return false;
   }
+  if (UNPAIRED_SURROGATE.test(value)) {
+    problems.push({ index, field, reason: 'must be valid Unicode (no unpaired surrogate)' });
+    return false;
+  }
   return true;
+}
+
+/** `prefix.key` for a violation, with an attacker-sized key cut so a response cannot echo megabytes. */
+function keyField(prefix: string, key: string): string {
+  const shown = key.length > EVENT_LIMITS.echoedKeyMaxLength ? `${key.slice(0, EVENT_LIMITS.echoedKeyMaxLength)}…` : key;
+  return prefix === '' ? shown : `${prefix}.${shown}`;
+}
+
+/**
+ * True for 13–19 digits, optionally separated by spaces or dashes, that pass the Luhn check: the shape of a
+ * primary account number (PAN). Streamguard takes card tokens only; a PAN must never reach Kafka or Postgres.
+ * Digit strings failing Luhn (most numeric ids) and anything with other characters are not card numbers.
+ */
+export function looksLikeCardNumber(value: string): boolean {
+  if (value.length > 64 || !CARD_NUMBER_SHAPE.test(value)) return false;
+  const digits = value.replace(/[ -]/g, '');
+  if (digits.length < 13 || digits.length > 19) return false;
+  let sum = 0;
+  for (let i = digits.length - 1, double = false; i >= 0; i--, double = !double) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
 }
 
 function describeType(v: unknown): string {
@@ -132,7 +179,7 @@ export function validateTransactionEvent(
     return undefined;
   }
   for (const key of Object.keys(input)) {
-    if (!ALLOWED_FIELDS.has(key)) problems.push({ index, field: key, reason: 'unknown field' });
+    if (!ALLOWED_FIELDS.has(key)) problems.push({ index, field: keyField('', key), reason: 'unknown field' });
   }
   checkString(input.eventId, 'eventId', index, problems, true, EVENT_LIMITS.idMaxLength);
   checkString(input.accountId, 'accountId', index, problems, true, EVENT_LIMITS.idMaxLength);
@@ -164,7 +211,9 @@ export function validateTransactionEvent(
     problems.push({ index, field: 'currency', reason: 'must be an ISO 4217 code of 3 upper-case letters' });
   }
 
-  checkString(input.cardId, 'cardId', index, problems, false, EVENT_LIMITS.idMaxLength);
+  if (checkString(input.cardId, 'cardId', index, problems, false, EVENT_LIMITS.idMaxLength) && looksLikeCardNumber(input.cardId)) {
+    problems.push({ index, field: 'cardId', reason: CARD_NUMBER_REASON });
+  }
   checkString(input.deviceId, 'deviceId', index, problems, false, EVENT_LIMITS.idMaxLength);
   checkString(input.channel, 'channel', index, problems, false, 32);
   if (input.ipAddress !== undefined && (typeof input.ipAddress !== 'string'
@@ -203,7 +252,7 @@ function validateLocation(location: unknown, index: number, problems: Problems):
     return;
   }
   for (const key of Object.keys(location)) {
-    if (key !== 'lat' && key !== 'lon') problems.push({ index, field: `location.${key}`, reason: 'unknown field' });
+    if (key !== 'lat' && key !== 'lon') problems.push({ index, field: keyField('location', key), reason: 'unknown field' });
   }
   const { lat, lon } = location;
   if (typeof lat !== 'number' || !Number.isFinite(lat) || lat < -90 || lat > 90) {
@@ -225,15 +274,21 @@ function validateAttributes(attributes: unknown, index: number, problems: Proble
     return;
   }
   for (const key of keys) {
-    const field = `attributes.${key}`;
+    const field = keyField('attributes', key);
     if (key.length > EVENT_LIMITS.attributeKeyMaxLength || !ATTRIBUTE_KEY.test(key)) {
       problems.push({ index, field, reason: `key must match ${ATTRIBUTE_KEY.source} and be at most ${EVENT_LIMITS.attributeKeyMaxLength} characters` });
+      continue;
+    }
+    if (PROTOTYPE_KEYS.has(key)) {
+      problems.push({ index, field, reason: 'key must not be __proto__, constructor or prototype (prototype pollution)' });
       continue;
     }
     const value = attributes[key];
     if (typeof value === 'string') {
       if (value.length > EVENT_LIMITS.attributeValueMaxLength) {
         problems.push({ index, field, reason: `string values must be at most ${EVENT_LIMITS.attributeValueMaxLength} characters` });
+      } else if (value.includes('\u0000') || UNPAIRED_SURROGATE.test(value)) {
+        problems.push({ index, field, reason: 'string values must not contain U+0000 or unpaired surrogates (not storable in Postgres)' });
       }
     } else if (typeof value === 'number') {
       if (!Number.isFinite(value)) problems.push({ index, field, reason: 'numbers must be finite' });

@@ -3,10 +3,14 @@
  * `main.ts` of each app is just a call to this with its validated config.
  */
 import 'reflect-metadata';
+import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LoggerService } from '@nestjs/common';
+import { STATUS_CODES, type Server, type ServerOptions } from 'node:http';
+import type { FastifyError, FastifyHttpOptions, FastifyReply, FastifyRequest } from 'fastify';
 import { JsonLogger, LogLevel } from '../logging/logger';
+import type { ErrorBody } from './http-error.filter';
 
 export interface BootstrapOptions {
   service: string;
@@ -31,10 +35,50 @@ class NestLogBridge implements LoggerService {
   warn(message: unknown, context?: string): void { this.logger.warn(String(message), { context }); }
 }
 
+/** The status and error code Node's HTTP parser errors are answered with (`clientError`: before any routing). */
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'the request was not received in time'],
+  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'the request headers are too large'],
+  HPE_INVALID_CONTENT_LENGTH: [400, 'INVALID_CONTENT_LENGTH', 'Content-Length is not a valid number'],
+  HPE_UNEXPECTED_CONTENT_LENGTH: [400, 'INVALID_CONTENT_LENGTH', 'Content-Length must not be sent together with Transfer-Encoding'],
+  HPE_INVALID_TRANSFER_ENCODING: [400, 'INVALID_TRANSFER_ENCODING', 'Transfer-Encoding is not valid'],
+  HPE_INVALID_CHUNK_SIZE: [400, 'INVALID_TRANSFER_ENCODING', 'a chunk size of the chunked body is not valid'],
+  HPE_INVALID_METHOD: [400, 'INVALID_METHOD', 'the request method is not valid'],
+};
+
+/**
+ * Answers a request Node's HTTP parser rejected (malformed request line, bad Content-Length, header overflow,
+ * timeout) with the same JSON error body as every other error, then closes the connection: after a parse
+ * error the rest of the stream cannot be trusted. Replaces Fastify's default, which uses its own body shape.
+ */
+export function jsonClientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'MALFORMED_REQUEST', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ error: { code, message } } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
+/** A URL Fastify cannot decode (`/%zz`) or an over-long path parameter, answered before routing. */
+function frameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const [status, code] = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? [414, 'URI_TOO_LONG'] : [400, 'BAD_URL'];
+  void reply.code(status).header('connection', 'close').send({ error: { code, message: error.message } } satisfies ErrorBody);
+}
+
 export async function bootstrapService(module: unknown, options: BootstrapOptions): Promise<NestFastifyApplication> {
   const logger = new JsonLogger(options.logLevel, { service: options.service });
   // On shutdown, idle keep-alive connections close at once; requests in flight finish (their events are acked).
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, logger: false, forceCloseConnections: 'idle' });
+  // Every rejection, even one Node or Fastify answers before Nest sees the request, gets the JSON error body.
+  // A missing Host header is accepted (nothing here routes by host) instead of Node's empty 400.
+  // `requireHostHeader` exists since Node 20.0 but not in the @types/node version pinned here.
+  const http: ServerOptions & { requireHostHeader: boolean } = { requireHostHeader: false };
+  const fastifyOptions: FastifyHttpOptions<Server> = {
+    bodyLimit: options.bodyLimit ?? 1024 * 1024, logger: false, forceCloseConnections: 'idle',
+    clientErrorHandler: jsonClientErrorHandler, frameworkErrors: frameworkError, http,
+  };
+  const adapter = new FastifyAdapter(fastifyOptions);
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
     logger: new NestLogBridge(logger), bufferLogs: false, abortOnError: false, bodyParser: options.bodyParser ?? true,
   });

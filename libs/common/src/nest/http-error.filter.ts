@@ -26,7 +26,9 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'EMPTY_BODY',
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_CONTENT_LENGTH',
+  FST_ERR_BAD_URL: 'BAD_URL',
 };
+const MEDIA_TYPE_HINT = 'send application/json or application/x-ndjson';
 
 /** Every error leaves as JSON `{error: {code, message}}`; 5xx are logged, 4xx are not (clients cause them). */
 @Catch()
@@ -46,13 +48,14 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const message = status === 415 ? `${exception.message}; send application/json or application/x-ndjson` : exception.message;
+      const message = status === 415 ? `${exception.message}; ${MEDIA_TYPE_HINT}` : exception.message;
       return { status, body: { error: { code: STATUS_CODES[status] ?? `HTTP_${status}`, message } }, headers: {} };
     }
     const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
     if (fastifyError?.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      const code = FASTIFY_CODES[fastifyError.code ?? ''] ?? 'BAD_REQUEST';
-      return { status: fastifyError.statusCode, body: { error: { code, message: fastifyError.message ?? 'bad request' } }, headers: {} };
+      const code = FASTIFY_CODES[fastifyError.code ?? ''] ?? STATUS_CODES[fastifyError.statusCode] ?? 'BAD_REQUEST';
+      const message = String(fastifyError.message || 'bad request');
+      return { status: fastifyError.statusCode, body: { error: { code, message: code === 'UNSUPPORTED_MEDIA_TYPE' ? `${message}; ${MEDIA_TYPE_HINT}` : message } }, headers: {} };
     }
     return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error; see the service log' } }, headers: {} };
   }

@@ -5,9 +5,9 @@
  * plain SQL, derived fields, and `newDevice` staying the same when the same raw records are processed again.
  */
 import type { Database, EnrichedEventMessage, KafkaPort, RecordProducer, TopicNames } from '@streamguard/common';
-import { ServiceStack } from '../../../test/support/service-stack';
-import { collectTopic, createTestTopics, testDatabase, testKafka, uniqueName } from '../../../test/support/test-infra';
-import { waitFor } from '../../../test/support/wait-for';
+import { ServiceStack } from './support/service-stack';
+import { collectTopic, createTestTopics, testDatabase, testKafka, uniqueName } from './support/test-infra';
+import { waitFor } from './support/wait-for';
 
 const TOKEN = 'test-admin-token-0123456789';
 const VISIBLE_WITHIN_MS = 1_000;

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from '@streamguard/common';
-import { testDatabase, testInfra, uniqueName } from '../../../test/support/test-infra';
-import { waitFor } from '../../../test/support/wait-for';
+import { testDatabase, testInfra, uniqueName } from './support/test-infra';
+import { waitFor } from './support/wait-for';
 
-const ROOT = join(__dirname, '..', '..', '..');
+const ROOT = join(__dirname, '..');
 
 function runImport(kind: string, file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

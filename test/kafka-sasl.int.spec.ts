@@ -5,11 +5,11 @@
  */
 import { join } from 'node:path';
 import { createKafkaClient, KafkaPort } from '@streamguard/common';
-import { RunningKafka, startKafkaBroker } from '../../../tools/local-infra/src/kafka-broker';
-import { streamguardHome } from '../../../tools/local-infra/src/paths';
-import { startService, ServiceProcess, waitUntilReady } from '../../../tools/local-infra/src/service-process';
-import { collectTopic, freePort, quietLogger, uniqueName } from '../../../test/support/test-infra';
-import { waitFor } from '../../../test/support/wait-for';
+import { RunningKafka, startKafkaBroker } from '../tools/local-infra/src/kafka-broker';
+import { streamguardHome } from '../tools/local-infra/src/paths';
+import { startService, ServiceProcess, waitUntilReady } from '../tools/local-infra/src/service-process';
+import { collectTopic, freePort, quietLogger, uniqueName } from './support/test-infra';
+import { waitFor } from './support/wait-for';
 
 describe('Kafka with SASL/SCRAM', () => {
   let broker: RunningKafka;

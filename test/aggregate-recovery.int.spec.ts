@@ -5,9 +5,9 @@
  * as an uninterrupted run would produce, and the aggregates topic must carry each final window exactly once.
  */
 import type { AggregateResultMessage, Database, KafkaPort, RecordProducer, TopicNames } from '@streamguard/common';
-import { ServiceStack } from '../../../test/support/service-stack';
-import { collectTopic, createTestTopics, testDatabase, testKafka, uniqueName } from '../../../test/support/test-infra';
-import { waitFor } from '../../../test/support/wait-for';
+import { ServiceStack } from './support/service-stack';
+import { collectTopic, createTestTopics, testDatabase, testKafka, uniqueName } from './support/test-infra';
+import { waitFor } from './support/wait-for';
 
 const PARTITIONS = 3;
 const WINDOW_MS = 10_000;
