@@ -1,4 +1,4 @@
-import { NDJSON, parseEventBatch } from './event-batch-parser';
+import { MAX_REPORTED_VIOLATIONS, NDJSON, parseEventBatch } from './event-batch-parser';
 
 const JSON_TYPE = 'application/json';
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
@@ -55,7 +55,7 @@ describe('parseEventBatch', () => {
 
     it('reports a nested array as an invalid event', () => {
       expect(parseEventBatch(JSON.stringify([[ev('e1')]]), JSON_TYPE, 10)).toEqual({
-        kind: 'invalid', count: 1, violations: [{ index: 0, field: '', reason: 'event must be a JSON object, got array' }],
+        kind: 'invalid', count: 1, invalidEvents: 1, violations: [{ index: 0, field: '', reason: 'event must be a JSON object, got array' }],
       });
     });
   });
@@ -79,7 +79,7 @@ describe('parseEventBatch', () => {
     it('indexes violations by event position, not by line number', () => {
       const body = `\n\n${JSON.stringify(ev('e1'))}\n\n${JSON.stringify(ev('e2', { amount: -1 }))}`;
       expect(parseEventBatch(body, NDJSON, 10)).toEqual({
-        kind: 'invalid', count: 2, violations: [{ index: 1, field: 'amount', reason: 'must be a finite number > 0 and <= 1e15' }],
+        kind: 'invalid', count: 2, invalidEvents: 1, violations: [{ index: 1, field: 'amount', reason: 'must be a finite number > 0 and <= 1e15' }],
       });
     });
 
@@ -89,7 +89,7 @@ describe('parseEventBatch', () => {
 
     it('reports a JSON array on one line as one invalid event', () => {
       expect(parseEventBatch(JSON.stringify([ev('e1'), ev('e2')]), NDJSON, 10)).toEqual({
-        kind: 'invalid', count: 1, violations: [{ index: 0, field: '', reason: 'event must be a JSON object, got array' }],
+        kind: 'invalid', count: 1, invalidEvents: 1, violations: [{ index: 0, field: '', reason: 'event must be a JSON object, got array' }],
       });
     });
   });
@@ -112,12 +112,46 @@ describe('parseEventBatch', () => {
     });
   });
 
+  describe('hostile bodies', () => {
+    it('lists at most MAX_REPORTED_VIOLATIONS problems and says how many were left out', () => {
+      const unknown = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`x${i}`, 0]));
+      const outcome = parseEventBatch(JSON.stringify([ev('a', unknown), ev('b', { amount: 0 })]), JSON_TYPE, 10);
+      expect(outcome).toMatchObject({ kind: 'invalid', count: 2, invalidEvents: 2, omitted: 3001 - MAX_REPORTED_VIOLATIONS });
+      expect(outcome.kind === 'invalid' && outcome.violations).toHaveLength(MAX_REPORTED_VIOLATIONS);
+    });
+
+    it('lists exactly MAX_REPORTED_VIOLATIONS problems without `omitted`', () => {
+      const unknown = Object.fromEntries(Array.from({ length: MAX_REPORTED_VIOLATIONS }, (_, i) => [`x${i}`, 0]));
+      const outcome = parseEventBatch(JSON.stringify(ev('a', unknown)), JSON_TYPE, 10);
+      expect(outcome.kind === 'invalid' && outcome.violations).toHaveLength(MAX_REPORTED_VIOLATIONS);
+      expect(outcome).not.toHaveProperty('omitted');
+    });
+
+    it.each([
+      ['deeply nested arrays', `${'['.repeat(200_000)}${']'.repeat(200_000)}`, 'invalid'],
+      ['deeply nested objects, unterminated', '{"a":'.repeat(200_000), 'unparseable'],
+      ['a number beyond double range (Infinity)', JSON.stringify(ev('e1')).replace('"amount":10', '"amount":1e400'), 'invalid'],
+      ['NaN as a bare word', JSON.stringify(ev('e1')).replace('"amount":10', '"amount":NaN'), 'unparseable'],
+      ['a huge array of numbers', `[${'0,'.repeat(200_000)}0]`, 'too-many'],
+    ])('answers %s with a value, not an exception', (_name, body, kind) => {
+      expect(parseEventBatch(body, JSON_TYPE, 1000).kind).toBe(kind);
+      expect(parseEventBatch(body, NDJSON, 1000).kind).toBe(kind === 'too-many' ? 'invalid' : kind);
+    });
+
+    it('rejects 1e400 as a non-finite amount (422), not as unparseable', () => {
+      expect(parseEventBatch(JSON.stringify(ev('e1')).replace('"amount":10', '"amount":1e400'), JSON_TYPE, 10)).toMatchObject({
+        kind: 'invalid', violations: [{ index: 0, field: 'amount', reason: 'must be a finite number > 0 and <= 1e15' }],
+      });
+    });
+  });
+
   describe('invalid events', () => {
     it('rejects the whole batch when any event is invalid, reporting every violation of every event', () => {
       const body = JSON.stringify([ev('e0'), ev('e1', { currency: 'eur' }), ev('e2'), { eventId: 'e3', amount: 0 }]);
       expect(parseEventBatch(body, JSON_TYPE, 10)).toEqual({
         kind: 'invalid',
         count: 4,
+        invalidEvents: 2,
         violations: [
           { index: 1, field: 'currency', reason: 'must be an ISO 4217 code of 3 upper-case letters' },
           { index: 3, field: 'accountId', reason: 'is required' },
@@ -134,6 +168,7 @@ describe('parseEventBatch', () => {
       expect(parseEventBatch(body, JSON_TYPE, 10)).toEqual({
         kind: 'invalid',
         count: 4,
+        invalidEvents: 2,
         violations: [
           { index: 2, field: 'eventId', reason: 'duplicates event 0 of this request' },
           { index: 3, field: 'eventId', reason: 'duplicates event 0 of this request' },
@@ -150,6 +185,7 @@ describe('parseEventBatch', () => {
       expect(parseEventBatch(body, NDJSON, 10)).toEqual({
         kind: 'invalid',
         count: 3,
+        invalidEvents: 2,
         violations: [
           { index: 1, field: 'eventId', reason: 'duplicates event 0 of this request' },
           { index: 2, field: 'country', reason: 'must be an ISO 3166-1 alpha-2 code of 2 upper-case letters' },

@@ -3,7 +3,9 @@
  *
  * Accepted bodies: one JSON object, a JSON array of objects (`application/json`), or one object per line
  * (`application/x-ndjson`; blank lines ignored). The outcome is a value, never an exception:
- * `unparseable` → 400, `too-many` → 413, `invalid` → 422 (every violation: index, field, reason), `ok`.
+ * `unparseable` → 400, `too-many` → 413, `invalid` → 422 (every violation: index, field, reason, up to
+ * {@link MAX_REPORTED_VIOLATIONS}), `ok`. Hostile bodies (deep nesting, huge keys, `1e400`) are values too:
+ * nothing here recurses into client data or throws on it.
  */
 import { FieldViolation, TransactionEvent, validateTransactionEvent } from '@streamguard/common';
 
@@ -11,9 +13,15 @@ export type ParseOutcome =
   | { kind: 'ok'; events: TransactionEvent[] }
   | { kind: 'unparseable'; message: string }
   | { kind: 'too-many'; count: number; limit: number }
-  | { kind: 'invalid'; violations: FieldViolation[]; count: number };
+  | { kind: 'invalid'; violations: FieldViolation[]; count: number; invalidEvents: number; omitted?: number };
 
 export const NDJSON = 'application/x-ndjson';
+
+/**
+ * Most violations listed in one response. A 1 MB body of one-character unknown fields has ~170 000 of them;
+ * listing all would make the error response ten times the request (an amplification an attacker could use).
+ */
+export const MAX_REPORTED_VIOLATIONS = 1000;
 
 export function parseEventBatch(body: string, contentType: string, maxEvents: number): ParseOutcome {
   const items = contentType === NDJSON ? parseNdjson(body) : parseJson(body);
@@ -32,8 +40,13 @@ export function parseEventBatch(body: string, contentType: string, maxEvents: nu
     else seenIds.set(event.eventId, index);
     events.push(event);
   });
-  if (violations.length > 0) return { kind: 'invalid', violations, count: items.length };
-  return { kind: 'ok', events };
+  if (violations.length === 0) return { kind: 'ok', events };
+  const invalidEvents = new Set(violations.map((v) => v.index)).size;
+  if (violations.length <= MAX_REPORTED_VIOLATIONS) return { kind: 'invalid', violations, count: items.length, invalidEvents };
+  return {
+    kind: 'invalid', violations: violations.slice(0, MAX_REPORTED_VIOLATIONS), count: items.length, invalidEvents,
+    omitted: violations.length - MAX_REPORTED_VIOLATIONS,
+  };
 }
 
 function parseJson(body: string): unknown[] | ParseOutcome {

@@ -24,8 +24,10 @@ export class EventsController {
         throw new ApiError(400, 'UNPARSEABLE_BODY', outcome.message);
       case 'too-many':
         throw new ApiError(413, 'TOO_MANY_EVENTS', `${outcome.count} events in one request; the limit is ${outcome.limit} (INGEST_MAX_BATCH_EVENTS). Split the batch.`);
-      case 'invalid':
-        throw new ApiError(422, 'INVALID_EVENTS', `${new Set(outcome.violations.map((v) => v.index)).size} of ${outcome.count} events are invalid; nothing was accepted. Fix them and resend the whole request.`, outcome.violations);
+      case 'invalid': {
+        const listed = outcome.omitted ? ` Only the first ${outcome.violations.length} of ${outcome.violations.length + outcome.omitted} problems are listed.` : '';
+        throw new ApiError(422, 'INVALID_EVENTS', `${outcome.invalidEvents} of ${outcome.count} events are invalid; nothing was accepted. Fix them and resend the whole request.${listed}`, outcome.violations);
+      }
       case 'in-progress':
         throw new ApiError(409, 'REQUEST_IN_PROGRESS', 'a request with this Idempotency-Key is still being processed; retry after it completes');
       case 'overloaded':

@@ -83,8 +83,8 @@ describe('IngestEventsService', () => {
 
   describe('rejected requests publish nothing', () => {
     it.each([
-      ['invalid', JSON.stringify([ev('e1'), ev('e2', { amount: 0 })]), { kind: 'invalid', count: 2, violations: [{ index: 1, field: 'amount', reason: 'must be a finite number > 0 and <= 1e15' }] }],
-      ['invalid', JSON.stringify([ev('e1'), ev('e1')]), { kind: 'invalid', count: 2, violations: [{ index: 1, field: 'eventId', reason: 'duplicates event 0 of this request' }] }],
+      ['invalid', JSON.stringify([ev('e1'), ev('e2', { amount: 0 })]), { kind: 'invalid', count: 2, invalidEvents: 1, violations: [{ index: 1, field: 'amount', reason: 'must be a finite number > 0 and <= 1e15' }] }],
+      ['invalid', JSON.stringify([ev('e1'), ev('e1')]), { kind: 'invalid', count: 2, invalidEvents: 1, violations: [{ index: 1, field: 'eventId', reason: 'duplicates event 0 of this request' }] }],
       ['unparseable', '{"eventId":', { kind: 'unparseable', message: expect.stringMatching(/^the body is not valid JSON: /) }],
       ['unparseable', '', { kind: 'unparseable', message: 'the request body is empty' }],
       ['too-many', JSON.stringify([ev('a'), ev('b'), ev('c'), ev('d')]), { kind: 'too-many', count: 4, limit: 3 }],
