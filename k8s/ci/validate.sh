@@ -107,7 +107,9 @@ python3 "$K8S/ci/assert-manifests.py" --env-drift "$ROOT" "$WORK/existing-secret
 step "the chart refuses bad values"
 expect_refusal() { # expect_refusal <reason> <pattern> helm-args...
   local reason="$1" pattern="$2"; shift 2
-  if quiet_helm template sg "$CHART" --kube-version "$KUBE_VERSION" -f "$CHART/ci/default-values.yaml" "$@" \
+  # Plain helm here: quiet_helm filters stderr through an asynchronous process substitution, which may not
+  # have written the file yet when the grep below reads it (that made this step flaky).
+  if helm template sg "$CHART" --kube-version "$KUBE_VERSION" -f "$CHART/ci/default-values.yaml" "$@" \
       > /dev/null 2> "$WORK/refusal.txt"; then
     fail "helm template accepted $reason ($*)"
   fi
