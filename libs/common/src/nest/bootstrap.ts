@@ -7,6 +7,8 @@ import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LoggerService } from '@nestjs/common';
+import type { Metrics } from '../metrics/metrics.port';
+import { METRICS } from './tokens';
 import { STATUS_CODES, type Server, type ServerOptions } from 'node:http';
 import type { FastifyError, FastifyHttpOptions, FastifyReply, FastifyRequest } from 'fastify';
 import { JsonLogger, LogLevel } from '../logging/logger';
@@ -82,6 +84,7 @@ export async function bootstrapService(module: unknown, options: BootstrapOption
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
     logger: new NestLogBridge(logger), bufferLogs: false, abortOnError: false, bodyParser: options.bodyParser ?? true,
   });
+  countRequests(app, options.service);
   await options.configure?.(app);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   // A hard deadline so a stuck dependency can never keep a terminating pod alive past its grace period.
@@ -108,4 +111,17 @@ export function exitOnStartupError(service: string): (error: unknown) => never {
     process.stderr.write(`${service} failed to start: ${message}\n`);
     process.exit(1);
   };
+}
+
+/**
+ * `<service>_http_requests_total{method, route, status}`: every response, by route pattern (not raw URL, so
+ * cardinality stays bounded; unmatched paths are `unmatched`). The ingest error-rate alert divides 503s by it.
+ */
+function countRequests(app: NestFastifyApplication, service: string): void {
+  const metrics = app.get<Metrics>(METRICS);
+  const requests = metrics.counter(`${service}_http_requests_total`, 'HTTP responses by method, route pattern and status code.', ['method', 'route', 'status']);
+  app.getHttpAdapter().getInstance().addHook('onResponse', (request, reply, done) => {
+    requests.inc({ method: request.method, route: request.routeOptions?.url ?? 'unmatched', status: reply.statusCode });
+    done();
+  });
 }
