@@ -211,6 +211,49 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE consumer_offsets ADD COLUMN outbox_seq bigint NOT NULL DEFAULT 0;
     `,
   },
+  {
+    id: '0004_service_roles',
+    sql: `
+      -- Least privilege: one NOLOGIN group role per service with only what it needs. Deployments create a
+      -- login user per service IN ROLE the group (see README "Security"); migrations keep running as the owner.
+      -- Roles are cluster-wide: created once, if missing. A migrating user without CREATEROLE skips this
+      -- (a notice says so) rather than failing the whole schema.
+      DO $roles$
+      DECLARE r text;
+      BEGIN
+        FOREACH r IN ARRAY ARRAY['streamguard_ingest', 'streamguard_enrich', 'streamguard_aggregate', 'streamguard_alert', 'streamguard_readonly'] LOOP
+          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+          END IF;
+        END LOOP;
+      EXCEPTION WHEN insufficient_privilege THEN
+        RAISE NOTICE 'no CREATEROLE privilege: service roles not created; create them and re-run the grants of migration 0004';
+        RETURN;
+      END
+      $roles$;
+
+      DO $grants$
+      BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'streamguard_enrich') THEN RETURN; END IF;
+        EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
+        EXECUTE format('GRANT CONNECT ON DATABASE %I TO streamguard_enrich, streamguard_aggregate, streamguard_alert, streamguard_readonly', current_database());
+        REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+        GRANT USAGE ON SCHEMA public TO streamguard_enrich, streamguard_aggregate, streamguard_alert, streamguard_readonly;
+        -- ingest: no database access at all (it only talks to Kafka).
+        -- enrich owns reference data (API and import) and the device history it derives.
+        GRANT SELECT, INSERT, UPDATE, DELETE ON accounts, merchants, fx_rates, blocklist, account_devices TO streamguard_enrich;
+        -- aggregate and alert: their stage state, offsets and outbox, and their own results.
+        GRANT SELECT, INSERT, UPDATE, DELETE ON consumer_offsets, operator_state, outbox TO streamguard_aggregate, streamguard_alert;
+        GRANT USAGE ON SEQUENCE outbox_id_seq TO streamguard_aggregate, streamguard_alert;
+        GRANT SELECT, INSERT, UPDATE ON window_results TO streamguard_aggregate;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON rules TO streamguard_alert;
+        GRANT SELECT, INSERT ON alerts TO streamguard_alert;
+        -- Grafana's Postgres datasource: read the results, nothing else.
+        GRANT SELECT ON alerts, window_results TO streamguard_readonly;
+      END
+      $grants$;
+    `,
+  },
 ];
 
 const LOCK_ID = 4242_2026;
