@@ -123,7 +123,7 @@ describe('observability end to end (dashboards and alert rules on a real Prometh
       return result.data?.result.length === names.length || undefined;
     }, 30_000, 250).catch(() => undefined);
     await secondRound();
-  }, 120_000);
+  }, 240_000);
 
   /** Traffic that creates every series, including the Postgres faults (batch retries). */
   async function firstRound(): Promise<void> {

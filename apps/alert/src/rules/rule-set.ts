@@ -38,7 +38,16 @@ export class RuleSet {
     void this.listen();
   }
 
-  async reload(): Promise<void> {
+  private reloading: Promise<void> = Promise.resolve();
+
+  /** Reloads one at a time (a NOTIFY and the poll must not apply out of order). */
+  reload(): Promise<void> {
+    const next = this.reloading.then(() => this.loadAndApply(), () => this.loadAndApply());
+    this.reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async loadAndApply(): Promise<void> {
     const rules = await this.repository.loadAll();
     const signature = JSON.stringify(rules);
     if (signature === this.signature) return;

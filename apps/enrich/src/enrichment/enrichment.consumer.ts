@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import {
-  BatchConsumer, CLOCK, Clock, DATABASE, Database, decodeJsonRecord, KAFKA, KafkaPort, LagMonitor, LOGGER, Logger, METRICS,
+  BatchConsumer, keepTrying, CLOCK, Clock, DATABASE, Database, decodeJsonRecord, KAFKA, KafkaPort, LagMonitor, LOGGER, Logger, METRICS,
   Metrics, parseRawEventMessage, READINESS, ReadinessRegistry, StageMetrics, TopicNames, TransactionalTransformStage,
 } from '@streamguard/common';
 import { firstSightingsInBatch } from '../devices/device-history';
@@ -29,6 +29,7 @@ export const ENRICHMENT_SETTINGS = Symbol('EnrichmentSettings');
 @Injectable()
 export class EnrichmentConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: BatchConsumer;
+  private stopTrying?: () => void;
   private stage?: TransactionalTransformStage<ReturnType<typeof parseRawEventMessage>>;
   private readonly lag: LagMonitor;
   private changes?: ReferenceChangeListener;
@@ -85,17 +86,26 @@ export class EnrichmentConsumer implements OnApplicationBootstrap, BeforeApplica
         for (const r of records) stageMetrics.endToEndLatency.observe({}, (now - r.value.receivedAt) / 1000);
       },
     });
-    this.consumer = await this.kafka.batchConsumer({
-      groupId: settings.groupId, topics: [settings.topics.raw], partitionConcurrency: settings.partitionConcurrency,
-      readCommitted: true, fromBeginning: true, onAssignment: this.stage.onAssignment,
-    });
     this.readiness.register('kafka', () => this.consumer?.isReady() ?? false);
-    await this.consumer.run(this.stage.handle);
-    this.lag.start(settings.groupId, [settings.topics.raw]);
-    this.logger.info('enriching', { from: settings.topics.raw, to: settings.topics.enriched, groupId: settings.groupId });
+    const stage = this.stage;
+    // In the background, retrying: the HTTP server (health, reference API) comes up even while Kafka is down.
+    this.stopTrying = keepTrying('enrich consumer', async () => {
+      const consumer = await this.kafka.batchConsumer({
+        groupId: settings.groupId, topics: [settings.topics.raw], partitionConcurrency: settings.partitionConcurrency,
+        readCommitted: true, fromBeginning: true, onAssignment: stage.onAssignment,
+      });
+      this.consumer = consumer;
+      await consumer.run(stage.handle);
+      this.lag.start(settings.groupId, [settings.topics.raw]);
+      this.logger.info('enriching', { from: settings.topics.raw, to: settings.topics.enriched, groupId: settings.groupId });
+    }, this.logger, async () => {
+      await this.consumer?.stop().catch(() => undefined);
+      this.consumer = undefined;
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopTrying?.();
     await this.consumer?.stop();
     await this.stage?.close();
     await this.changes?.stop();

@@ -203,3 +203,25 @@ describe('IngestEventsService bounds and idempotency', () => {
     expect(publisher.calls.map((c) => c.events[0].eventId)).toEqual(['k1', 'k2', 'k3', 'k1']);
   });
 });
+
+describe('IngestEventsService memory bound across timeouts', () => {
+  it('keeps counting events whose send timed out until Kafka settles them', async () => {
+    jest.useFakeTimers();
+    try {
+      let settle!: () => void;
+      const { service } = setup(() => new Promise<void>((resolve) => { settle = resolve; }), { maxBatchEvents: 10, produceTimeoutMs: 100, maxInFlightEvents: 2 });
+      const first = service.ingest(JSON.stringify([ev('a'), ev('b')]), JSON_TYPE);
+      await jest.advanceTimersByTimeAsync(100);
+      expect(await first).toMatchObject({ kind: 'unavailable' });
+      // The producer still holds a and b: no room for more until they settle.
+      expect(await service.ingest(JSON.stringify(ev('c')), JSON_TYPE)).toMatchObject({ kind: 'overloaded' });
+      settle();
+      await jest.advanceTimersByTimeAsync(0);
+      const third = service.ingest(JSON.stringify(ev('c')), JSON_TYPE);
+      settle();
+      expect(await third).toEqual({ kind: 'accepted', count: 1 });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

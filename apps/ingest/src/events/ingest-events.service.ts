@@ -68,27 +68,41 @@ export class IngestEventsService {
     if (idempotencyKey) this.idempotency.begin(idempotencyKey);
     this.inFlight += count;
     this.inFlightGauge.set({}, this.inFlight);
+    // Released when Kafka settles the send, not when we stop waiting: after a timeout the records are still
+    // buffered in the producer, and the bound is on memory.
+    const publishing = this.startPublish(parsed.events, receivedAt).finally(() => {
+      this.inFlight -= count;
+      this.inFlightGauge.set({}, this.inFlight);
+    });
     try {
-      await withTimeout(this.publisher.publish(parsed.events, receivedAt), this.limits.produceTimeoutMs);
+      await withTimeout(publishing, this.limits.produceTimeoutMs);
     } catch (error) {
+      publishing.catch(() => undefined); // settled later; its outcome is already reported as unknown
       if (idempotencyKey) this.idempotency.abandon(idempotencyKey);
       this.rejected.inc({ reason: 'unavailable' });
       return {
         kind: 'unavailable', retryAfterSeconds: 5,
         message: `Kafka did not acknowledge the events (${(error as Error).message}); some may have been written. Retry the same request: eventIds make retries safe`,
       };
-    } finally {
-      this.inFlight -= count;
-      this.inFlightGauge.set({}, this.inFlight);
     }
     if (idempotencyKey) this.idempotency.complete(idempotencyKey, count);
     this.produceLatency.observe({}, (this.clock.now() - receivedAt) / 1000);
     this.accepted.inc({}, count);
     return { kind: 'accepted', count };
   }
+
+  /** A publisher that throws synchronously is a failed publish like any other. */
+  private startPublish(events: Parameters<EventPublisher['publish']>[0], receivedAt: number): Promise<void> {
+    try {
+      return this.publisher.publish(events, receivedAt);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
 }
 
 class TimeoutError extends Error {}
+
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;

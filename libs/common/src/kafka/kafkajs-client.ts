@@ -162,6 +162,10 @@ class KafkaJsPort implements KafkaPort {
       transactionTimeout: 60000, createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
+    // connect() alone does not use the transactional id. An empty transaction does: InitProducerId fences
+    // every earlier producer with this id and completes its pending transaction, before we read or write
+    // anything (its abort sends nothing to the broker).
+    await (await producer.transaction()).abort();
     return new KafkaJsTransactionalProducer(producer);
   }
 
@@ -272,8 +276,15 @@ class KafkaJsBatchConsumer implements BatchConsumer {
     consumer.on(CRASH, ({ payload }) => {
       this.crashed = true;
       const message = payload.error?.message ?? '';
-      const level = payload.restart && isTransientKafkaMessage(message) ? 'debug' : 'warn';
-      this.logger[level]('consumer crashed; KafkaJS restarts it', { groupId: options.groupId, error: message, restart: payload.restart });
+      if (!payload.restart && !this.stopping) {
+        // KafkaJS gave up for good: a process that can never consume again must not look alive. Exit and
+        // let the orchestrator (or npm start) restart it; committed work is safe by construction.
+        this.logger.error('consumer stopped for good; exiting so the process is restarted', { groupId: options.groupId, error: message });
+        setTimeout(() => process.exit(1), 100).unref();
+        return;
+      }
+      const level = isTransientKafkaMessage(message) ? 'debug' : 'warn';
+      this.logger[level]('consumer crashed; KafkaJS restarts it', { groupId: options.groupId, error: message });
     });
     consumer.on(STOP, () => { this.joined = false; });
     consumer.on(DISCONNECT, () => { this.joined = false; });
@@ -287,6 +298,8 @@ class KafkaJsBatchConsumer implements BatchConsumer {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
         if (batch.messages.length === 0) return;
         let retried = false;
+        // KafkaJS 2 heartbeats only between batches: keep the membership alive while a batch takes long.
+        const heartbeats = setInterval(() => void heartbeat().catch(() => undefined), 3000);
         const records: InboundRecord[] = batch.messages.map((m) => ({
           topic: batch.topic,
           partition: batch.partition,
@@ -296,18 +309,23 @@ class KafkaJsBatchConsumer implements BatchConsumer {
           headers: decodeHeaders(m.headers),
           timestamp: Number(m.timestamp),
         }));
-        await handler({ topic: batch.topic, partition: batch.partition, records }, {
-          heartbeat,
-          isActive: () => isRunning() && !isStale() && !this.stopping,
-          retryFrom: (offset, delayMs) => {
-            retried = true;
-            // Pause only this partition, rewind it, and resume after the back-off: other partitions keep flowing.
-            const resume = pause();
-            this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset });
-            const timer = setTimeout(() => { this.resumeTimers.delete(timer); resume(); }, delayMs);
-            this.resumeTimers.add(timer);
-          },
-        });
+        try {
+          await handler({ topic: batch.topic, partition: batch.partition, records }, {
+            heartbeat,
+            isActive: () => isRunning() && !isStale() && !this.stopping,
+            retryFrom: (_offset, delayMs) => {
+              retried = true;
+              // Pause only this partition and resume after the back-off: other partitions keep flowing. No
+              // seek: an unresolved batch is fetched again from its start, and a pending seek would survive
+              // a revocation and rewind the partition if it ever came back.
+              const resume = pause();
+              const timer = setTimeout(() => { this.resumeTimers.delete(timer); resume(); }, delayMs);
+              this.resumeTimers.add(timer);
+            },
+          });
+        } finally {
+          clearInterval(heartbeats);
+        }
         if (!retried) resolveOffset(batch.messages[batch.messages.length - 1].offset);
       },
     });

@@ -254,6 +254,17 @@ export const MIGRATIONS: Migration[] = [
       $grants$;
     `,
   },
+  {
+    id: '0005_ownership_epoch_and_indexes',
+    sql: `
+      -- Ownership epoch: every restore of a partition's state takes a new one; commits must still hold it.
+      ALTER TABLE consumer_offsets ADD COLUMN epoch bigint NOT NULL DEFAULT 0;
+      -- Outbox keys are bytes: a key with a NUL character (any Kafka key is legal) must not fail the batch.
+      ALTER TABLE outbox ALTER COLUMN key TYPE bytea USING convert_to(key, 'UTF8');
+      -- GET /v1/aggregates?accountId=… (the common query) without a table scan.
+      CREATE INDEX window_results_account ON window_results ((group_fields->>'accountId'), window_start DESC);
+    `,
+  },
 ];
 
 const LOCK_ID = 4242_2026;

@@ -4,9 +4,11 @@
  *
  * Guarantee ("exactly once in effect"): every input record changes the state and the result tables exactly
  * once, whatever crashes, restarts or rebalances happen, because
- * 1. `consumer_offsets.next_offset` for the partition is read `FOR UPDATE` at the start of every transaction
- *    and must equal the offset this instance's in-memory state was built from; otherwise another instance
- *    has moved on (we are a zombie or were rebalanced away): we roll back, drop our copy and reload.
+ * 1. Restoring a partition takes an ownership epoch (`consumer_offsets.epoch`, incremented in the same
+ *    transaction that reads the state, so the snapshot is consistent). Every later transaction locks the
+ *    row `FOR UPDATE` and must find that epoch and the offset this copy was built from; otherwise another
+ *    instance has taken over (we are a zombie or were rebalanced away): we roll back, drop our copy and
+ *    reload. Timer-driven commits are fenced the same way.
  * 2. Records below `next_offset` are skipped, so a redelivered batch changes nothing.
  * 3. Output records for Kafka are written to the `outbox` table in the same transaction and published after
  *    commit by the partition's owner through a TransactionalOutbox: exactly once for read_committed readers.
@@ -71,6 +73,8 @@ interface PartitionTask {
   nextOffset: string;
   /** Outbox rows may wait for publication (after a restore, or a failed publish). */
   publishPending: boolean;
+  /** Ownership epoch taken at restore; any later restore (by any instance) invalidates this copy. */
+  epoch: string;
 }
 
 class StaleStateError extends Error {
@@ -93,7 +97,12 @@ export class PostgresStatefulStage {
   readonly handle = (batch: PartitionBatch, control: BatchControl): Promise<void> =>
     this.serialised(taskKey(batch.topic, batch.partition), () => this.handleBatch(batch, control));
 
-  readonly onAssignment = (_assigned: Assignment[], revoked: Assignment[]): void => {
+  readonly onAssignment = (assigned: Assignment[], revoked: Assignment[]): void => {
+    // Restore newly assigned partitions at once, not at their first record: a quiet partition must still
+    // fire its windows (idle watermark) and apply rule changes.
+    for (const { topic, partition } of assigned.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })))) {
+      void this.serialised(taskKey(topic, partition), () => this.task(topic, partition).then(() => undefined, () => undefined));
+    }
     // Drop state of revoked partitions: the new owner restores it from Postgres.
     for (const { topic, partition } of revoked.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })))) {
       const key = taskKey(topic, partition);
@@ -104,8 +113,25 @@ export class PostgresStatefulStage {
     }
   };
 
-  /** Runs processing-time timers of every owned partition (idle watermarks…). Call periodically. */
+  private ticking = false;
+
+  /**
+   * Runs processing-time timers of every owned partition (idle watermarks…). Call periodically; a call while
+   * the previous one runs, or while this instance is not a group member, does nothing.
+   */
   async tick(): Promise<void> {
+    if (this.ticking || (this.consumer && !this.consumer.isReady())) return;
+    this.ticking = true;
+    try {
+      await this.tickOwned();
+    } catch (error) {
+      this.options.logger.warn('timer tick failed', { error: (error as Error).message });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async tickOwned(): Promise<void> {
     await Promise.all([...this.tasks.keys()].map((key) => this.serialised(key, async () => {
       const taskPromise = this.tasks.get(key);
       if (!taskPromise) return;
@@ -181,12 +207,14 @@ export class PostgresStatefulStage {
       }
     }
     await options.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ next_offset: string; outbox_seq: string }>(
-        'SELECT next_offset, outbox_seq FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
+      const { rows } = await tx.query<{ next_offset: string; outbox_seq: string; epoch: string }>(
+        'SELECT next_offset, outbox_seq, epoch FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
         [options.groupId, task.topic, task.partition],
       );
-      const stored = rows[0]?.next_offset ?? '-1';
-      if (String(stored) !== task.nextOffset) throw new StaleStateError(`offset in Postgres is ${stored}, in memory ${task.nextOffset}`);
+      const stored = rows[0];
+      if (!stored || String(stored.epoch) !== task.epoch || String(stored.next_offset) !== task.nextOffset) {
+        throw new StaleStateError(`partition taken over: epoch ${stored?.epoch} offset ${stored?.next_offset} in Postgres, ${task.epoch} / ${task.nextOffset} in memory`);
+      }
       if (changes.upserts.length > 0) {
         await tx.query(
           `INSERT INTO operator_state (group_id, partition, state_key, value)
@@ -234,24 +262,35 @@ export class PostgresStatefulStage {
     return task;
   }
 
-  /** Cold restore: the offset row (created if missing, so later transactions always have a row to lock) and all state entries. */
+  /**
+   * Cold restore, in one transaction: create the offset row if missing, lock it, take a new ownership epoch,
+   * and read the offset and every state entry as one consistent snapshot.
+   */
   private async restore(topic: string, partition: number): Promise<PartitionTask> {
     const { options } = this;
     const started = options.clock.now();
-    await options.db.query(
-      'INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, -1) ON CONFLICT DO NOTHING',
-      [options.groupId, topic, partition],
-    );
-    const [offsetRows, stateRows] = await Promise.all([
-      options.db.query<{ next_offset: string }>('SELECT next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3', [options.groupId, topic, partition]),
-      options.db.query<{ state_key: string; value: unknown }>('SELECT state_key, value FROM operator_state WHERE group_id = $1 AND partition = $2', [options.groupId, partition]),
-    ]);
-    const state: Array<[string, unknown]> = stateRows.rows.map((r) => [r.state_key, r.value]);
+    const { nextOffset: next, epoch, state } = await options.db.transaction(async (tx) => {
+      await tx.query(
+        'INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, -1) ON CONFLICT DO NOTHING',
+        [options.groupId, topic, partition],
+      );
+      const { rows } = await tx.query<{ next_offset: string; epoch: string }>(
+        'UPDATE consumer_offsets SET epoch = epoch + 1 WHERE group_id = $1 AND topic = $2 AND partition = $3 RETURNING next_offset, epoch',
+        [options.groupId, topic, partition],
+      );
+      const stateRows = await tx.query<{ state_key: string; value: unknown }>(
+        'SELECT state_key, value FROM operator_state WHERE group_id = $1 AND partition = $2', [options.groupId, partition],
+      );
+      return {
+        nextOffset: String(rows[0].next_offset), epoch: String(rows[0].epoch),
+        state: stateRows.rows.map((r): [string, unknown] => [r.state_key, r.value]),
+      };
+    });
     const processor = options.createProcessor(partition, topic, state);
     const durationMs = options.clock.now() - started;
     options.onRestored?.(partition, topic, state.length, durationMs);
-    options.logger.info('partition state restored', { topic, partition, entries: state.length, nextOffset: String(offsetRows.rows[0].next_offset), durationMs });
-    return { topic, partition, processor, nextOffset: String(offsetRows.rows[0].next_offset), publishPending: true };
+    options.logger.info('partition state restored', { topic, partition, entries: state.length, nextOffset: next, epoch, durationMs });
+    return { topic, partition, processor, nextOffset: next, publishPending: true, epoch };
   }
 
   private async hintKafkaOffset(batch: PartitionBatch): Promise<void> {

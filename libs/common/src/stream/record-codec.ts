@@ -37,12 +37,17 @@ export function decodeJsonRecord<V>(record: InboundRecord, validate: (json: Reco
 
 /** A DLQ record: the original value byte for byte, plus headers naming where it came from and why it failed. */
 export function toDlqRecord(dlqTopic: string, record: InboundRecord, groupId: string, error: Error, now: number): OutboundRecord {
+  // Header values travel through Postgres (jsonb) in the stateful stages, which refuses NUL characters; an
+  // error message can echo the poison input, so strip them.
+  const clean = (text: string) => text.replace(/\u0000/g, '\uFFFD');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record.headers)) headers[clean(k)] = clean(v);
   return {
     topic: dlqTopic,
     key: record.key,
     value: record.value ?? Buffer.alloc(0),
     headers: {
-      ...record.headers,
+      ...headers,
       [DLQ_HEADERS.originTopic]: record.topic,
       [DLQ_HEADERS.originPartition]: String(record.partition),
       [DLQ_HEADERS.originOffset]: record.offset,
@@ -50,7 +55,7 @@ export function toDlqRecord(dlqTopic: string, record: InboundRecord, groupId: st
       [DLQ_HEADERS.consumerGroup]: groupId,
       [DLQ_HEADERS.errorClass]: error.name,
       [DLQ_HEADERS.errorCode]: String((error as { code?: unknown }).code ?? 'UNKNOWN'),
-      [DLQ_HEADERS.errorMessage]: error.message.slice(0, 1000),
+      [DLQ_HEADERS.errorMessage]: clean(error.message.slice(0, 1000)),
       [DLQ_HEADERS.failedAt]: new Date(now).toISOString(),
     },
   };

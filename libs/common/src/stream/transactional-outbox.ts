@@ -45,10 +45,10 @@ export class TransactionalOutbox {
     await tx.query(
       `INSERT INTO outbox (producer, source_partition, seq, topic, key, value, headers)
        SELECT $1, $2, $3::bigint + ord, t, k, v, h
-       FROM unnest($4::text[], $5::text[], $6::bytea[], $7::jsonb[]) WITH ORDINALITY AS r(t, k, v, h, ord)`,
+       FROM unnest($4::text[], $5::bytea[], $6::bytea[], $7::jsonb[]) WITH ORDINALITY AS r(t, k, v, h, ord)`,
       [
         this.groupId, partition, lastSeq,
-        records.map((r) => r.topic), records.map((r) => r.key),
+        records.map((r) => r.topic), records.map((r) => (r.key === null ? null : Buffer.from(r.key, 'utf8'))),
         records.map((r) => (Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value, 'utf8'))),
         records.map((r) => JSON.stringify(r.headers ?? {})),
       ],
@@ -63,18 +63,29 @@ export class TransactionalOutbox {
    * its batches. Throws when Kafka fails; the rows stay and the next call publishes them.
    */
   async publish(topic: string, partition: number): Promise<number> {
+    try {
+      return await this.publishPending(topic, partition);
+    } catch (error) {
+      // A failed transaction can leave the producer unusable, and whether the commit reached the broker is
+      // unknown: start over with a new producer, which fences and re-reads the marker.
+      await this.release(topic, partition);
+      throw error;
+    }
+  }
+
+  private async publishPending(topic: string, partition: number): Promise<number> {
     const publisher = await this.publisher(topic, partition);
     const producer = await publisher.producer;
     let total = 0;
     for (;;) {
-      const { rows } = await this.db.query<{ seq: string; topic: string; key: string | null; value: Buffer; headers: Record<string, string> }>(
+      const { rows } = await this.db.query<{ seq: string; topic: string; key: Buffer | null; value: Buffer; headers: Record<string, string> }>(
         'SELECT seq, topic, key, value, headers FROM outbox WHERE producer = $1 AND source_partition = $2 AND seq > $3 ORDER BY seq LIMIT $4',
         [this.groupId, partition, publisher.confirmed, PUBLISH_BATCH],
       );
       if (rows.length === 0) return total;
       const last = Number(rows[rows.length - 1].seq);
       await producer.sendAtomically(
-        rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers })),
+        rows.map((r) => ({ topic: r.topic, key: r.key === null ? null : r.key.toString('utf8'), value: r.value, headers: r.headers })),
         this.markerGroup,
         [{ topic, partition, offset: String(last + 1) }],
       );

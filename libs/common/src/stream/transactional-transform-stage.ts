@@ -9,7 +9,7 @@
  */
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../time/clock';
-import type { BatchControl, InboundRecord, KafkaPort, OutboundRecord, PartitionBatch, TransactionalProducer, Assignment } from '../kafka/kafka.port';
+import type { Assignment, BatchControl, InboundRecord, KafkaAdminPort, KafkaPort, OutboundRecord, PartitionBatch, TransactionalProducer } from '../kafka/kafka.port';
 import { backoffMs, isRetriable } from './processing-error';
 import { DecodedRecord, nextOffset, toDlqRecord } from './record-codec';
 import type { StageMetrics } from './stage-metrics';
@@ -38,6 +38,9 @@ export interface TransactionalTransformStageOptions<V> {
 export class TransactionalTransformStage<V> {
   private readonly producers = new Map<string, Promise<TransactionalProducer>>();
   private readonly attempts = new Map<string, number>();
+  /** Committed offset per partition, read right after this instance's producer fenced the previous owner. */
+  private readonly floors = new Map<string, string | null>();
+  private admin?: Promise<KafkaAdminPort>;
 
   constructor(private readonly options: TransactionalTransformStageOptions<V>) {}
 
@@ -45,31 +48,37 @@ export class TransactionalTransformStage<V> {
     const { options } = this;
     const started = options.clock.now();
     const partitionKey = `${batch.topic}-${batch.partition}`;
-    const decoded: DecodedRecord<V>[] = [];
-    const dlq: OutboundRecord[] = [];
-    const byOffset = new Map(batch.records.map((r) => [r.offset, r]));
-    for (const record of batch.records) {
-      try {
-        decoded.push(options.decode(record));
-      } catch (error) {
-        dlq.push(this.toDlq(record, error as Error));
-      }
-    }
     try {
+      // Fence first, then read the committed offset: anything a previous owner committed before it was
+      // fenced is skipped here instead of being enriched twice.
+      const producer = await this.producerFor(partitionKey);
+      const floor = await this.committedFloor(batch.topic, batch.partition);
+      const records = floor === null ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= BigInt(floor));
+      if (records.length === 0) return;
+      const decoded: DecodedRecord<V>[] = [];
+      const dlq: OutboundRecord[] = [];
+      const byOffset = new Map(records.map((r) => [r.offset, r]));
+      for (const record of records) {
+        try {
+          decoded.push(options.decode(record));
+        } catch (error) {
+          dlq.push(this.toDlq(record, error as Error));
+        }
+      }
       const { outputs, rejected } = await options.transform(decoded);
       for (const { offset, error } of rejected) {
         const record = byOffset.get(offset);
         if (record) dlq.push(this.toDlq(record, error));
       }
-      if (!control.isActive()) return; // revoked or shutting down: commit nothing, the next owner redoes it
-      const producer = await this.producerFor(partitionKey);
-      const last = batch.records[batch.records.length - 1];
+      if (!control.isActive()) return; // shutting down: commit nothing, the next owner redoes it
+      const last = records[records.length - 1];
       await producer.sendAtomically([...outputs, ...dlq], options.groupId, [
         { topic: batch.topic, partition: batch.partition, offset: nextOffset(last.offset) },
       ]);
+      this.floors.set(partitionKey, nextOffset(last.offset));
       this.attempts.delete(partitionKey);
-      options.metrics.processed.inc({ topic: batch.topic }, batch.records.length);
-      options.metrics.batchSize.observe({ topic: batch.topic }, batch.records.length);
+      options.metrics.processed.inc({ topic: batch.topic }, records.length);
+      options.metrics.batchSize.observe({ topic: batch.topic }, records.length);
       options.metrics.batchDuration.observe({ topic: batch.topic }, (options.clock.now() - started) / 1000);
       options.onCommitted?.(decoded);
     } catch (error) {
@@ -97,6 +106,7 @@ export class TransactionalTransformStage<V> {
 
   async close(): Promise<void> {
     await Promise.all([...this.producers.keys()].map((k) => this.dropProducer(k)));
+    if (this.admin) await (await this.admin.catch(() => undefined))?.disconnect().catch(() => undefined);
   }
 
   private toDlq(record: InboundRecord, error: Error): OutboundRecord {
@@ -104,6 +114,20 @@ export class TransactionalTransformStage<V> {
     this.options.metrics.dlq.inc({ topic: record.topic, code });
     this.options.logger.warn('record sent to DLQ', { topic: record.topic, partition: record.partition, offset: record.offset, code, error: error.message });
     return toDlqRecord(this.options.dlqTopic, record, this.options.groupId, error, this.options.clock.now());
+  }
+
+  private async committedFloor(topic: string, partition: number): Promise<string | null> {
+    const key = `${topic}-${partition}`;
+    if (this.floors.has(key)) return this.floors.get(key)!;
+    try {
+      this.admin ??= this.options.kafka.admin();
+      const floor = await (await this.admin).committedOffset(this.options.groupId, topic, partition);
+      this.floors.set(key, floor);
+      return floor;
+    } catch (error) {
+      this.admin = undefined;
+      throw error;
+    }
   }
 
   private producerFor(partitionKey: string): Promise<TransactionalProducer> {
@@ -119,6 +143,7 @@ export class TransactionalTransformStage<V> {
   private async dropProducer(partitionKey: string): Promise<void> {
     const producer = this.producers.get(partitionKey);
     this.producers.delete(partitionKey);
+    this.floors.delete(partitionKey); // re-read after the next fence
     if (producer) await producer.then((p) => p.disconnect()).catch(() => undefined);
   }
 }
