@@ -209,7 +209,8 @@ describe('IngestEventsService memory bound across timeouts', () => {
     jest.useFakeTimers();
     try {
       let settle!: () => void;
-      const { service } = setup(() => new Promise<void>((resolve) => { settle = resolve; }), { maxBatchEvents: 10, produceTimeoutMs: 100, maxInFlightEvents: 2 });
+      const limits = { maxBatchEvents: 10, produceTimeoutMs: 100, maxInFlightEvents: 2 };
+      const { service } = setup(() => new Promise<void>((resolve) => { settle = resolve; }), limits);
       const first = service.ingest(JSON.stringify([ev('a'), ev('b')]), JSON_TYPE);
       await jest.advanceTimersByTimeAsync(100);
       expect(await first).toMatchObject({ kind: 'unavailable' });
