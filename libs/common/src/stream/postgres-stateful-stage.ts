@@ -86,6 +86,8 @@ export class PostgresStatefulStage {
   /** Serialises batches and timer ticks of one partition. */
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly attempts = new Map<string, number>();
+  /** Partitions assigned to this instance (from rebalances and batches). */
+  private readonly owned = new Map<string, { topic: string; partition: number }>();
   private consumer?: BatchConsumer;
 
   constructor(private readonly options: PostgresStatefulStageOptions) {}
@@ -101,11 +103,13 @@ export class PostgresStatefulStage {
     // Restore newly assigned partitions at once, not at their first record: a quiet partition must still
     // fire its windows (idle watermark) and apply rule changes.
     for (const { topic, partition } of assigned.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })))) {
+      this.owned.set(taskKey(topic, partition), { topic, partition });
       void this.serialised(taskKey(topic, partition), () => this.task(topic, partition).then(() => undefined, () => undefined));
     }
     // Drop state of revoked partitions: the new owner restores it from Postgres.
     for (const { topic, partition } of revoked.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })))) {
       const key = taskKey(topic, partition);
+      this.owned.delete(key);
       void this.serialised(key, async () => {
         this.tasks.delete(key);
         await this.options.outbox.release(topic, partition);
@@ -132,10 +136,13 @@ export class PostgresStatefulStage {
   }
 
   private async tickOwned(): Promise<void> {
-    await Promise.all([...this.tasks.keys()].map((key) => this.serialised(key, async () => {
-      const taskPromise = this.tasks.get(key);
-      if (!taskPromise) return;
-      const task = await taskPromise;
+    // Every partition this instance owns, loaded or not: a partition whose state was dropped after a failed
+    // commit is restored here, or a quiet partition would never fire its windows again.
+    await Promise.all([...this.owned.values()].map(({ topic, partition }) => this.serialised(taskKey(topic, partition), async () => {
+      const key = taskKey(topic, partition);
+      if (!this.owned.has(key)) return; // revoked meanwhile: do not take the partition back
+      const task = await this.task(topic, partition).catch(() => undefined);
+      if (!task) return;
       const output = task.processor.onTimer?.();
       if (output) {
         try {
@@ -151,13 +158,14 @@ export class PostgresStatefulStage {
   }
 
   ownedPartitions(): number {
-    return this.tasks.size;
+    return this.owned.size;
   }
 
   private async handleBatch(batch: PartitionBatch, control: BatchControl): Promise<void> {
     const { options } = this;
     const key = taskKey(batch.topic, batch.partition);
     const started = options.clock.now();
+    this.owned.set(key, { topic: batch.topic, partition: batch.partition });
     try {
       const task = await this.task(batch.topic, batch.partition);
       // Skip what this partition's state already contains (redelivery after a crash or rebalance).
