@@ -1,8 +1,8 @@
 /**
  * Window state survives `kill -9` and partition reassignment: the aggregate service runs as real processes
- * on the real broker and Postgres; mid-stream it is SIGKILLed and restarted, then a second instance joins
- * and leaves. The final Postgres rows must equal a brute-force oracle exactly (every window, count and sum),
- * as an uninterrupted run would produce, and the aggregates topic must carry each final window exactly once.
+ * on the real broker and Postgres; mid-stream it is SIGKILLed and restarted, then it scales 1→3→1 instances.
+ * The final Postgres rows must equal a brute-force oracle exactly (every window, count and sum), as an
+ * uninterrupted run would produce, and the aggregates topic must carry each final window exactly once.
  */
 import type { AggregateResultMessage, Database, KafkaPort, RecordProducer, TopicNames } from '@streamguard/common';
 import { ServiceStack } from './support/service-stack';
@@ -127,12 +127,17 @@ describe('aggregate: exactly-once window results across kill -9 and rebalances',
       const restarted = await stack.add('aggregate', 'aggregate-restarted');
       await waitFor('restarted aggregate ready', async () => (await fetch(`${restarted.url}/readyz`)).ok || undefined, 60_000);
       await send(chunk);
-      // Scale out to two instances while traffic flows, then back to one.
-      const second = await stack.add('aggregate', 'aggregate-2');
-      await waitFor('second instance ready', async () => (await fetch(`${second.url}/readyz`)).ok || undefined, 60_000);
+      // Scale out to three instances (one per partition) while traffic flows, then back to one.
+      const added = [await stack.add('aggregate', 'aggregate-2'), await stack.add('aggregate', 'aggregate-3')];
+      for (const instance of added) {
+        await waitFor(`${instance.name} ready`, async () => (await fetch(`${instance.url}/readyz`)).ok || undefined, 60_000);
+      }
       await send(chunk);
-      await waitFor('both instances own partitions', () => new Set(restoreLines().map((l) => l.slice(1, l.indexOf(']')))).has('aggregate-2') || undefined, 60_000);
-      await second.stop();
+      await waitFor('all three instances restored a partition', () => {
+        const owners = new Set(restoreLines().map((l) => l.slice(1, l.indexOf(']'))));
+        return (owners.has('aggregate-2') && owners.has('aggregate-3')) || undefined;
+      }, 60_000);
+      for (const instance of added) await instance.stop();
       await send(chunk);
       await send(stream.length - sent);
       // One late-enough record per partition moves every watermark past the last window.
