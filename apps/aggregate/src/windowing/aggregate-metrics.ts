@@ -9,7 +9,6 @@ export class AggregateMetrics {
   readonly watermarkLag;
   readonly restoreDuration;
   readonly outboxPublished;
-  readonly endToEndLatency;
 
   constructor(metrics: Metrics) {
     this.results = metrics.counter('aggregate_window_results_total', 'Window results emitted, by definition and whether final.', ['definition', 'final']);
@@ -20,7 +19,5 @@ export class AggregateMetrics {
     this.watermarkLag = metrics.gauge('aggregate_watermark_lag_seconds', 'Processing time minus the partition watermark.', ['partition']);
     this.restoreDuration = metrics.histogram('aggregate_restore_duration_seconds', 'Cold restore of one partition\'s window state from Postgres.', LATENCY_BUCKETS_SECONDS);
     this.outboxPublished = metrics.counter('aggregate_outbox_published_total', 'Records published from the outbox to Kafka.');
-    // Same series as StageMetrics declares for every stage (metrics are registered once by name).
-    this.endToEndLatency = metrics.histogram('aggregate_end_to_end_latency_seconds', 'From ingest acceptance (receivedAt) to this stage committing the record\'s result.', LATENCY_BUCKETS_SECONDS, []);
   }
 }

@@ -15,8 +15,6 @@ export class WindowPartitionProcessor implements PartitionProcessor {
   private readonly operator: PartitionWindowOperator;
   /** Source of every event in the current batch, for late/invalid reports that need the original. */
   private batch = new Map<string, { record: InboundRecord; event?: EnrichedEventMessage }>();
-  /** Ingest acceptance times of the batch being committed, for the end-to-end latency histogram. */
-  private receivedAt: number[] = [];
 
   constructor(
     private readonly partition: number,
@@ -36,7 +34,6 @@ export class WindowPartitionProcessor implements PartitionProcessor {
   process(records: InboundRecord[]): StageOutput {
     const { decoded, rejected } = decodeBatch(records, parseEnrichedEventMessage);
     this.batch = new Map();
-    this.receivedAt = decoded.map((d) => d.value.receivedAt);
     for (const { record, value: event } of decoded) {
       this.batch.set(record.offset, { record, event });
       try {
@@ -48,7 +45,7 @@ export class WindowPartitionProcessor implements PartitionProcessor {
       }
     }
     this.operator.onProcessingTime();
-    return this.toOutput(this.operator.drain(), rejected);
+    return { ...this.toOutput(this.operator.drain(), rejected), receivedAt: decoded.map((d) => d.value.receivedAt) };
   }
 
   onTimer(): StageOutput | undefined {
@@ -63,11 +60,6 @@ export class WindowPartitionProcessor implements PartitionProcessor {
     return this.store.takeChanges();
   }
 
-  afterCommit(): void {
-    const now = this.clock.now();
-    for (const t of this.receivedAt) this.metrics.endToEndLatency.observe({}, (now - t) / 1000);
-    this.receivedAt = [];
-  }
 
   private toOutput(drained: DrainedOutput, rejected: Array<{ offset: string; error: Error }>): StageOutput {
     const now = this.clock.now();

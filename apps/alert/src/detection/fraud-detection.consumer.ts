@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import {
-  CLOCK, Clock, DATABASE, Database, KAFKA, KafkaPort, keepTrying, LATENCY_BUCKETS_SECONDS, LOGGER, Logger, METRICS, Metrics, READINESS, ReadinessRegistry,
+  CLOCK, Clock, DATABASE, Database, KAFKA, KafkaPort, keepTrying, LOGGER, Logger, METRICS, Metrics, READINESS, ReadinessRegistry,
   StatefulStageRunner, TopicNames,
 } from '@streamguard/common';
 import { AlertsRepository } from '../alerts/alerts.repository';
@@ -36,11 +36,10 @@ export class FraudDetectionConsumer implements OnApplicationBootstrap, BeforeApp
     @Inject(AlertsRepository) repository: AlertsRepository,
   ) {
     const alertsTotal = metrics.counter('alerts_total', 'Fraud alerts raised (new alertIds), by rule and severity.', ['rule', 'severity']);
-    const endToEndLatency = metrics.histogram('alert_end_to_end_latency_seconds', 'From ingest acceptance (receivedAt) to this stage committing the record\'s result.', LATENCY_BUCKETS_SECONDS, []);
     this.runner = new StatefulStageRunner({
       service: 'alert', groupId: settings.groupId, inputTopic: settings.topics.enriched, dlqTopic: settings.topics.dlq,
       kafka, db, logger, metrics, clock, partitionConcurrency: settings.partitionConcurrency, tickMs: settings.tickMs,
-      createProcessor: (_partition, _topic, state) => new RulePartitionProcessor(state, ruleSet, settings.topics.alerts, repository, alertsTotal, endToEndLatency, clock),
+      createProcessor: (_partition, _topic, state) => new RulePartitionProcessor(state, ruleSet, settings.topics.alerts, repository, alertsTotal, clock),
     });
   }
 

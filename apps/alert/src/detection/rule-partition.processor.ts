@@ -4,7 +4,7 @@
  * Postgres and, through the outbox, to the `alerts` topic.
  */
 import {
-  AlertMessage, Clock, Counter, decodeBatch, Histogram, InboundRecord, OutboundRecord, parseEnrichedEventMessage,
+  AlertMessage, Clock, Counter, decodeBatch, InboundRecord, OutboundRecord, parseEnrichedEventMessage,
   PartitionProcessor, ProcessingError, StageOutput, StateChanges,
 } from '@streamguard/common';
 import { AlertCandidate, InMemoryRuleStateStore, RuleEngine } from '@streamguard/stream-core';
@@ -15,8 +15,6 @@ export class RulePartitionProcessor implements PartitionProcessor {
   private readonly store: InMemoryRuleStateStore;
   private readonly engine: RuleEngine;
   private generation = -1;
-  /** Ingest acceptance times of the batch being committed, for the end-to-end latency histogram. */
-  private receivedAt: number[] = [];
 
   constructor(
     state: Array<[string, unknown]>,
@@ -24,7 +22,6 @@ export class RulePartitionProcessor implements PartitionProcessor {
     private readonly alertsTopic: string,
     private readonly repository: AlertsRepository,
     private readonly alertsTotal: Counter,
-    private readonly endToEndLatency: Histogram,
     private readonly clock: Clock,
   ) {
     this.store = new InMemoryRuleStateStore(state);
@@ -35,7 +32,6 @@ export class RulePartitionProcessor implements PartitionProcessor {
   process(records: InboundRecord[]): StageOutput {
     this.applyRules();
     const { decoded, rejected } = decodeBatch(records, parseEnrichedEventMessage);
-    this.receivedAt = decoded.map((d) => d.value.receivedAt);
     const candidates: AlertCandidate[] = [];
     for (const { record, value: event } of decoded) {
       try {
@@ -48,7 +44,7 @@ export class RulePartitionProcessor implements PartitionProcessor {
         rejected.push({ offset: record.offset, error: new ProcessingError('HANDLER_ERROR', (error as Error).message, false) });
       }
     }
-    return this.output(candidates, rejected);
+    return { ...this.output(candidates, rejected), receivedAt: decoded.map((d) => d.value.receivedAt) };
   }
 
   /** Applies rule changes on idle partitions too (their state for removed rules is dropped). */
@@ -62,11 +58,6 @@ export class RulePartitionProcessor implements PartitionProcessor {
     return this.store.takeChanges();
   }
 
-  afterCommit(): void {
-    const now = this.clock.now();
-    for (const t of this.receivedAt) this.endToEndLatency.observe({}, (now - t) / 1000);
-    this.receivedAt = [];
-  }
 
   private applyRules(): void {
     if (this.generation === this.ruleSet.generation) return;

@@ -38,6 +38,8 @@ export interface StageOutput {
   write?: (tx: Queryable) => Promise<OutboundRecord[] | void>;
   /** Input records to dead-letter (offset within the batch + why). */
   rejected?: Array<{ offset: string; error: Error }>;
+  /** Ingest acceptance times of the records this output covers, for the end-to-end latency histogram. */
+  receivedAt?: number[];
 }
 
 /** The per-partition domain logic: a window operator, a rule engine… Built from restored state. */
@@ -46,8 +48,6 @@ export interface PartitionProcessor {
   /** Processing-time tick (idle partitions, timers). Return undefined when nothing is due. */
   onTimer?(): StageOutput | undefined;
   takeStateChanges(): StateChanges;
-  /** Called once the batch's transaction committed (e.g. to record end-to-end latency). */
-  afterCommit?(): void;
   /** Gauges and the like; called after each commit. */
   describe?(): Record<string, number>;
 }
@@ -62,7 +62,6 @@ export interface PostgresStatefulStageOptions {
   clock: Clock;
   createProcessor(partition: number, topic: string, state: Array<[string, unknown]>): PartitionProcessor;
   onRestored?(partition: number, topic: string, entries: number, durationMs: number): void;
-  onCommitted?(records: InboundRecord[]): void;
 }
 
 interface PartitionTask {
@@ -157,10 +156,6 @@ export class PostgresStatefulStage {
     })));
   }
 
-  ownedPartitions(): number {
-    return this.owned.size;
-  }
-
   private async handleBatch(batch: PartitionBatch, control: BatchControl): Promise<void> {
     const { options } = this;
     const key = taskKey(batch.topic, batch.partition);
@@ -178,7 +173,6 @@ export class PostgresStatefulStage {
       options.metrics.processed.inc({ topic: batch.topic }, fresh.length);
       options.metrics.batchSize.observe({ topic: batch.topic }, fresh.length);
       options.metrics.batchDuration.observe({ topic: batch.topic }, (options.clock.now() - started) / 1000);
-      options.onCommitted?.(fresh);
       await this.publish(task);
       await this.hintKafkaOffset(batch);
     } catch (error) {
@@ -242,7 +236,8 @@ export class PostgresStatefulStage {
     });
     if (newNextOffset !== undefined) task.nextOffset = newNextOffset;
     task.publishPending = true;
-    task.processor.afterCommit?.();
+    const now = options.clock.now();
+    for (const t of output.receivedAt ?? []) options.metrics.endToEndLatency.observe({}, (now - t) / 1000);
   }
 
   /**

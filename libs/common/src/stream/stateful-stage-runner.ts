@@ -6,7 +6,7 @@
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics/metrics.port';
 import type { Clock } from '../time/clock';
-import type { BatchConsumer, InboundRecord, KafkaPort } from '../kafka/kafka.port';
+import type { BatchConsumer, KafkaPort } from '../kafka/kafka.port';
 import type { Database } from '../postgres/database';
 import { keepTrying } from './keep-trying';
 import { LagMonitor } from './lag-monitor';
@@ -28,7 +28,6 @@ export interface StatefulStageRunnerOptions {
   tickMs: number;
   createProcessor(partition: number, topic: string, state: Array<[string, unknown]>): PartitionProcessor;
   onRestored?(partition: number, entries: number, durationMs: number): void;
-  onCommitted?(records: InboundRecord[]): void;
 }
 
 export class StatefulStageRunner {
@@ -57,7 +56,6 @@ export class StatefulStageRunner {
       groupId: o.groupId, dlqTopic: o.dlqTopic, db: o.db, outbox: this.outbox, logger: o.logger, metrics: stageMetrics, clock: o.clock,
       createProcessor: o.createProcessor,
       onRestored: (partition, _topic, entries, durationMs) => o.onRestored?.(partition, entries, durationMs),
-      onCommitted: o.onCommitted,
     });
     this.consumer = await o.kafka.batchConsumer({
       groupId: o.groupId, topics: [o.inputTopic], partitionConcurrency: o.partitionConcurrency,
