@@ -149,13 +149,14 @@ describe('aggregate: exactly-once window results across kill -9 and rebalances',
 
       const expected = oracle(events);
       const rows = await waitFor(`${expected.size} final windows in Postgres`, async () => {
-        const { rows } = await db.query<{ group_key: string; start: string; event_count: string; sum: number; version: number; is_final: boolean }>(
-          `SELECT group_key, (extract(epoch FROM window_start) * 1000)::bigint AS start, event_count, (agg_values->>'sumUsd')::float8 AS sum, version, is_final
-           FROM window_results WHERE definition = $1 AND group_key NOT LIKE '%-flush'`, [definition]);
+        // Records without a tenant (written as before tenancy) belong to the tenant 'default'.
+        const { rows } = await db.query<{ account: string; start: string; event_count: string; sum: number; version: number; is_final: boolean }>(
+          `SELECT group_fields->>'accountId' AS account, (extract(epoch FROM window_start) * 1000)::bigint AS start, event_count, (agg_values->>'sumUsd')::float8 AS sum, version, is_final
+           FROM window_results WHERE definition = $1 AND tenant_id = 'default' AND group_key NOT LIKE '%-flush'`, [definition]);
         return rows.length >= expected.size ? rows : undefined;
       }, 90_000, 250);
 
-      const actual = new Map(rows.map((r) => [`${r.group_key}@${r.start}`, { count: Number(r.event_count), sum: r.sum }]));
+      const actual = new Map(rows.map((r) => [`${r.account}@${r.start}`, { count: Number(r.event_count), sum: r.sum }]));
       expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
       for (const [key, w] of expected) {
         expect({ key, count: actual.get(key)!.count }).toEqual({ key, count: w.count });
@@ -173,7 +174,7 @@ describe('aggregate: exactly-once window results across kill -9 and rebalances',
         for (const r of output.records) {
           const m = JSON.parse(r.value!.toString()) as AggregateResultMessage;
           if (m.groupKey.endsWith('-flush')) continue;
-          const key = `${m.groupKey}@${m.windowStart}`;
+          const key = `${String(m.group.accountId)}@${m.windowStart}`;
           if (published.has(key)) repeated.push(key);
           published.set(key, m);
         }

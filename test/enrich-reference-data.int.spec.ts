@@ -9,7 +9,6 @@ import { ServiceStack } from './support/service-stack';
 import { collectTopic, createTestTopics, testDatabase, testKafka, uniqueName } from './support/test-infra';
 import { waitFor } from './support/wait-for';
 
-const TOKEN = 'test-admin-token-0123456789';
 const VISIBLE_WITHIN_MS = 1_000;
 
 interface RawEvent {
@@ -41,7 +40,7 @@ describe('enrich: reference data API, live invalidation and derived fields', () 
     stack = await new ServiceStack({
       topics, services: ['enrich'],
       // An hour-long TTL: a change that shows up quickly can only have come through the notification.
-      env: { ADMIN_API_TOKEN: TOKEN, ENRICH_CACHE_TTL_MS: '3600000' },
+      env: { ENRICH_CACHE_TTL_MS: '3600000' },
     }).start();
     enriched = await collectTopic(kafka, topics.enriched);
   }, 120_000);
@@ -54,9 +53,9 @@ describe('enrich: reference data API, live invalidation and derived fields', () 
     await db?.close();
   }, 60_000);
 
-  async function api(method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; json: Record<string, unknown> | null; headers: Headers }> {
-    const headers: Record<string, string> = {};
-    if (token !== null) headers.authorization = `Bearer ${token}`;
+  /** Calls the reference API with the platform admin key, or with `auth` (null: no key at all). */
+  async function api(method: string, path: string, body?: unknown, auth: Record<string, string> | null = stack.platformAuth): Promise<{ status: number; json: Record<string, unknown> | null; headers: Headers }> {
+    const headers: Record<string, string> = { ...auth };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${stack.url('enrich')}/v1/reference/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await response.text();
@@ -109,11 +108,15 @@ describe('enrich: reference data API, live invalidation and derived fields', () 
   }
 
   describe('REST API', () => {
-    it('refuses requests without the right bearer token', async () => {
+    it('refuses requests without a platform admin key', async () => {
       const missing = await api('GET', 'accounts/acc-1', undefined, null);
-      expect([missing.status, (missing.json!.error as { code: string }).code, missing.headers.get('www-authenticate')]).toEqual([401, 'UNAUTHORIZED', 'Bearer']);
-      expect((await api('GET', 'accounts/acc-1', undefined, 'wrong-token')).status).toBe(401);
-      expect((await api('PUT', 'accounts/x', { homeCountry: 'DE' }, 'wrong-token')).status).toBe(401);
+      expect([missing.status, (missing.json!.error as { code: string }).code, missing.headers.get('www-authenticate')]).toEqual([401, 'API_KEY_REQUIRED', 'Bearer']);
+      const wrong = { authorization: `Bearer sg_0123456789abcdef_${'A'.repeat(43)}` };
+      expect((await api('GET', 'accounts/acc-1', undefined, wrong)).status).toBe(401);
+      expect((await api('PUT', 'accounts/x', { homeCountry: 'DE' }, wrong)).status).toBe(401);
+      // A tenant's admin key does not reach data all tenants share.
+      const tenantAdmin = await api('PUT', 'accounts/x', { homeCountry: 'DE' }, stack.auth);
+      expect([tenantAdmin.status, (tenantAdmin.json!.error as { code: string }).code]).toEqual([403, 'PLATFORM_ADMIN_REQUIRED']);
       // health stays open
       expect((await fetch(`${stack.url('enrich')}/healthz`)).status).toBe(200);
     });

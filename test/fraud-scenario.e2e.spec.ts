@@ -27,15 +27,15 @@ describe('fraud scenario end to end', () => {
     db = testDatabase();
     topics = await createTestTopics(kafka, PARTITIONS);
     stack = await new ServiceStack({ topics, services: ['ingest', 'enrich', 'alert'] }).start();
-    for (const rule of rules) expect((await sendJson('POST', `${stack.url('alert')}/v1/rules`, rule)).status).toBe(201);
+    for (const rule of rules) expect((await sendJson('POST', `${stack.url('alert')}/v1/rules`, stack.auth, rule)).status).toBe(201);
     await waitFor('the scenario rules loaded by the alert service', async () => {
-      const loaded = (await sendJson('GET', `${stack.url('alert')}/v1/rules/-/loaded`)).body as { rules: Array<{ id: string }> };
+      const loaded = (await sendJson('GET', `${stack.url('alert')}/v1/rules/-/loaded`, stack.auth)).body as { rules: Array<{ id: string }> };
       return rules.every((r) => loaded.rules.some((l) => l.id === r.id)) || undefined;
     }, 5_000);
   }, 120_000);
 
   afterAll(async () => {
-    for (const rule of rules) await sendJson('DELETE', `${stack.url('alert')}/v1/rules/${rule.id}`).catch(() => undefined);
+    for (const rule of rules) await sendJson('DELETE', `${stack.url('alert')}/v1/rules/${rule.id}`, stack.auth).catch(() => undefined);
     await stack?.stop();
     await db?.close();
   }, 60_000);
@@ -53,10 +53,10 @@ describe('fraud scenario end to end', () => {
     const alertsTopic = await collectTopic(kafka, topics.alerts);
     try {
       for (const batch of batches(deliveryOrder(scenario, 5), 100)) {
-        const response = await postEvents(stack.url('ingest'), batch);
+        const response = await postEvents(stack.url('ingest'), batch, stack.auth);
         expect(response).toEqual({ status: 202, body: { accepted: batch.length } });
       }
-      expect((await postEvents(stack.url('ingest'), barriers)).status).toBe(202);
+      expect((await postEvents(stack.url('ingest'), barriers, stack.auth)).status).toBe(202);
 
       // Every partition's barrier raised its large-amount alert: every earlier event has been evaluated.
       await waitFor('the barrier alerts of every partition', async () => {

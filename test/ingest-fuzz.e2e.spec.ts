@@ -81,7 +81,7 @@ describe('ingest under hostile input', () => {
     const ids = barrierAccounts(`${runId}-${label}`, PARTITIONS).map((account, p) => ({
       eventId: `${runId}-${label}-barrier-${p}`, occurredAt: Date.UTC(2026, 0, 31), accountId: account, amount: 1, currency: 'EUR', merchantId: 'm-barrier',
     }));
-    const response = await send(stack.url('ingest'), agent, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(ids) });
+    const response = await send(stack.url('ingest'), agent, { headers: { ...stack.auth, 'content-type': 'application/json' }, body: JSON.stringify(ids) });
     expect(response.status).toBe(202);
     const wanted = ids.map((e) => e.eventId);
     await waitFor(`the ${label} barriers on events.raw`, () => wanted.every((id) => stored().some((m) => m.eventId === id)) || undefined, 30_000);
@@ -126,20 +126,20 @@ describe('ingest under hostile input', () => {
 
     const url = stack.url('ingest');
     const ev = (extra = '') => event.replace(`${runId}-proto`, `${runId}-proto${extra}`);
-    expectJsonError(await send(url, agent, { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: ev() }), 415, 'UNSUPPORTED_CONTENT_ENCODING');
-    expectJsonError(await send(url, agent, { headers: { 'content-type': 'application/json; charset=iso-8859-1' }, body: ev() }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    expectJsonError(await send(url, agent, { headers: { 'content-type': 'text/plain' }, body: ev() }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    expectJsonError(await send(url, agent, { headers: {}, body: ev() }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    expectJsonError(await send(url, agent, { headers: { 'content-type': 'application/json' }, body: concatBytes(ev().slice(0, -2), [0xff], '"}') }), 400, 'INVALID_UTF8');
-    const infinite = await send(url, agent, { headers: { 'content-type': 'application/json' }, body: ev().replace('"amount":1', '"amount":1e400') });
+    expectJsonError(await send(url, agent, { headers: { ...stack.auth, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: ev() }), 415, 'UNSUPPORTED_CONTENT_ENCODING');
+    expectJsonError(await send(url, agent, { headers: { ...stack.auth, 'content-type': 'application/json; charset=iso-8859-1' }, body: ev() }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectJsonError(await send(url, agent, { headers: { ...stack.auth, 'content-type': 'text/plain' }, body: ev() }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectJsonError(await send(url, agent, { headers: { ...stack.auth }, body: ev() }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectJsonError(await send(url, agent, { headers: { ...stack.auth, 'content-type': 'application/json' }, body: concatBytes(ev().slice(0, -2), [0xff], '"}') }), 400, 'INVALID_UTF8');
+    const infinite = await send(url, agent, { headers: { ...stack.auth, 'content-type': 'application/json' }, body: ev().replace('"amount":1', '"amount":1e400') });
     expectJsonError(infinite, 422, 'INVALID_EVENTS');
     expect(JSON.parse(infinite.text).error.details).toEqual([{ index: 0, field: 'amount', reason: 'must be a finite number > 0 and <= 1e15' }]);
-    const pan = await send(url, agent, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...JSON.parse(ev()), cardId: '4111 1111 1111 1111' }) });
+    const pan = await send(url, agent, { headers: { ...stack.auth, 'content-type': 'application/json' }, body: JSON.stringify({ ...JSON.parse(ev()), cardId: '4111 1111 1111 1111' }) });
     expect(JSON.parse(pan.text).error.details).toEqual([{ index: 0, field: 'cardId', reason: 'looks like a card number (PAN); send a token instead — Streamguard never stores card numbers' }]);
 
     // The accepted spellings of the media type.
     for (const [i, contentType] of ['application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'application/x-ndjson; charset=utf-8'].entries()) {
-      const response = await send(url, agent, { headers: { 'content-type': contentType, 'content-encoding': 'identity' }, body: ev(`-ok-${i}`) });
+      const response = await send(url, agent, { headers: { ...stack.auth, 'content-type': contentType, 'content-encoding': 'identity' }, body: ev(`-ok-${i}`) });
       expect([contentType, response.status, response.text]).toEqual([contentType, 202, '{"accepted":1}']);
     }
     const accepted = [0, 1, 2].map((i) => `${runId}-proto-ok-${i}`);
@@ -166,7 +166,9 @@ describe('ingest under hostile input', () => {
     const started = Date.now();
     try {
       await mapBounded(payloads, CONCURRENCY, async (payload, i) => {
-        const response = await send(url, agent, payload, { earlyAnswerAbove: MAX_BODY_BYTES });
+        // Every 10th payload also carries a broken or missing API key: authentication errors are 4xx JSON too.
+        const auth = i % 10 === 0 ? BROKEN_AUTH[(i / 10) % BROKEN_AUTH.length] : stack.auth;
+        const response = await send(url, agent, { ...payload, headers: { ...auth, ...payload.headers } }, { earlyAnswerAbove: MAX_BODY_BYTES });
         const byStatus = statuses.get(payload.category) ?? new Map<number, number>();
         byStatus.set(response.status, (byStatus.get(response.status) ?? 0) + 1);
         statuses.set(payload.category, byStatus);
@@ -216,7 +218,7 @@ describe('ingest under hostile input', () => {
         : { contentType: 'application/json', body: JSON.stringify(kind === 0 && group.length === 1 ? group[0] : group), count: group.length });
     }
     await mapBounded(requests, CONCURRENCY, async (request) => {
-      const response = await send(stack.url('ingest'), agent, { headers: { 'content-type': request.contentType }, body: request.body });
+      const response = await send(stack.url('ingest'), agent, { headers: { ...stack.auth, 'content-type': request.contentType }, body: request.body });
       expect([response.status, response.text, request.body.slice(0, 200)]).toEqual([202, `{"accepted":${request.count}}`, request.body.slice(0, 200)]);
     });
 
@@ -231,11 +233,16 @@ describe('ingest under hostile input', () => {
     for (const { expected } of events) {
       const record = byId.get(expected.eventId)!;
       const { receivedAt, ...message } = JSON.parse(record.value!.toString()) as Stored;
-      expect(message).toEqual({ schemaVersion: 1, ...expected });
+      expect(message).toEqual({ schemaVersion: 1, tenantId: stack.tenant, ...expected });
       expect(typeof receivedAt).toBe('number');
       expect(record.key?.toString()).toBe(expected.accountId);
     }
   }, 120_000);
 });
+
+const BROKEN_AUTH: Array<Record<string, string>> = [
+  {}, { authorization: 'Bearer' }, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: `Bearer sg_${'0'.repeat(16)}_${'x'.repeat(43)}` },
+  { authorization: `Bearer ${'\u00ff'.repeat(40)}` }, { 'x-api-key': 'sg_' }, { authorization: `Bearer ${'a'.repeat(8_000)}` },
+];
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);

@@ -8,7 +8,8 @@ import { createKafkaClient, KafkaPort } from '@streamguard/common';
 import { RunningKafka, startKafkaBroker } from '../tools/local-infra/src/kafka-broker';
 import { streamguardHome } from '../tools/local-infra/src/paths';
 import { startService, ServiceProcess, waitUntilReady } from '../tools/local-infra/src/service-process';
-import { collectTopic, freePort, quietLogger, uniqueName } from './support/test-infra';
+import { bearer, createApiKey, uniqueTenant } from './support/service-stack';
+import { collectTopic, freePort, quietLogger, testInfra, uniqueName } from './support/test-infra';
 import { waitFor } from './support/wait-for';
 
 describe('Kafka with SASL/SCRAM', () => {
@@ -65,14 +66,14 @@ describe('Kafka with SASL/SCRAM', () => {
     try {
       ingest = startService('ingest', await freePort(), {
         KAFKA_BROKERS: broker.brokers, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'alice', KAFKA_SASL_PASSWORD: 'alice-secret-256',
-        TOPIC_EVENTS_RAW: topic,
+        TOPIC_EVENTS_RAW: topic, DATABASE_URL: testInfra().databaseUrl,
       }, (line) => logs.push(line), 'ingest-sasl');
       await waitUntilReady(ingest, 60_000);
       const response = await fetch(`${ingest.url}/v1/events`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST', headers: { 'content-type': 'application/json', ...bearer(await createApiKey(uniqueTenant(), ['ingest'])) },
         body: JSON.stringify({ eventId: uniqueName('e'), occurredAt: Date.now(), accountId: 'acc-1', amount: 5, currency: 'EUR', merchantId: 'mer-1' }),
       });
-      expect(response.status).toBe(202);
+      expect([response.status, await response.text()]).toEqual([202, '{"accepted":1}']);
       expect(logs.join('\n')).not.toContain('alice-secret-256'); // the password is never logged
     } finally {
       await ingest?.stop();

@@ -14,7 +14,7 @@ import {
   comparisonsAsBool, dashboardSql, expandGrafanaSql, exposedMetricNames, isRuleQuery, K8S_DIR, PromQuery, promQueries, referencedMetricNames,
 } from './support/observability-queries';
 import { PrometheusServer } from './support/prometheus-server';
-import { ServiceStack } from './support/service-stack';
+import { AuthHeaders, bearer, createApiKey, ServiceStack, uniqueTenant } from './support/service-stack';
 import { createTestTopics, freePort, testDatabase, testInfra, testKafka, uniqueName } from './support/test-infra';
 import { waitFor } from './support/wait-for';
 
@@ -45,7 +45,7 @@ describe('observability end to end (dashboards and alert rules on a real Prometh
 
   async function post(url: string, body: unknown[] | string, contentType = 'application/x-ndjson'): Promise<number> {
     const text = typeof body === 'string' ? body : body.map((e) => JSON.stringify(e)).join('\n');
-    const response = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType }, body: text });
+    const response = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': contentType, ...stack.auth }, body: text });
     await response.arrayBuffer();
     return response.status;
   }
@@ -147,7 +147,7 @@ describe('observability end to end (dashboards and alert rules on a real Prometh
       (await alertedAccounts([account('outage-1'), account('outage-2')])).size === 2 || undefined, 60_000, 200);
     // The velocity account's window is final once the partitions are idle for 2 s.
     await waitFor('the final account-1m window', async () => {
-      const body = (await (await fetch(`${stack.url('aggregate')}/v1/aggregates?accountId=${velocity}&definition=account-1m`)).json()) as {
+      const body = (await (await fetch(`${stack.url('aggregate')}/v1/aggregates?accountId=${velocity}&definition=account-1m`, { headers: stack.auth })).json()) as {
         aggregates: Array<{ final: boolean }>;
       };
       return body.aggregates.some((a) => a.final) || undefined;
@@ -179,7 +179,24 @@ describe('observability end to end (dashboards and alert rules on a real Prometh
       { topic: topics.enriched, key: account(`poison-${round}`), value: 'not json' },
     ]);
     await producer.disconnect();
+    await sendRefusedApiCalls();
   }
+
+  /** On every service: a call without a key (auth rejection) and two quick calls of a 1/s key (429). */
+  async function sendRefusedApiCalls(): Promise<void> {
+    throttledKey ??= bearer(await createApiKey(uniqueTenant('throttled'), ['ingest', 'read', 'admin'], { ratePerSecond: 1, burst: 1 }));
+    const routes: Array<[string, string, string]> = [
+      ['ingest', 'POST', '/v1/events'], ['enrich', 'GET', '/v1/keys'], ['aggregate', 'GET', '/v1/aggregates'], ['alert', 'GET', '/v1/alerts'],
+    ];
+    for (const [service, method, path] of routes) {
+      const body = method === 'POST' ? JSON.stringify(event(account('throttled'), uniqueName('e'), Date.now(), 5)) : undefined;
+      const call = (headers: Record<string, string>) => fetch(`${stack.url(service)}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body }).then((r) => r.status);
+      expect(await call({})).toBe(401);
+      const statuses = [await call(throttledKey), await call(throttledKey)];
+      expect(statuses).toContain(429);
+    }
+  }
+  let throttledKey: AuthHeaders | undefined;
 
   afterAll(async () => {
     await prometheus?.stop();

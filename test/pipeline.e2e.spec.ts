@@ -25,7 +25,7 @@ describe('pipeline end to end', () => {
   }, 60_000);
 
   async function post(body: string, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
-    const response = await fetch(`${stack.url('ingest')}/v1/events`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const response = await fetch(`${stack.url('ingest')}/v1/events`, { method: 'POST', headers: { 'content-type': contentType, ...stack.auth }, body });
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   }
 
@@ -48,7 +48,7 @@ describe('pipeline end to end', () => {
       // suppresses e6. large-amount: 20 000 EUR = 21 600 USD > 10 000.
       const alerts = await waitFor('both alerts in GET /v1/alerts', async () => {
         const [a, b] = await Promise.all([account, bigSpender].map(async (acc) => {
-          const response = await fetch(`${stack.url('alert')}/v1/alerts?accountId=${acc}`);
+          const response = await fetch(`${stack.url('alert')}/v1/alerts?accountId=${acc}`, { headers: stack.auth });
           return ((await response.json()) as { alerts: AlertMessage[] }).alerts;
         }));
         return a.length >= 1 && b.length >= 1 ? [...a, ...b] : undefined;
@@ -72,7 +72,7 @@ describe('pipeline end to end', () => {
       // The account's 1-minute tumbling window: 7 events, sum of amountUsd (EUR × 1.08, rounded to cents).
       const expectedSum = velocityEvents.reduce((s, e) => s + Math.round(e.amount * 1.08 * 100) / 100, 0);
       const windows = await waitFor('the final account-1m window', async () => {
-        const response = await fetch(`${stack.url('aggregate')}/v1/aggregates?accountId=${account}&definition=account-1m`);
+        const response = await fetch(`${stack.url('aggregate')}/v1/aggregates?accountId=${account}&definition=account-1m`, { headers: stack.auth });
         const body = (await response.json()) as { aggregates: Array<Record<string, unknown>> };
         return body.aggregates.length > 0 ? body.aggregates : undefined;
       }, 60_000);
@@ -81,7 +81,7 @@ describe('pipeline end to end', () => {
       expect((windows[0].values as Record<string, number>).sumUsd).toBeCloseTo(expectedSum, 6);
 
       // By now every event has passed every stage: still exactly the two alerts, in Postgres and on the topic.
-      const final = await (await fetch(`${stack.url('alert')}/v1/alerts?accountId=${account}`)).json() as { alerts: AlertMessage[] };
+      const final = await (await fetch(`${stack.url('alert')}/v1/alerts?accountId=${account}`, { headers: stack.auth })).json() as { alerts: AlertMessage[] };
       expect(final.alerts.map((a) => a.alertId)).toEqual([velocity.alertId]);
       expect(outputs.records).toHaveLength(2);
     } finally {
@@ -99,7 +99,7 @@ describe('pipeline end to end', () => {
       ]));
       expect(invalid.status).toBe(422);
       expect((invalid.json.error as { details: unknown[] }).details).toEqual([
-        { index: 1, field: 'tenant', reason: 'unknown field' },
+        { index: 1, field: 'tenant', reason: expect.stringContaining('taken from your API key') },
         { index: 1, field: 'occurredAt', reason: expect.stringContaining('RFC 3339') },
         { index: 1, field: 'amount', reason: expect.stringContaining('> 0') },
       ]);
@@ -112,6 +112,8 @@ describe('pipeline end to end', () => {
       expect((await post(JSON.stringify({ eventId: `${id}-marker`, occurredAt: Date.now(), accountId: 'acc-1', amount: 1, currency: 'EUR', merchantId: 'mer-1' }))).status).toBe(202);
       await waitFor('the marker event in events.raw', () => raw.records.some((r) => r.value!.toString().includes(`${id}-marker`)) || undefined, 30_000);
       expect(raw.records.filter((r) => r.value!.toString().includes(id)).map((r) => JSON.parse(r.value!.toString()).eventId)).toEqual([`${id}-marker`]);
+      // The accepted event carries the tenant of the API key that sent it.
+      expect(JSON.parse(raw.records.find((r) => r.value!.toString().includes(`${id}-marker`))!.value!.toString())).toMatchObject({ tenantId: stack.tenant });
     } finally {
       await raw.stop();
     }

@@ -86,16 +86,43 @@ describe('Postgres service roles', () => {
     }
   });
 
-  it('ingest cannot even connect, and the read-only role only reads results', async () => {
-    await expect(connectAs('streamguard_ingest')).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('permission denied for database') });
+  it('ingest only reads API keys; the read-only role only reads results and never sees key hashes', async () => {
+    const ingest = await connectAs('streamguard_ingest');
+    try {
+      await ingest.query('SELECT count(*) FROM api_keys');
+      await denied(ingest, `INSERT INTO api_keys (key_id, tenant_id, scopes, token_sha256) VALUES ('x', 't', '{admin}', '\\x00')`);
+      await denied(ingest, 'UPDATE api_keys SET revoked_at = NULL');
+      await denied(ingest, 'SELECT * FROM accounts LIMIT 1');
+      await denied(ingest, 'SELECT * FROM alerts LIMIT 1');
+      await denied(ingest, 'CREATE TABLE sneaky (id int)');
+    } finally {
+      await ingest.end();
+    }
     const readonly = await connectAs('streamguard_readonly');
     try {
       await readonly.query('SELECT count(*) FROM alerts');
       await readonly.query('SELECT count(*) FROM window_results');
       await denied(readonly, 'SELECT * FROM accounts LIMIT 1');
+      await denied(readonly, 'SELECT * FROM api_keys LIMIT 1');
       await denied(readonly, 'DELETE FROM alerts');
     } finally {
       await readonly.end();
+    }
+  });
+
+  it('only enrich (the key API) writes API keys; nobody can delete them', async () => {
+    const enrich = await connectAs('streamguard_enrich');
+    const alert = await connectAs('streamguard_alert');
+    try {
+      const keyId = uniqueName('k');
+      await enrich.query(`INSERT INTO api_keys (key_id, tenant_id, scopes, token_sha256) VALUES ($1, 't', '{read}', '\\x00')`, [keyId]);
+      await enrich.query('UPDATE api_keys SET revoked_at = now() WHERE key_id = $1', [keyId]);
+      await denied(enrich, 'DELETE FROM api_keys');
+      await alert.query('SELECT count(*) FROM api_keys');
+      await denied(alert, 'UPDATE api_keys SET revoked_at = NULL');
+    } finally {
+      await enrich.end();
+      await alert.end();
     }
   });
 });

@@ -24,7 +24,7 @@ describe('rule lifecycle on a running alert service', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await sendJson('DELETE', `${stack.url('alert')}/v1/rules/${ruleId}`).catch(() => undefined);
+    await sendJson('DELETE', `${stack.url('alert')}/v1/rules/${ruleId}`, stack.auth).catch(() => undefined);
     await stack?.stop();
   }, 60_000);
 
@@ -40,23 +40,23 @@ describe('rule lifecycle on a running alert service', () => {
     expect((await postEvents(stack.url('ingest'), [
       { eventId, occurredAt, accountId: account, amount, currency: 'USD', merchantId: 'mer-1', attributes: { scenario: tag } },
       { eventId: `${eventId}-barrier`, occurredAt, accountId: barrier, amount: 99_999, currency: 'USD', merchantId: 'mer-1' },
-    ])).status).toBe(202);
+    ], stack.auth)).status).toBe(202);
     await waitFor('the barrier alert', async () => {
-      const { alerts } = (await sendJson('GET', `${alertUrl()}/v1/alerts?accountId=${barrier}`)).body as { alerts: AlertMessage[] };
+      const { alerts } = (await sendJson('GET', `${alertUrl()}/v1/alerts?accountId=${barrier}`, stack.auth)).body as { alerts: AlertMessage[] };
       return alerts.length === 1 || undefined;
     }, 30_000);
     return eventId;
   }
 
   async function alertsOfRule(): Promise<AlertMessage[]> {
-    return ((await sendJson('GET', `${alertUrl()}/v1/alerts?ruleId=${ruleId}`)).body as { alerts: AlertMessage[] }).alerts;
+    return ((await sendJson('GET', `${alertUrl()}/v1/alerts?ruleId=${ruleId}`, stack.auth)).body as { alerts: AlertMessage[] }).alerts;
   }
 
   /** The change must be live on the running instance within 1 s of the API call returning. */
   async function expectLoadedWithin1s(version: number | undefined, status?: string): Promise<number> {
     const started = Date.now();
     await waitFor(`rule ${ruleId} at version ${version ?? 'deleted'} loaded`, async () => {
-      const { rules } = (await sendJson('GET', `${alertUrl()}/v1/rules/-/loaded`)).body as { rules: Array<{ id: string; version: number; status: string }> };
+      const { rules } = (await sendJson('GET', `${alertUrl()}/v1/rules/-/loaded`, stack.auth)).body as { rules: Array<{ id: string; version: number; status: string }> };
       const loaded = rules.find((r) => r.id === ruleId);
       if (version === undefined) return loaded === undefined || undefined;
       return (loaded?.version === version && (!status || loaded.status === status)) || undefined;
@@ -71,19 +71,19 @@ describe('rule lifecycle on a running alert service', () => {
     };
     const latencies: number[] = [];
 
-    expect((await sendJson('POST', `${alertUrl()}/v1/rules`, rule)).status).toBe(201);
+    expect((await sendJson('POST', `${alertUrl()}/v1/rules`, stack.auth, rule)).status).toBe(201);
     latencies.push(await expectLoadedWithin1s(1));
     const first = await sendAndSettle(150);
     expect((await alertsOfRule()).map((a) => [a.eventIds[0], a.ruleVersion])).toEqual([[first, 1]]);
 
     // Pause: no alert for a qualifying event.
-    expect((await sendJson('PUT', `${alertUrl()}/v1/rules/${ruleId}`, { ...rule, version: 1, status: 'paused' })).status).toBe(200);
+    expect((await sendJson('PUT', `${alertUrl()}/v1/rules/${ruleId}`, stack.auth, { ...rule, version: 1, status: 'paused' })).status).toBe(200);
     latencies.push(await expectLoadedWithin1s(2, 'paused'));
     await sendAndSettle(150);
     expect(await alertsOfRule()).toHaveLength(1);
 
     // Resume with a higher threshold: 300 no longer fires, 600 does, recorded as version 3.
-    const changed = await sendJson('PUT', `${alertUrl()}/v1/rules/${ruleId}`, { ...rule, version: 2, params: { field: 'amountUsd', op: '>', value: 500 } });
+    const changed = await sendJson('PUT', `${alertUrl()}/v1/rules/${ruleId}`, stack.auth, { ...rule, version: 2, params: { field: 'amountUsd', op: '>', value: 500 } });
     expect(changed).toMatchObject({ status: 200, body: { version: 3 } });
     latencies.push(await expectLoadedWithin1s(3, 'active'));
     await sendAndSettle(300);
@@ -91,14 +91,14 @@ describe('rule lifecycle on a running alert service', () => {
     expect((await alertsOfRule()).map((a) => [a.eventIds[0], a.ruleVersion]).sort()).toEqual([[first, 1], [fired, 3]].sort());
 
     // A stale version is refused and changes nothing.
-    expect((await sendJson('PUT', `${alertUrl()}/v1/rules/${ruleId}`, { ...rule, version: 1 })).status).toBe(409);
+    expect((await sendJson('PUT', `${alertUrl()}/v1/rules/${ruleId}`, stack.auth, { ...rule, version: 1 })).status).toBe(409);
     // An invalid rule is refused with the reason.
-    const invalid = await sendJson('POST', `${alertUrl()}/v1/rules`, { ...rule, id: `${ruleId}-x`, params: { field: 'amountUsd', op: '≈', value: 1 } });
+    const invalid = await sendJson('POST', `${alertUrl()}/v1/rules`, stack.auth, { ...rule, id: `${ruleId}-x`, params: { field: 'amountUsd', op: '≈', value: 1 } });
     expect(invalid.status).toBe(422);
     expect(JSON.stringify(invalid.body)).toContain('params.op');
 
     // Delete: nothing fires any more.
-    expect((await sendJson('DELETE', `${alertUrl()}/v1/rules/${ruleId}`)).status).toBe(204);
+    expect((await sendJson('DELETE', `${alertUrl()}/v1/rules/${ruleId}`, stack.auth)).status).toBe(204);
     latencies.push(await expectLoadedWithin1s(undefined));
     await sendAndSettle(10_000 - 1);
     expect(await alertsOfRule()).toHaveLength(2);

@@ -7,7 +7,8 @@
                                    so no assertion can silently pass everything
   assert-manifests.py --env-drift REPO_ROOT FILE
                                    every env var the services declare (apps/*/src/*.config.ts, libs/common)
-                                   is set by the chart or configurable in values.schema.json
+                                   is set by the chart or configurable in values.schema.json, and each
+                                   service's Deployment can set every variable that service reads
 """
 import copy
 import json
@@ -252,8 +253,20 @@ def check_hooks(docs):
             yield f"{name(pod)}: a bare Pod that is not a helm test hook"
 
 
+EXPONENT = re.compile(r"^-?\d+(\.\d+)?[eE][+-]?\d+$")
+
+
+def check_config_numbers(docs):
+    # Helm writes a float64 value >= 1e6 as 1.048576e+06, which the services' integer variables refuse.
+    for cm in by_kind(docs, "ConfigMap"):
+        for key, value in (cm.get("data") or {}).items():
+            if isinstance(value, str) and EXPONENT.match(value.strip()):
+                yield f"{name(cm)}: {key}={value} is in exponent notation (the services parse integers as digits)"
+
+
 CHECKS = [check_security_context, check_service_accounts, check_autoscaling, check_partitions_bound,
-          check_keda_triggers, check_selectors, check_probes, check_termination_grace, check_pod_template, check_hooks]
+          check_keda_triggers, check_selectors, check_probes, check_termination_grace, check_pod_template, check_hooks,
+          check_config_numbers]
 
 
 def run_checks(docs):
@@ -326,12 +339,17 @@ def m_hook(docs):
     del first(docs, "Job")["metadata"]["annotations"]["helm.sh/hook"]
 
 
+def m_exponent(docs):
+    first(docs, "ConfigMap", "ingest")["data"]["INGEST_MAX_BODY_BYTES"] = "1.048576e+06"
+
+
 MUTATIONS = [
     ("check_security_context", m_security), ("check_security_context", m_security_tmp),
     ("check_service_accounts", m_sa), ("check_autoscaling", m_replicas), ("check_autoscaling", m_double),
     ("check_partitions_bound", m_partitions), ("check_keda_triggers", m_keda_group),
     ("check_selectors", m_selector), ("check_probes", m_liveness), ("check_probes", m_no_startup),
     ("check_termination_grace", m_grace), ("check_pod_template", m_checksum), ("check_hooks", m_hook),
+    ("check_config_numbers", m_exponent),
 ]
 
 
@@ -385,9 +403,56 @@ def env_drift(root, rendered):
         sys.exit("env drift: found no env var declarations (did the config files move?)")
     for var in missing:
         print(f"  env var {var} ({declared[var]}) is neither set by the chart nor in services.<svc>.config")
-    if missing:
+    per_service = service_env_drift(root, schema, docs)
+    for line in per_service:
+        print(f"  {line}")
+    if missing or per_service:
         sys.exit(1)
-    print(f"  env drift: all {len(declared)} env vars the services declare are covered")
+    print(f"  env drift: all {len(declared)} env vars the services declare are covered, each in the Deployments "
+          f"of the services that read it")
+
+
+# Per service: apps/<svc>/src/<svc>.config.ts declares its own variables and spreads shared groups
+# (`...databaseEnv`) from libs/common/src/config/common-env.ts; topicEnv is built from topics.ts.
+GROUP_DECL = re.compile(r"^export const (\w+)\s*=", re.M)
+SPREAD = re.compile(r"\.\.\.(\w+)")
+
+
+def env_groups(root):
+    text = open(os.path.join(root, "libs/common/src/config/common-env.ts")).read()
+    starts = [(m.group(1), m.start()) for m in GROUP_DECL.finditer(text)]
+    groups = {name: set(ENV_DECL.findall(text[start:starts[i + 1][1] if i + 1 < len(starts) else len(text)]))
+              for i, (name, start) in enumerate(starts)}
+    groups["topicEnv"] = set(TOPIC_DECL.findall(open(os.path.join(root, "libs/common/src/contracts/topics.ts")).read()))
+    return groups
+
+
+def service_env_drift(root, schema, docs):
+    groups = env_groups(root)
+    deployments = {d["metadata"]["labels"].get("app.kubernetes.io/component"): d for d in by_kind(docs, "Deployment")}
+    problems = []
+    for svc, svc_schema in schema["properties"]["services"]["properties"].items():
+        path = os.path.join(root, "apps", svc, "src", f"{svc}.config.ts")
+        if not os.path.exists(path):
+            problems.append(f"services.{svc}: no {os.path.relpath(path, root)} to read its env vars from")
+            continue
+        text = open(path).read()
+        reads = {var: "" for var in ENV_DECL.findall(text)}
+        for group in SPREAD.findall(text):
+            if group not in groups:
+                problems.append(f"{svc}: cannot resolve ...{group} in {os.path.relpath(path, root)} (not an export of common-env.ts)")
+                continue
+            reads.update({var: f" (via {group})" for var in groups[group]})
+        dep = deployments.get(svc)
+        if dep is None:
+            problems.append(f"{svc}: no Deployment in the render")
+            continue
+        container = pod_spec(dep)["containers"][0]
+        can_set = set(config_env(docs, dep)) | {e["name"] for e in container.get("env", [])}
+        can_set |= set(svc_schema["properties"]["config"]["properties"]) | LEFT_AT_DEFAULT
+        for var in sorted(set(reads) - can_set):
+            problems.append(f"{svc} reads {var}{reads[var]} but its Deployment does not set it and services.{svc}.config cannot")
+    return problems
 
 
 def main(argv):

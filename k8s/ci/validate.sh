@@ -121,6 +121,12 @@ expect_refusal "an unknown service env var" "additional properties 'ENRICH_CACHE
 expect_refusal "a grace period shorter than SHUTDOWN_GRACE_MS" "must exceed" --set terminationGracePeriodSeconds=20
 expect_refusal "more consumers than partitions" "exceeds kafka.partitions" --set services.alert.autoscaling.enabled=true --set kafka.partitions=3
 expect_refusal "no Postgres connection" "postgres.existingSecret" --set postgres.url=
+expect_refusal "per-service Postgres logins without a Secret of yours" "serviceUrlKeys.ingest needs postgres.existingSecret" \
+  --set postgres.serviceUrlKeys.ingest=ingest-url
+expect_refusal "an ingest rate-limit burst below a full batch" "RATE_LIMIT_BURST (500) is below INGEST_MAX_BATCH_EVENTS" \
+  --set services.ingest.config.RATE_LIMIT_BURST=500
+expect_refusal "the removed ADMIN_API_TOKEN secret (API keys replace it)" "additional properties 'apiKeys' not allowed" \
+  --set apiKeys.existingSecret=x
 
 step "promtool check rules / test rules"
 promtool check rules "$K8S"/prometheus/*.yaml

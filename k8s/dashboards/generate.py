@@ -28,6 +28,11 @@ def per_stage(template, legend):
     return [q(template.format(svc=s, ns=NS), legend) for s in STAGES]
 
 
+def all_services(template):
+    """One expression over the four services' own metric names (`ingest_x or enrich_x or ...`)."""
+    return "\n  or\n".join(template.format(svc=s, ns=NS) for s in ("ingest", *STAGES))
+
+
 class Board:
     def __init__(self, uid, title, description, extra_vars=()):
         self.uid, self.title, self.description, self.extra_vars = uid, title, description, extra_vars
@@ -83,7 +88,8 @@ class Board:
 
 def pipeline():
     b = Board("streamguard-pipeline", "Streamguard / Pipeline overview",
-              "Ingest rate and status, throughput per stage, consumer lag, end-to-end latency, DLQ and late events.")
+              "Ingest rate and status, throughput per stage, consumer lag, end-to-end latency, DLQ and late events, "
+              "API key rejections and rate limiting.")
     b.row("Ingest")
     b.panel("Accepted events/s", [q(f'sum(rate(ingest_events_accepted_total{{{NS}}}[$__rate_interval]))', "accepted")], "ops",
             description="Events acknowledged to clients (HTTP 202), durable in Kafka.")
@@ -121,6 +127,15 @@ def pipeline():
     b.panel("Partitions reporting per aggregate instance", [
         q(f'count by (instance) (aggregate_watermark_lag_seconds{{{NS}}})', "{{instance}}")], "short",
             description="No rebalance counter is exported yet; a change in partitions per instance marks a rebalance.")
+    b.row("API access")
+    b.panel("Rejected API requests/s by service and reason", [q(all_services(
+        'sum by (service, reason) (rate({svc}_auth_rejected_total{{{ns}}}[$__rate_interval]))'), "{{service}} {{reason}}")], "reqps", w=12,
+            description="Refused by API key checks: 401 API_KEY_REQUIRED / API_KEY_INVALID / API_KEY_REVOKED, 403 SCOPE_REQUIRED / "
+                        "PLATFORM_ADMIN_REQUIRED, 503 AUTH_UNAVAILABLE (key table not loaded yet). Alert: StreamguardAuthFailureBurst.")
+    b.panel("Rate-limited requests/s by tenant", [q(all_services(
+        'sum by (service, tenant) (rate({svc}_rate_limited_total{{{ns}}}[$__rate_interval]))'), "{{tenant}} ({{service}})")], "reqps", w=12,
+            description="Refused with 429 (or 413, a batch above the burst) because the tenant's API key was over its token bucket "
+                        "(RATE_LIMIT_PER_SECOND / RATE_LIMIT_BURST or the key's own). Alert: StreamguardTenantRateLimited.")
     return b
 
 

@@ -1,4 +1,4 @@
-import { ConfigOf, databaseEnv, httpEnv, intVar, jsonVar, kafkaEnv, topicEnv } from '@streamguard/common';
+import { authEnv, ConfigOf, databaseEnv, httpEnv, intVar, jsonVar, kafkaEnv, topicEnv } from '@streamguard/common';
 import { parseWindowDefinitions } from '@streamguard/stream-core';
 
 /** Definitions used when WINDOW_DEFINITIONS is not set. */
@@ -27,6 +27,7 @@ export const aggregateEnv = {
   ...kafkaEnv,
   ...topicEnv,
   ...databaseEnv,
+  ...authEnv,
 };
 
 export type AggregateConfig = ConfigOf<typeof aggregateEnv>;

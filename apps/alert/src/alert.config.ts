@@ -1,4 +1,4 @@
-import { ConfigOf, databaseEnv, httpEnv, intVar, kafkaEnv, topicEnv } from '@streamguard/common';
+import { authEnv, ConfigOf, databaseEnv, httpEnv, intVar, kafkaEnv, topicEnv } from '@streamguard/common';
 
 export const alertEnv = {
   port: intVar('ALERT_PORT', 'HTTP port of the alert service.', 8083, 1, 65535),
@@ -9,6 +9,7 @@ export const alertEnv = {
   ...kafkaEnv,
   ...topicEnv,
   ...databaseEnv,
+  ...authEnv,
 };
 
 export type AlertConfig = ConfigOf<typeof alertEnv>;

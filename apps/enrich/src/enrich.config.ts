@@ -1,15 +1,15 @@
-import { ConfigOf, databaseEnv, httpEnv, intVar, kafkaEnv, optionalStringVar, secret, topicEnv } from '@streamguard/common';
+import { authEnv, ConfigOf, databaseEnv, httpEnv, intVar, kafkaEnv, topicEnv } from '@streamguard/common';
 
 export const enrichEnv = {
-  port: intVar('ENRICH_PORT', 'HTTP port of the enrich service (health, metrics, reference-data API).', 8081, 1, 65535),
+  port: intVar('ENRICH_PORT', 'HTTP port of the enrich service (health, metrics, reference-data and API key management APIs).', 8081, 1, 65535),
   cacheTtlMs: intVar('ENRICH_CACHE_TTL_MS', 'How long account and merchant lookups are cached at most; changes normally arrive within milliseconds by LISTEN/NOTIFY.', 30_000, 0, 3_600_000),
   referencePollMs: intVar('ENRICH_REFERENCE_POLL_MS', 'While the LISTEN connection for reference data changes is down, cached reference data is dropped this often (and the connection is checked this often while up).', 5_000, 100, 600_000),
   partitionConcurrency: intVar('ENRICH_PARTITION_CONCURRENCY', 'Partitions enriched in parallel by one instance.', 3, 1, 64),
-  adminApiToken: secret(optionalStringVar('ADMIN_API_TOKEN', 'Bearer token of the reference-data API (`/v1/reference`). Unset: that API answers 503 (it is never open).', 16)),
   ...httpEnv,
   ...kafkaEnv,
   ...topicEnv,
   ...databaseEnv,
+  ...authEnv,
 };
 
 export type EnrichConfig = ConfigOf<typeof enrichEnv>;

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { DATABASE, Database, HttpErrorFilter, serviceModules, topicsFrom } from '@streamguard/common';
-import { ADMIN_API_TOKEN, AdminTokenGuard } from './auth/admin-token.guard';
+import { ApiKeysController } from './api-keys/api-keys.controller';
 import type { EnrichConfig } from './enrich.config';
 import { ENRICHMENT_SETTINGS, EnrichmentConsumer, EnrichmentSettings } from './enrichment/enrichment.consumer';
 import { ReferenceDataController } from './reference-data/reference-data.controller';
@@ -17,12 +17,10 @@ export class EnrichModule {
     return {
       module: EnrichModule,
       imports: serviceModules('enrich', config),
-      controllers: [ReferenceDataController],
+      controllers: [ReferenceDataController, ApiKeysController],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         { provide: ENRICHMENT_SETTINGS, useValue: settings },
-        { provide: ADMIN_API_TOKEN, useValue: config.adminApiToken },
-        AdminTokenGuard,
         { provide: ReferenceDataRepository, inject: [DATABASE], useFactory: (db: Database) => new ReferenceDataRepository(db) },
         EnrichmentConsumer,
       ],

@@ -6,7 +6,10 @@ async function main(): Promise<void> {
   const config = loadConfig(enrichEnv);
   await bootstrapService(EnrichModule.forRoot(config), {
     service: 'enrich', port: config.port, host: config.httpHost, logLevel: config.logLevel, shutdownGraceMs: config.shutdownGraceMs,
-    describe: [`GET|PUT|DELETE /v1/reference/{accounts,merchants,fx-rates}/:id, /v1/reference/blocklist/:kind/:value${config.adminApiToken ? '' : ' (disabled: ADMIN_API_TOKEN unset)'}`],
+    describe: [
+      'GET|PUT|DELETE /v1/reference/{accounts,merchants,fx-rates}/:id, /v1/reference/blocklist/:kind/:value (platform admin key)',
+      'GET|POST /v1/keys, DELETE /v1/keys/:keyId (admin key)',
+    ],
   });
 }
 

@@ -1,4 +1,4 @@
-import { ConfigOf, httpEnv, intVar, kafkaEnv, topicEnv } from '@streamguard/common';
+import { authEnv, ConfigOf, databaseEnv, httpEnv, intVar, kafkaEnv, topicEnv } from '@streamguard/common';
 
 export const ingestEnv = {
   port: intVar('INGEST_PORT', 'HTTP port of the ingest service.', 8080, 1, 65535),
@@ -10,6 +10,8 @@ export const ingestEnv = {
   ...httpEnv,
   ...kafkaEnv,
   ...topicEnv,
+  ...databaseEnv,
+  ...authEnv,
 };
 
 export type IngestConfig = ConfigOf<typeof ingestEnv>;

@@ -25,7 +25,8 @@ export class IngestModule {
   static forRoot(config: IngestConfig): DynamicModule {
     return {
       module: IngestModule,
-      imports: serviceModules('ingest', config),
+      // Postgres only feeds the in-memory API key table: an outage must not stop ingestion.
+      imports: serviceModules('ingest', { ...config, databaseInReadiness: false }),
       controllers: [EventsController],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -3,3 +3,4 @@
 export * from './time/clock';
 export * from './windowing';
 export * from './rules';
+export * from './tenancy/tenant-scope';

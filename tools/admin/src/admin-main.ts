@@ -3,9 +3,12 @@
  *   migrate [--seed]                          apply database migrations (and demo data)
  *   create-topics [--partitions N] [--replication-factor R]
  *   fetch-kafka                               download the local broker's jars (Maven) ahead of time
+ *   keys create --tenant T --scopes ingest,read,admin [--name N] [--rate R] [--burst B]
+ *   keys list [--tenant T]
+ *   keys revoke KEY_ID
  * Reads DATABASE_URL, KAFKA_BROKERS and the TOPIC_* variables like the services do.
  */
-import { databaseEnv, intVar, kafkaEnv, kafkaSecurityFromEnv, loadConfig, topicEnv, topicsFrom } from '@streamguard/common';
+import { ApiKeyStore, Database, databaseEnv, intVar, JsonLogger, parseScopes, kafkaEnv, kafkaSecurityFromEnv, loadConfig, topicEnv, topicsFrom } from '@streamguard/common';
 import { ensureKafkaJars } from '../../local-infra/src/kafka-broker';
 import { streamguardHome } from '../../local-infra/src/paths';
 import { fail } from '../../local-infra/src/progress';
@@ -33,11 +36,64 @@ async function main(): Promise<void> {
       await createTopics(config.kafkaBrokers, config.partitions, config.replicationFactor, topicsFrom(config), kafkaSecurityFromEnv(config));
       return;
     }
+    case 'keys':
+      await keys(process.argv[3]);
+      return;
     case 'fetch-kafka':
       await ensureKafkaJars(streamguardHome());
       return;
     default:
-      fail(`usage: admin <migrate [--seed] | create-topics [--partitions N] [--replication-factor R] | fetch-kafka>${command ? ` (unknown command "${command}")` : ''}`);
+      fail(`usage: admin <migrate [--seed] | create-topics [--partitions N] [--replication-factor R] | keys <create|list|revoke> | fetch-kafka>${command ? ` (unknown command "${command}")` : ''}`);
+  }
+}
+
+/**
+ * `keys create` prints the token alone on stdout (so `KEY=$(npm run -s keys -- create …)` works) and what
+ * it is on stderr; the token is not stored anywhere and cannot be shown again.
+ */
+async function keys(subcommand: string | undefined): Promise<void> {
+  const { databaseUrl } = loadConfig({ databaseUrl: databaseEnv.databaseUrl });
+  const db = new Database(databaseUrl, 1, new JsonLogger('warn', { service: 'admin' }), 'streamguard-admin');
+  const store = new ApiKeyStore();
+  try {
+    switch (subcommand) {
+      case 'create': {
+        const tenantId = flag('tenant');
+        const scopes = flag('scopes');
+        if (!tenantId || !scopes) fail('usage: keys create --tenant T --scopes ingest,read,admin [--name N] [--rate R] [--burst B]');
+        const rate = flag('rate');
+        const burst = flag('burst');
+        const { token, record } = await store.create(db, {
+          tenantId, scopes: parseScopes(scopes), name: flag('name'),
+          ratePerSecond: rate === undefined ? undefined : Number(rate), burst: burst === undefined ? undefined : Number(burst),
+        });
+        process.stderr.write(`Created API key ${record.keyId} for tenant ${record.tenantId} (${record.scopes.join(', ')}). Store it now: it is not shown again.\n`);
+        process.stdout.write(`${token}\n`);
+        return;
+      }
+      case 'list': {
+        const rows = await store.list(db, flag('tenant'));
+        for (const key of rows) {
+          const limits = key.ratePerSecond === null && key.burst === null ? 'default limits' : `rate ${key.ratePerSecond ?? 'default'}/s burst ${key.burst ?? 'default'}`;
+          const state = key.revokedAt === null ? 'active' : `revoked ${new Date(key.revokedAt).toISOString()}`;
+          process.stdout.write(`${key.keyId}  ${key.tenantId}  ${key.scopes.join(',')}  ${limits}  ${state}  ${key.name}\n`);
+        }
+        if (rows.length === 0) process.stderr.write('no API keys\n');
+        return;
+      }
+      case 'revoke': {
+        const keyId = process.argv[4];
+        if (!keyId) fail('usage: keys revoke KEY_ID');
+        const revoked = await store.revoke(db, keyId);
+        if (!revoked) fail(`no API key ${keyId}`);
+        process.stderr.write(`Revoked API key ${keyId} (tenant ${revoked.tenantId}); every service refuses it from now on.\n`);
+        return;
+      }
+      default:
+        fail(`usage: keys <create|list|revoke>${subcommand ? ` (unknown subcommand "${subcommand}")` : ''}`);
+    }
+  } finally {
+    await db.close();
   }
 }
 

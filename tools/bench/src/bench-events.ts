@@ -44,7 +44,7 @@ export function averageRawRecordBytes(): number {
   const samples = 1000;
   let total = 0;
   for (let i = 0; i < samples; i++) {
-    const message: RawEventMessage = { schemaVersion: 1, ...factory.next(Date.now()), receivedAt: Date.now() };
+    const message: RawEventMessage = { schemaVersion: 1, tenantId: 'bench', ...factory.next(Date.now()), receivedAt: Date.now() };
     total += Buffer.byteLength(JSON.stringify(message));
   }
   return Math.round(total / samples);

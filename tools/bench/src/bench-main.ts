@@ -164,9 +164,9 @@ async function main(): Promise<void> {
     const ingestUrl = stack.url('ingest');
     for (const shape of INGEST_SHAPES) {
       const body = new EventFactory(`bench-ingest-${shape.eventsPerRequest}`, 100_000).body(shape.eventsPerRequest);
-      await runLoad({ url: ingestUrl, connections: shape.connections, durationS: 2, eventsPerRequest: shape.eventsPerRequest, body }); // warm-up
+      await runLoad({ url: ingestUrl, connections: shape.connections, durationS: 2, eventsPerRequest: shape.eventsPerRequest, body, apiKey: stack.apiKey }); // warm-up
       sampler.begin(shape.name);
-      const result = await runLoad({ url: ingestUrl, connections: shape.connections, durationS: profile.ingestS, eventsPerRequest: shape.eventsPerRequest, body });
+      const result = await runLoad({ url: ingestUrl, connections: shape.connections, durationS: profile.ingestS, eventsPerRequest: shape.eventsPerRequest, body, apiKey: stack.apiKey });
       const resources = sampler.end(shape.name);
       const phase: IngestPhase = shape.eventsPerRequest === 1
         ? { name: shape.name, eventsPerRequest: 1, connections: shape.connections, result, ceiling: 'http', ratioToCeiling: result.requestsPerSecond / http.requestsPerSecond, resources }
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     const probe = lagProbe;
     const urls = { ingest: stack.url('ingest'), aggregate: stack.url('aggregate'), alert: stack.url('alert') };
     const warm = new EventFactory('bench-warm', 12_000);
-    await runLoad({ url: urls.ingest, connections: PIPELINE_CONNECTIONS, durationS: 5, eventsPerRequest: PIPELINE_BATCH, body: () => warm.body(PIPELINE_BATCH), requestsPerSecond: 10 });
+    await runLoad({ url: urls.ingest, connections: PIPELINE_CONNECTIONS, durationS: 5, eventsPerRequest: PIPELINE_BATCH, body: () => warm.body(PIPELINE_BATCH), requestsPerSecond: 10, apiKey: stack.apiKey });
     await drain(probe, profile.drainMaxS);
 
     const runStep = async (rate: number, durationS: number, final: boolean): Promise<PipelineStep> => {
@@ -203,7 +203,7 @@ async function main(): Promise<void> {
         }
       })();
       sampler.begin(name);
-      const load = await runLoad({ url: urls.ingest, connections: PIPELINE_CONNECTIONS, durationS, eventsPerRequest: PIPELINE_BATCH, body: () => factory.body(PIPELINE_BATCH), requestsPerSecond: rate / PIPELINE_BATCH });
+      const load = await runLoad({ url: urls.ingest, connections: PIPELINE_CONNECTIONS, durationS, eventsPerRequest: PIPELINE_BATCH, body: () => factory.body(PIPELINE_BATCH), requestsPerSecond: rate / PIPELINE_BATCH, apiKey: stack.apiKey });
       const resources = sampler.end(name);
       sampling = false;
       await lagLoop;

@@ -10,6 +10,7 @@ import { createKafkaClient, DEFAULT_TOPICS, JsonLogger, KafkaAdminPort, TOPIC_EN
 import { RunningPostgres, startEmbeddedPostgres } from '../../local-infra/src/embedded-postgres';
 import { KAFKA_VERSION, RunningKafka, startKafkaBroker } from '../../local-infra/src/kafka-broker';
 import { streamguardHome } from '../../local-infra/src/paths';
+import { createApiKeyFor } from '../../local-infra/src/dev-keys';
 import { provision } from '../../local-infra/src/provision';
 import { ServiceName, ServiceProcess, startService, waitUntilReady } from '../../local-infra/src/service-process';
 
@@ -41,6 +42,9 @@ export class BenchStack {
     return this.postgres.url;
   }
 
+  /** An `ingest`+`read` key of the `bench` tenant; set by {@link startInfrastructure}. */
+  apiKey = '';
+
   /** The broker's jar folder (also the classpath of Kafka's own producer perf tool). */
   get kafkaLibDir(): string {
     return join(this.home, 'kafka', `lib-${KAFKA_VERSION}`);
@@ -52,6 +56,8 @@ export class BenchStack {
     this.kafka = await startKafkaBroker({ home: this.home, port: this.ports.kafka, controllerPort: this.ports.kafka + 1, fresh: true, heapMb: 1024 });
     this.postgres = await startEmbeddedPostgres({ home: this.home, port: this.ports.postgres, fresh: true });
     await provision({ brokers: [this.brokers], databaseUrl: this.postgres.url, partitions: this.partitions, seed: true });
+    // No rate limit for the benchmark's own load: it measures the pipeline, not the limiter.
+    this.apiKey = await createApiKeyFor(this.postgres.url, { tenantId: 'bench', scopes: ['ingest', 'read'], ratePerSecond: 1e9, burst: 1e9 });
     const admin = await this.admin();
     await admin.ensureTopics(extraTopics.map((topic) => ({ topic, partitions: this.partitions, replicationFactor: 1 })));
   }

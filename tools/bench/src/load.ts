@@ -42,6 +42,8 @@ export interface LoadOptions {
   body: string | (() => string);
   /** Requests per second over all connections (omit: as fast as possible). */
   requestsPerSecond?: number;
+  /** Sent as `Authorization: Bearer …` (the ingest service needs one; the bare HTTP ceiling ignores it). */
+  apiKey?: string;
 }
 
 export interface LoadResult {
@@ -63,7 +65,9 @@ export function stopAllLoad(): void {
 
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
   const { body } = options;
-  const base: AutocannonRequest = { method: 'POST', path: '/v1/events', headers: { 'content-type': 'application/json' } };
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  const base: AutocannonRequest = { method: 'POST', path: '/v1/events', headers };
   const request: AutocannonRequest = typeof body === 'string' ? { ...base, body } : { ...base, setupRequest: (r) => ({ ...r, body: body() }) };
   return new Promise((resolve, reject) => {
     const instance = autocannon({

@@ -9,7 +9,11 @@ import { DEFAULT_TOPICS, TOPIC_ENV, TopicRole } from '@streamguard/common';
 import { RunningPostgres, startEmbeddedPostgres } from '../../local-infra/src/embedded-postgres';
 import { KAFKA_VERSION, RunningKafka, startKafkaBroker } from '../../local-infra/src/kafka-broker';
 import { streamguardHome } from '../../local-infra/src/paths';
+import { createApiKeyFor } from '../../local-infra/src/dev-keys';
 import { provision } from '../../local-infra/src/provision';
+
+/** The tenant of the fault suite's traffic. */
+export const FAULT_TENANT = 'faults';
 import { ServiceName, ServiceProcess, startService, waitUntilReady } from '../../local-infra/src/service-process';
 
 export interface FaultStackOptions {
@@ -82,7 +86,12 @@ export class FaultStack {
     this.postgres = await startEmbeddedPostgres({ home: this.home, port: this.options.postgresPort, fresh: true });
     this.postgresUrl = this.postgres.url;
     await provision({ brokers: [this.brokers], databaseUrl: this.postgres.url, partitions: this.options.partitions, seed: true });
+    // Unlimited for the suite's own traffic: the fault suite measures recovery, not rate limiting.
+    this.ingestApiKey = await createApiKeyFor(this.postgres.url, { tenantId: FAULT_TENANT, scopes: ['ingest', 'read'], ratePerSecond: 1e9, burst: 1e9 });
   }
+
+  /** The suite's `ingest`+`read` key (tenant {@link FAULT_TENANT}); set by {@link startInfrastructure}. */
+  ingestApiKey = '';
 
   /** The broker's jars are shared with `npm start` and the tests: link them instead of fetching again. */
   private reuseKafkaJars(): void {

@@ -65,7 +65,7 @@ async function run(profile: Profile, stack: FaultStack): Promise<{ report: Check
   progress('services ready: ingest :28080, enrich :28081, aggregate :28082, alert :28083');
 
   const traffic = new TrafficGenerator({
-    runId, ingestUrl: stack.url('ingest'), accounts: profile.accounts, startTime: Math.floor((Date.now() - 6 * 3_600_000) / 60_000) * 60_000,
+    runId, ingestUrl: stack.url('ingest'), apiKey: stack.ingestApiKey, accounts: profile.accounts, startTime: Math.floor((Date.now() - 6 * 3_600_000) / 60_000) * 60_000,
     eventTimeStepMs: 50, batchSize: profile.batchSize, eventsPerSecond: profile.eventsPerSecond, largeEvery: 199, invalidEvery: 37,
     requestTimeoutMs: 8_000, retryDeadlineMs: 60_000,
   });

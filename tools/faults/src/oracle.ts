@@ -9,7 +9,7 @@
  * the result: any difference from the oracle is a guarantee violation.
  */
 import { decodeJsonRecord, EnrichedEventMessage, InboundRecord, parseEnrichedEventMessage, parseRawEventMessage, RawEventMessage } from '@streamguard/common';
-import { InMemoryRuleStateStore, RuleDefinition, RuleEngine } from '@streamguard/stream-core';
+import { InMemoryRuleStateStore, RuleDefinition, RuleEngine, tenantScopedRule } from '@streamguard/stream-core';
 
 /** One record as read back from a topic (value as UTF-8 text). */
 export interface TopicRecord {
@@ -153,10 +153,10 @@ export function computeAlerts(events: Decoded<EnrichedEventMessage>[], rules: Ru
     let engine = engines.get(record.partition);
     if (!engine) {
       engine = new RuleEngine(new InMemoryRuleStateStore());
-      engine.setRules(rules);
+      engine.setRules(rules.map(tenantScopedRule)); // as the alert service does: state per tenant
       engines.set(record.partition, engine);
     }
-    for (const c of engine.evaluate({ eventId: value.eventId, eventTime: value.occurredAt, accountId: value.accountId, value: value as unknown as Record<string, unknown> })) {
+    for (const c of engine.evaluate({ eventId: value.eventId, eventTime: value.occurredAt, accountId: value.accountId, tenantId: value.tenantId, value: value as unknown as Record<string, unknown> })) {
       alerts.set(c.alertId, { alertId: c.alertId, ruleId: c.ruleId, accountId: c.accountId, eventId: c.eventIds[c.eventIds.length - 1] });
     }
   }

@@ -14,6 +14,8 @@ import { classifyResponse, RequestLog } from './request-log';
 export interface TrafficOptions {
   runId: string;
   ingestUrl: string;
+  /** An API key with the `ingest` scope. */
+  apiKey: string;
   accounts: number;
   /** Event time of sequence number 0 (epoch ms). */
   startTime: number;
@@ -105,7 +107,7 @@ export class TrafficGenerator {
       let detail = '';
       try {
         const response = await fetch(`${ingestUrl}/v1/events`, {
-          method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body, signal: AbortSignal.timeout(requestTimeoutMs),
+          method: 'POST', headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${this.options.apiKey}` }, body, signal: AbortSignal.timeout(requestTimeoutMs),
         });
         status = response.status;
         const text = await response.text();

@@ -3,8 +3,12 @@
  * printing the alerts as they arrive and, at the end, which planted patterns were caught.
  *
  *   npm run demo -- [--rate 200] [--duration 30] [--seed 1] [--ingest http://127.0.0.1:8080] [--alert http://127.0.0.1:8083]
+ *
+ * Uses the API key in STREAMGUARD_API_KEY (ingest, read and admin scopes), else the local stack's demo key.
  */
 import type { AlertMessage } from '@streamguard/common';
+import { readDevKeys } from '../../local-infra/src/dev-keys';
+import { streamguardHome } from '../../local-infra/src/paths';
 import { done, fail, step } from '../../local-infra/src/progress';
 import { deliveryOrder, generateScenario } from './scenario';
 import { scenarioRules } from './scenario-rules';
@@ -21,11 +25,14 @@ async function main(): Promise<void> {
   const duration = Number(arg('duration', '30'));
   const seed = Number(arg('seed', String(Date.now() % 100_000)));
   if (!(rate > 0 && duration > 0)) fail('--rate and --duration must be positive numbers');
+  const apiKey = process.env.STREAMGUARD_API_KEY ?? readDevKeys(streamguardHome())?.tenant;
+  if (!apiKey) fail('no API key: set STREAMGUARD_API_KEY (a key with ingest, read and admin scopes), or start the local stack with `npm start` first');
+  const auth = { authorization: `Bearer ${apiKey}` };
 
   const ready = await fetch(`${ingest}/readyz`).then((r) => r.ok, () => false);
   if (!ready) fail(`ingest is not ready at ${ingest}: start the stack with \`npm start\` (or pass --ingest URL)`);
   for (const rule of scenarioRules()) {
-    const response = await fetch(`${alert}/v1/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+    const response = await fetch(`${alert}/v1/rules`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(rule) });
     if (response.status === 201) done(`rule ${rule.id} (${rule.type}) installed`);
     else if (response.status !== 409) fail(`could not install rule ${rule.id}: ${response.status} ${await response.text()}`);
   }
@@ -39,7 +46,7 @@ async function main(): Promise<void> {
 
   const seen = new Map<string, AlertMessage>();
   const poll = async () => {
-    const response = await fetch(`${alert}/v1/alerts?from=${startTime}&limit=1000`).catch(() => undefined);
+    const response = await fetch(`${alert}/v1/alerts?from=${startTime}&limit=1000`, { headers: auth }).catch(() => undefined);
     if (!response?.ok) return;
     for (const a of ((await response.json()) as { alerts: AlertMessage[] }).alerts) {
       if (!a.accountId.startsWith(runId) || seen.has(a.alertId)) continue;
@@ -60,7 +67,7 @@ async function main(): Promise<void> {
       ids.add(order[i].eventId);
       batch.push(order[i++]);
     }
-    const response = await fetch(`${ingest}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: batch.map((e) => JSON.stringify(e)).join('\n') });
+    const response = await fetch(`${ingest}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...auth }, body: batch.map((e) => JSON.stringify(e)).join('\n') });
     if (response.status !== 202) fail(`ingest answered ${response.status}: ${await response.text()}`);
     sent += batch.length;
     const due = started + (sent / rate) * 1000;

@@ -9,6 +9,7 @@ import { startEmbeddedPostgres, RunningPostgres } from '../../local-infra/src/em
 import { streamguardHome } from '../../local-infra/src/paths';
 import { done, fail, step } from '../../local-infra/src/progress';
 import { provision } from '../../local-infra/src/provision';
+import { DEMO_TENANT, DevKeys, devKeysFile, ensureDevKeys } from '../../local-infra/src/dev-keys';
 import { DEFAULT_PORTS, PORT_ENV, SERVICES, ServiceProcess, startService, waitUntilReady } from '../../local-infra/src/service-process';
 import { loadConfig } from '@streamguard/common';
 import { prefixer } from './log-formatter';
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   let kafka: RunningKafka | undefined;
   let postgres: RunningPostgres | undefined;
   const services: ServiceProcess[] = [];
+  let keys: DevKeys | undefined;
   let shuttingDown = false;
 
   const shutdown = async (code: number) => {
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
     if (process.env.KAFKA_BROKERS) done(`Using Kafka at ${brokers} (KAFKA_BROKERS)`);
     if (process.env.DATABASE_URL) done('Using Postgres from DATABASE_URL');
     await provision({ brokers: brokers.split(','), databaseUrl, partitions: config.partitions, seed: true });
+    keys = await ensureDevKeys(databaseUrl, home);
 
     step('Starting ingest, enrich, aggregate and alert…');
     const width = Math.max(...SERVICES.map((s) => s.length));
@@ -71,10 +74,15 @@ async function main(): Promise<void> {
   aggregate  ${aggregate.url}/v1/aggregates
   alert      ${alert.url}/v1/alerts   ${alert.url}/v1/rules
 
+  API keys (kept in ${devKeysFile(home)}):
+    tenant "${DEMO_TENANT}" (ingest, read, admin):   ${keys!.tenant}
+    platform admin (reference data):     ${keys!.platform}
+
   Try it:
-    curl -s -X POST ${ingest.url}/v1/events -H 'content-type: application/json' \\
+    export STREAMGUARD_API_KEY=${keys!.tenant}
+    curl -s -X POST ${ingest.url}/v1/events -H "authorization: Bearer $STREAMGUARD_API_KEY" -H 'content-type: application/json' \\
       -d '{"eventId":"demo-1","occurredAt":"'$(date -u +%Y-%m-%dT%H:%M:%SZ)'","accountId":"acc-1","amount":25000,"currency":"EUR","merchantId":"mer-2"}'
-    curl -s '${alert.url}/v1/alerts?accountId=acc-1'
+    curl -s -H "authorization: Bearer $STREAMGUARD_API_KEY" '${alert.url}/v1/alerts?accountId=acc-1'
 
   Ctrl-C stops everything.
 `);

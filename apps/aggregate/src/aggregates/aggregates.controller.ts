@@ -1,8 +1,13 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { AggregateResultMessage, DATABASE, Database, parseLimit, parseTimeParam, rejectUnknownParams } from '@streamguard/common';
+import {
+  AggregateResultMessage, AuthenticatedCaller, Caller, DATABASE, Database, parseLimit, parseTimeParam, rejectUnknownParams, RequireScope,
+} from '@streamguard/common';
 import { WindowResultsRepository } from './window-results.repository';
 
-/** `GET /v1/aggregates?accountId=&definition=&groupKey=&from=&to=&limit=`: window results, newest window first. */
+/**
+ * `GET /v1/aggregates?accountId=&definition=&groupKey=&from=&to=&limit=`: window results of the caller's tenant
+ * (always its own, platform keys included), newest window first. Needs `read`.
+ */
 @Controller('v1/aggregates')
 export class AggregatesController {
   constructor(
@@ -11,10 +16,11 @@ export class AggregatesController {
   ) {}
 
   @Get()
-  async list(@Query() query: Record<string, string | undefined>): Promise<{ aggregates: AggregateResultMessage[] }> {
+  @RequireScope('read')
+  async list(@Query() query: Record<string, string | undefined>, @Caller() caller: AuthenticatedCaller): Promise<{ aggregates: AggregateResultMessage[] }> {
     rejectUnknownParams(query, ['accountId', 'definition', 'groupKey', 'from', 'to', 'limit']);
     const aggregates = await this.repository.find(this.db, {
-      accountId: query.accountId, definition: query.definition, groupKey: query.groupKey,
+      tenantId: caller.tenantId, accountId: query.accountId, definition: query.definition, groupKey: query.groupKey,
       from: parseTimeParam('from', query.from), to: parseTimeParam('to', query.to), limit: parseLimit(query.limit),
     });
     return { aggregates };

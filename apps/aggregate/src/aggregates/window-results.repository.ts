@@ -1,7 +1,8 @@
 import { AggregateResultMessage, Queryable, SqlFilters } from '@streamguard/common';
-import type { WindowResult } from '@streamguard/stream-core';
 
 export interface AggregateQuery {
+  /** Always set: results are only ever read by their own tenant. */
+  tenantId: string;
   definition?: string;
   groupKey?: string;
   accountId?: string;
@@ -11,16 +12,19 @@ export interface AggregateQuery {
 }
 
 interface Row {
-  definition: string; group_key: string; window_type: string; window_start: Date; window_end: Date;
+  tenant_id: string; definition: string; group_key: string; window_type: string; window_start: Date; window_end: Date;
   group_fields: Record<string, unknown>; agg_values: Record<string, number | string | null>; event_count: string;
   version: number; is_final: boolean; emitted_at: Date;
 }
 
-/** `window_results`: one row per window, upserted idempotently (a lower or equal version never overwrites). */
+/**
+ * `window_results`: one row per window, upserted idempotently (a lower or equal version never overwrites).
+ * The group key starts with the tenant, so the primary key never mixes tenants; `tenant_id` is what queries filter on.
+ */
 export class WindowResultsRepository {
-  async upsert(tx: Queryable, all: WindowResult[], emittedAt: number): Promise<void> {
+  async upsert(tx: Queryable, all: AggregateResultMessage[]): Promise<void> {
     // Update mode can emit several versions of one window per batch; Postgres needs one row per key.
-    const latest = new Map<string, WindowResult>();
+    const latest = new Map<string, AggregateResultMessage>();
     for (const r of all) {
       const key = `${r.definition}\u0000${r.groupKey}\u0000${r.windowStart}\u0000${r.windowEnd}`;
       const seen = latest.get(key);
@@ -29,10 +33,10 @@ export class WindowResultsRepository {
     const results = [...latest.values()];
     if (results.length === 0) return;
     await tx.query(
-      `INSERT INTO window_results (definition, group_key, window_start, window_end, window_type, group_fields, agg_values, event_count, version, is_final, emitted_at)
-       SELECT d, k, to_timestamp(s / 1000.0), to_timestamp(e / 1000.0), t, g, v, c, ver, f, to_timestamp($11 / 1000.0)
-       FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::jsonb[], $7::jsonb[], $8::bigint[], $9::int[], $10::bool[])
-         AS r(d, k, s, e, t, g, v, c, ver, f)
+      `INSERT INTO window_results (definition, group_key, window_start, window_end, window_type, group_fields, agg_values, event_count, version, is_final, emitted_at, tenant_id)
+       SELECT d, k, to_timestamp(s / 1000.0), to_timestamp(e / 1000.0), t, g, v, c, ver, f, to_timestamp(em / 1000.0), tn
+       FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::jsonb[], $7::jsonb[], $8::bigint[], $9::int[], $10::bool[], $11::float8[], $12::text[])
+         AS r(d, k, s, e, t, g, v, c, ver, f, em, tn)
        ON CONFLICT (definition, group_key, window_start, window_end) DO UPDATE SET
          agg_values = excluded.agg_values, event_count = excluded.event_count, version = excluded.version,
          is_final = excluded.is_final, emitted_at = excluded.emitted_at
@@ -40,14 +44,16 @@ export class WindowResultsRepository {
       [
         results.map((r) => r.definition), results.map((r) => r.groupKey), results.map((r) => r.windowStart), results.map((r) => r.windowEnd),
         results.map((r) => r.windowType), results.map((r) => JSON.stringify(r.group)), results.map((r) => JSON.stringify(r.values)),
-        results.map((r) => r.count), results.map((r) => r.version), results.map((r) => r.final), emittedAt,
+        results.map((r) => r.count), results.map((r) => r.version), results.map((r) => r.final), results.map((r) => r.emittedAt),
+        results.map((r) => r.tenantId),
       ],
     );
   }
 
-  /** Newest windows first. */
+  /** Newest windows first, of one tenant. */
   async find(db: Queryable, query: AggregateQuery): Promise<AggregateResultMessage[]> {
     const filters = new SqlFilters()
+      .add('tenant_id = ?', query.tenantId)
       .add('definition = ?', query.definition || undefined)
       .add('group_key = ?', query.groupKey || undefined)
       .add(`group_fields->>'accountId' = ?`, query.accountId || undefined)
@@ -58,7 +64,7 @@ export class WindowResultsRepository {
       filters.params,
     );
     return rows.map((r) => ({
-      schemaVersion: 1, definition: r.definition, groupKey: r.group_key, group: r.group_fields, windowType: r.window_type,
+      schemaVersion: 1, tenantId: r.tenant_id, definition: r.definition, groupKey: r.group_key, group: r.group_fields, windowType: r.window_type,
       windowStart: r.window_start.getTime(), windowEnd: r.window_end.getTime(), values: r.agg_values, count: Number(r.event_count),
       version: r.version, final: r.is_final, emittedAt: r.emitted_at.getTime(),
     }));

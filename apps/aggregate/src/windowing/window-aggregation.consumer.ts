@@ -3,7 +3,7 @@ import {
   CLOCK, Clock, DATABASE, Database, KAFKA, KafkaPort, LOGGER, Logger, METRICS, Metrics, READINESS, ReadinessRegistry,
   StatefulStageRunner, TopicNames,
 } from '@streamguard/common';
-import type { WindowDefinition } from '@streamguard/stream-core';
+import { tenantScopedWindowDefinition, WindowDefinition } from '@streamguard/stream-core';
 import { WindowResultsRepository } from '../aggregates/window-results.repository';
 import { AggregateMetrics } from './aggregate-metrics';
 import { WindowPartitionProcessor } from './window-partition.processor';
@@ -39,8 +39,10 @@ export class WindowAggregationConsumer implements OnApplicationBootstrap, Before
     @Inject(WindowResultsRepository) repository: WindowResultsRepository,
   ) {
     const aggregateMetrics = new AggregateMetrics(metrics);
+    // Tenant isolation: every definition is grouped by tenantId first, so two tenants never share a window.
+    const definitions = settings.definitions.map(tenantScopedWindowDefinition);
     const operatorOptions = {
-      definitions: settings.definitions, maxOutOfOrdernessMs: settings.maxOutOfOrdernessMs, idleTimeoutMs: settings.idleTimeoutMs,
+      definitions, maxOutOfOrdernessMs: settings.maxOutOfOrdernessMs, idleTimeoutMs: settings.idleTimeoutMs,
       maxFutureSkewMs: settings.maxFutureSkewMs, clock,
     };
     this.runner = new StatefulStageRunner({
@@ -50,7 +52,7 @@ export class WindowAggregationConsumer implements OnApplicationBootstrap, Before
         new WindowPartitionProcessor(partition, state, operatorOptions, settings.topics, repository, aggregateMetrics, clock),
       onRestored: (_partition, _entries, durationMs) => aggregateMetrics.restoreDuration.observe({}, durationMs / 1000),
     });
-    logger.info('window definitions', { definitions: settings.definitions.map((d) => `${d.name}: ${d.window.type} by ${d.groupBy.join('+')} (${d.emit})`) });
+    logger.info('window definitions', { definitions: definitions.map((d) => `${d.name}: ${d.window.type} by ${d.groupBy.join('+')} (${d.emit})`) });
   }
 
   async onApplicationBootstrap(): Promise<void> {

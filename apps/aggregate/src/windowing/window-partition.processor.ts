@@ -3,10 +3,12 @@
  * one input partition: decodes records once, feeds the operator, and turns what it drains into outputs.
  */
 import {
-  AggregateResultMessage, Clock, decodeBatch, EnrichedEventMessage, InboundRecord, LateEventMessage, OutboundRecord,
+  AggregateResultMessage, Clock, decodeBatch, EnrichedEventMessage, InboundRecord, LateEventMessage, LEGACY_TENANT, OutboundRecord,
   parseEnrichedEventMessage, PartitionProcessor, PoisonRecordError, ProcessingError, StageOutput, StateChanges, TopicNames,
 } from '@streamguard/common';
-import { InMemoryWindowStateStore, PartitionWindowOperator, WindowOperatorOptions, DrainedOutput } from '@streamguard/stream-core';
+import {
+  InMemoryWindowStateStore, PartitionWindowOperator, TENANT_FIELD, tenantDedupKey, WindowOperatorOptions, WindowResult, DrainedOutput,
+} from '@streamguard/stream-core';
 import type { WindowResultsRepository } from '../aggregates/window-results.repository';
 import type { AggregateMetrics } from './aggregate-metrics';
 
@@ -37,7 +39,10 @@ export class WindowPartitionProcessor implements PartitionProcessor {
     for (const { record, value: event } of decoded) {
       this.batch.set(record.offset, { record, event });
       try {
-        this.operator.process({ eventId: event.eventId, eventTime: event.occurredAt, value: event as unknown as Record<string, unknown>, offset: record.offset });
+        this.operator.process({
+          eventId: event.eventId, dedupKey: tenantDedupKey(event.tenantId, event.eventId), eventTime: event.occurredAt,
+          value: event as unknown as Record<string, unknown>, offset: record.offset,
+        });
       } catch (error) {
         // The operator reports bad data as values; a throw is a defect. Dead-letter the record (with the
         // error) rather than retry a batch that can never succeed and stall the partition.
@@ -64,8 +69,10 @@ export class WindowPartitionProcessor implements PartitionProcessor {
   private toOutput(drained: DrainedOutput, rejected: Array<{ offset: string; error: Error }>): StageOutput {
     const now = this.clock.now();
     const outbox: OutboundRecord[] = [];
+    const messages: AggregateResultMessage[] = [];
     for (const result of drained.results) {
-      const message: AggregateResultMessage = { schemaVersion: 1, ...result, emittedAt: now };
+      const message: AggregateResultMessage = { schemaVersion: 1, tenantId: tenantOf(result), ...result, emittedAt: now };
+      messages.push(message);
       outbox.push({ topic: this.topics.aggregates, key: result.groupKey, value: JSON.stringify(message) });
       this.metrics.results.inc({ definition: result.definition, final: String(result.final) });
     }
@@ -95,11 +102,19 @@ export class WindowPartitionProcessor implements PartitionProcessor {
     this.metrics.stateEntries.set({ partition: this.partition }, stats.stateEntries);
     const watermark = this.operator.watermark;
     if (Number.isFinite(watermark)) this.metrics.watermarkLag.set({ partition: this.partition }, Math.max(0, now - watermark) / 1000);
-    const results = drained.results;
     return {
       outbox,
       rejected,
-      write: results.length > 0 ? (tx) => this.repository.upsert(tx, results, now) : undefined,
+      write: messages.length > 0 ? (tx) => this.repository.upsert(tx, messages) : undefined,
     };
   }
+}
+
+/**
+ * The tenant of a window: its `group.tenantId` (definitions are tenant-scoped). Windows restored from state
+ * written before tenants existed have none; their events belonged to {@link LEGACY_TENANT}.
+ */
+export function tenantOf(result: Pick<WindowResult, 'group'>): string {
+  const tenantId = result.group[TENANT_FIELD];
+  return typeof tenantId === 'string' ? tenantId : LEGACY_TENANT;
 }

@@ -36,7 +36,8 @@ export class RulePartitionProcessor implements PartitionProcessor {
     for (const { record, value: event } of decoded) {
       try {
         candidates.push(...this.engine.evaluate({
-          eventId: event.eventId, eventTime: event.occurredAt, accountId: event.accountId, value: event as unknown as Record<string, unknown>,
+          eventId: event.eventId, eventTime: event.occurredAt, tenantId: event.tenantId, accountId: event.accountId,
+          value: event as unknown as Record<string, unknown>,
         }));
       } catch (error) {
         // The engine throws only for events it cannot evaluate at all (before changing state): dead-letter

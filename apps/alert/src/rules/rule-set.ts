@@ -3,48 +3,62 @@
  * the rules table (and by a slow poll as a safety net); processors pick up a new generation before their
  * next batch or tick, so a change applies within about a second without a restart.
  */
-import type { Database, Logger } from '@streamguard/common';
-import type { RuleDefinition } from '@streamguard/stream-core';
+import { NotifyReloader, type Database, type Logger } from '@streamguard/common';
+import { RuleDefinition, tenantScopedRule } from '@streamguard/stream-core';
 import { RULES_CHANNEL, RulesRepository } from './rules.repository';
 
+/** One loaded rule as `describe()` reports it. */
+export interface LoadedRule {
+  id: string;
+  version: number;
+  status: string;
+  /** null: a global rule. */
+  tenantId: string | null;
+}
+
 export class RuleSet {
+  /** As stored (with their runtime `tenantId`). */
   private rules: RuleDefinition[] = [];
+  /** As the engines run them: tenant-scoped (see tenantScopedRule). */
+  private engineRules: RuleDefinition[] = [];
   private currentGeneration = 0;
   private loadedAt = 0;
   private signature = '';
-  private poller?: NodeJS.Timeout;
-  private listener?: { release(destroy?: boolean): void; removeAllListeners(): void; on(event: 'error', listener: () => void): unknown };
-  private stopped = false;
+  private readonly reloader: NotifyReloader;
 
-  constructor(private readonly repository: RulesRepository, private readonly db: Database, private readonly logger: Logger, private readonly pollMs: number) {}
+  constructor(private readonly repository: RulesRepository, db: Database, private readonly logger: Logger, pollMs: number) {
+    this.reloader = new NotifyReloader(db, RULES_CHANNEL, () => this.loadAndApply(), logger, pollMs);
+  }
 
   get generation(): number {
     return this.currentGeneration;
   }
 
+  /**
+   * The rules for the engines. Tenant-scoped: an explicit `groupBy` starts with `tenantId`, so even a global rule
+   * keeps separate state, cooldowns and alert ids per tenant; a tenant rule keeps its `tenantId` and only sees
+   * that tenant's events.
+   */
   current(): RuleDefinition[] {
-    return this.rules;
+    return this.engineRules;
   }
 
   /** What this instance evaluates right now (for operators and tests: "has my change arrived?"). */
-  describe(): { generation: number; loadedAt: number; rules: Array<{ id: string; version: number; status: string }> } {
-    return { generation: this.currentGeneration, loadedAt: this.loadedAt, rules: this.rules.map((r) => ({ id: r.id, version: r.version, status: r.status })) };
+  describe(): { generation: number; loadedAt: number; rules: LoadedRule[] } {
+    return {
+      generation: this.currentGeneration, loadedAt: this.loadedAt,
+      rules: this.rules.map((r) => ({ id: r.id, version: r.version, status: r.status, tenantId: r.tenantId ?? null })),
+    };
   }
 
-  async start(): Promise<void> {
-    await this.reload();
-    this.poller = setInterval(() => void this.reload().catch(() => undefined), this.pollMs);
-    this.poller.unref();
-    void this.listen();
+  /** Loads the rules (rejects if that fails), then follows every change until {@link stop}. */
+  start(): Promise<void> {
+    return this.reloader.start();
   }
-
-  private reloading: Promise<void> = Promise.resolve();
 
   /** Reloads one at a time (a NOTIFY and the poll must not apply out of order). */
   reload(): Promise<void> {
-    const next = this.reloading.then(() => this.loadAndApply(), () => this.loadAndApply());
-    this.reloading = next.catch(() => undefined);
-    return next;
+    return this.reloader.reload();
   }
 
   private async loadAndApply(): Promise<void> {
@@ -53,41 +67,13 @@ export class RuleSet {
     if (signature === this.signature) return;
     this.signature = signature;
     this.rules = rules;
+    this.engineRules = rules.map(tenantScopedRule);
     this.currentGeneration += 1;
     this.loadedAt = Date.now();
-    this.logger.info('rules loaded', { generation: this.currentGeneration, rules: rules.map((r) => `${r.id}@v${r.version}${r.status === 'paused' ? ' (paused)' : ''}`) });
+    this.logger.info('rules loaded', { generation: this.currentGeneration, rules: rules.map((r) => `${r.id}@v${r.version}${r.tenantId ? ` [${r.tenantId}]` : ''}${r.status === 'paused' ? ' (paused)' : ''}`) });
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.poller) clearInterval(this.poller);
-    this.releaseListener();
-  }
-
-  private releaseListener(destroy = false): void {
-    const client = this.listener;
-    this.listener = undefined;
-    client?.removeAllListeners();
-    // A released connection may still emit 'error' while closing; unhandled, that would crash the process.
-    client?.on('error', () => undefined);
-    client?.release(destroy);
-  }
-
-  /** LISTEN on a dedicated connection; reconnects with a delay if it drops (the poll covers the gap). */
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      const client = await this.db.connect();
-      this.listener = client;
-      client.on('notification', () => void this.reload().catch((error) => this.logger.warn('rule reload failed', { error: (error as Error).message })));
-      client.on('error', () => {
-        if (this.listener === client) this.releaseListener(true);
-        setTimeout(() => void this.listen(), 1000).unref();
-      });
-      await client.query(`LISTEN ${RULES_CHANNEL}`);
-    } catch (error) {
-      this.logger.warn('cannot LISTEN for rule changes yet; polling meanwhile', { error: (error as Error).message });
-      setTimeout(() => void this.listen(), 2000).unref();
-    }
+    this.reloader.stop();
   }
 }

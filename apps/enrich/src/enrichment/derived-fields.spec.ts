@@ -6,7 +6,7 @@ const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
 const DE: AccountProfile = { homeCountry: 'DE', riskTier: 'standard', openedAt: '2026-01-01' };
 
 function raw(overrides: Partial<RawEventMessage> = {}): RawEventMessage {
-  return { schemaVersion: 1, eventId: 'e', occurredAt: T0, accountId: 'a', amount: 1, currency: 'EUR', merchantId: 'm', receivedAt: T0, ...overrides };
+  return { schemaVersion: 1, tenantId: 'acme', eventId: 'e', occurredAt: T0, accountId: 'a', amount: 1, currency: 'EUR', merchantId: 'm', receivedAt: T0, ...overrides };
 }
 
 describe('deriveFields', () => {

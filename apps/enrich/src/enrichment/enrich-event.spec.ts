@@ -13,7 +13,7 @@ const MERCHANT: MerchantProfile = { name: 'Corner Shop', mcc: '5411', country: '
 
 function raw(overrides: Partial<RawEventMessage> = {}): RawEventMessage {
   return {
-    schemaVersion: 1, eventId: 'evt-1', occurredAt: T0, accountId: 'acc-1', amount: 100, currency: 'EUR', merchantId: 'm-1',
+    schemaVersion: 1, tenantId: 'acme', eventId: 'evt-1', occurredAt: T0, accountId: 'acc-1', amount: 100, currency: 'EUR', merchantId: 'm-1',
     receivedAt: T0 + 5, ...overrides,
   };
 }
@@ -36,7 +36,7 @@ function refs(overrides: Partial<ReferenceSnapshot> & { hits?: BlocklistHit[] } 
 describe('enrichEvent', () => {
   it('adds the reference data to the raw event with nothing flagged', () => {
     expect(enrichEvent(raw(), refs(), NO_DEVICES, ENRICHED_AT)).toStrictEqual({
-      schemaVersion: 1, eventId: 'evt-1', occurredAt: T0, accountId: 'acc-1', amount: 100, currency: 'EUR', merchantId: 'm-1', receivedAt: T0 + 5,
+      schemaVersion: 1, tenantId: 'acme', eventId: 'evt-1', occurredAt: T0, accountId: 'acc-1', amount: 100, currency: 'EUR', merchantId: 'm-1', receivedAt: T0 + 5,
       amountUsd: 108,
       account: ACCOUNT,
       merchant: MERCHANT,
@@ -45,6 +45,10 @@ describe('enrichEvent', () => {
       derived: { homeCountryMismatch: null, distanceFromHomeKm: null, newDevice: null, accountAgeDays: 2101 },
       enrichedAt: ENRICHED_AT,
     });
+  });
+
+  it('carries the tenant of the raw event through', () => {
+    expect(enrichEvent(raw({ tenantId: 'globex' }), refs(), NO_DEVICES, ENRICHED_AT).tenantId).toBe('globex');
   });
 
   it('keeps the optional raw fields and does not invent absent ones', () => {
@@ -138,7 +142,7 @@ describe('enrichEvent', () => {
   describe('derived', () => {
     it('derives every field when the inputs are there', () => {
       const event = raw({ country: 'FR', location: { lat: 48.86, lon: 2.35 }, deviceId: 'd-1' });
-      const devices = new Map([[deviceKey('acc-1', 'd-1'), 'evt-1']]);
+      const devices = new Map([[deviceKey('acme', 'acc-1', 'd-1'), 'evt-1']]);
       // Paris to the centre of Germany (51.17, 10.45, near Kassel): 633 km by haversine.
       expect(enrichEvent(event, refs(), devices, ENRICHED_AT).derived).toEqual({
         homeCountryMismatch: true, distanceFromHomeKm: 633, newDevice: true, accountAgeDays: 2101,
@@ -147,7 +151,13 @@ describe('enrichEvent', () => {
 
     it('says the device is not new when another event saw it first', () => {
       const event = raw({ eventId: 'evt-2', deviceId: 'd-1' });
-      expect(enrichEvent(event, refs(), new Map([[deviceKey('acc-1', 'd-1'), 'evt-1']]), ENRICHED_AT).derived!.newDevice).toBe(false);
+      expect(enrichEvent(event, refs(), new Map([[deviceKey('acme', 'acc-1', 'd-1'), 'evt-1']]), ENRICHED_AT).derived!.newDevice).toBe(false);
+    });
+
+    it('reads the device history of the event\'s own tenant only', () => {
+      const otherTenantSawIt = new Map([[deviceKey('globex', 'acc-1', 'd-1'), 'evt-0']]);
+      const event = raw({ eventId: 'evt-2', deviceId: 'd-1' });
+      expect(enrichEvent(event, refs(), otherTenantSawIt, ENRICHED_AT).derived!.newDevice).toBeNull();
     });
 
     it('is all null for an unknown account without location, country or device, and still flags it', () => {

@@ -1,7 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiError, parseLimit, rejectUnknownParams } from '@streamguard/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query, Res } from '@nestjs/common';
+import { ApiError, parseLimit, rejectUnknownParams, RequirePlatformAdmin } from '@streamguard/common';
 import type { FastifyReply } from 'fastify';
-import { AdminTokenGuard } from '../auth/admin-token.guard';
 import { ReferenceDataRepository, StoredRecord } from './reference-data.repository';
 import { FieldProblem, REFERENCE_FIELDS, REFERENCE_VALIDATORS, ReferenceKind } from './reference-validation';
 
@@ -17,12 +16,13 @@ const NAMES: Record<ReferenceKind, { one: string; notFound: string; listKey: str
 };
 
 /**
- * `/v1/reference`: accounts, merchants, FX rates and blocklist entries, behind the admin token. `PUT`
+ * `/v1/reference`: accounts, merchants, FX rates and blocklist entries — data shared by all tenants, so
+ * only the platform tenant's `admin` keys may read or change it. `PUT`
  * creates (201) or replaces (200) a whole record; invalid input is a 422 listing every `{field, reason}`.
  * Every write reaches every enrich instance within about a second (the tables' NOTIFY triggers).
  */
 @Controller('v1/reference')
-@UseGuards(AdminTokenGuard)
+@RequirePlatformAdmin()
 export class ReferenceDataController {
   constructor(@Inject(ReferenceDataRepository) private readonly repository: ReferenceDataRepository) {}
 

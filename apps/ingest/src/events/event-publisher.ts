@@ -1,25 +1,37 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { KAFKA, KafkaPort, RawEventMessage, RecordProducer, TransactionEvent } from '@streamguard/common';
+import { GroupCommit, KAFKA, KafkaPort, OutboundRecord, RawEventMessage, RecordProducer, TransactionEvent } from '@streamguard/common';
 
 /** Port: make a batch of events durable in `events.raw` (acks=all), all or nothing from the caller's view. */
 export interface EventPublisher {
-  publish(events: TransactionEvent[], receivedAt: number): Promise<void>;
+  publish(events: TransactionEvent[], tenantId: string, receivedAt: number): Promise<void>;
   isReady(): boolean;
 }
 export const EVENT_PUBLISHER = Symbol('EventPublisher');
 
-/** Kafka adapter of EventPublisher: key = accountId, value = RawEventMessage JSON, idempotent producer. */
+/**
+ * Kafka adapter of EventPublisher: key = accountId, value = RawEventMessage JSON, idempotent producer.
+ * Concurrent requests share Kafka writes (group commit): a request is acknowledged when the write that
+ * carried its events was acknowledged by all in-sync replicas.
+ */
 @Injectable()
 export class KafkaEventPublisher implements EventPublisher, OnApplicationShutdown {
   private producer?: RecordProducer;
   private connecting?: Promise<RecordProducer>;
+  private readonly writes = new GroupCommit<OutboundRecord>((records) => this.write(records));
 
   constructor(@Inject(KAFKA) private readonly kafka: KafkaPort, private readonly topic: string) {}
 
-  async publish(events: TransactionEvent[], receivedAt: number): Promise<void> {
+  publish(events: TransactionEvent[], tenantId: string, receivedAt: number): Promise<void> {
+    return this.writes.submit(events.map((event) => {
+      const message: RawEventMessage = { schemaVersion: 1, tenantId, ...event, receivedAt };
+      return { topic: this.topic, key: event.accountId, value: JSON.stringify(message) };
+    }));
+  }
+
+  private async write(records: OutboundRecord[]): Promise<void> {
     const producer = await this.connect();
     try {
-      await this.send(producer, events, receivedAt);
+      await producer.send(records);
     } catch (error) {
       // Start over with a fresh idempotent producer (new producer id): after exhausted retries the old
       // one's sequence numbers may be out of step with the broker.
@@ -27,13 +39,6 @@ export class KafkaEventPublisher implements EventPublisher, OnApplicationShutdow
       void producer.disconnect().catch(() => undefined);
       throw error;
     }
-  }
-
-  private async send(producer: RecordProducer, events: TransactionEvent[], receivedAt: number): Promise<void> {
-    await producer.send(events.map((event) => {
-      const message: RawEventMessage = { schemaVersion: 1, ...event, receivedAt };
-      return { topic: this.topic, key: event.accountId, value: JSON.stringify(message) };
-    }));
   }
 
   isReady(): boolean {

@@ -1,22 +1,23 @@
 import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from '@streamguard/common';
+import { ApiError, AuthenticatedCaller, Caller, RequireScope } from '@streamguard/common';
 import { IngestEventsService } from './ingest-events.service';
 
-/** `POST /v1/events`: maps the use case's outcome to HTTP. */
+/** `POST /v1/events` (an `ingest` key; rate-limited per event): maps the use case's outcome to HTTP. */
 @Controller('v1/events')
 export class EventsController {
   constructor(@Inject(IngestEventsService) private readonly ingest: IngestEventsService) {}
 
   @Post()
   @HttpCode(202)
-  async post(@Req() request: FastifyRequest): Promise<{ accepted: number }> {
+  @RequireScope('ingest', { chargedByHandler: true })
+  async post(@Req() request: FastifyRequest, @Caller() caller: AuthenticatedCaller): Promise<{ accepted: number }> {
     const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const idempotencyKey = request.headers['idempotency-key'];
     if (Array.isArray(idempotencyKey) || (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 256))) {
       throw new ApiError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be one value of 1-256 characters');
     }
-    const outcome = await this.ingest.ingest(typeof request.body === 'string' ? request.body : '', contentType, idempotencyKey);
+    const outcome = await this.ingest.ingest(typeof request.body === 'string' ? request.body : '', contentType, caller, idempotencyKey);
     switch (outcome.kind) {
       case 'accepted':
         return { accepted: outcome.count };

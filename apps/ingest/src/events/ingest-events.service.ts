@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CLOCK, Clock, LATENCY_BUCKETS_SECONDS, METRICS, Metrics } from '@streamguard/common';
+import { AuthenticatedCaller, CLOCK, Clock, LATENCY_BUCKETS_SECONDS, METRICS, Metrics, RATE_LIMITER, RateLimiter } from '@streamguard/common';
 import { ParseOutcome, parseEventBatch } from './event-batch-parser';
 import { EVENT_PUBLISHER, EventPublisher } from './event-publisher';
 import { IdempotencyCache } from './idempotency-cache';
@@ -36,6 +36,7 @@ export class IngestEventsService {
     @Inject(INGEST_LIMITS) private readonly limits: IngestLimits,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(METRICS) metrics: Metrics,
+    @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
   ) {
     this.accepted = metrics.counter('ingest_events_accepted_total', 'Events acknowledged to clients (durable in Kafka).');
     this.rejected = metrics.counter('ingest_events_rejected_total', 'Requests rejected, by reason.', ['reason']);
@@ -49,8 +50,12 @@ export class IngestEventsService {
    * `unavailable` when Kafka failed or did not answer in time — then the outcome of some events is unknown
    * (a partial write is possible), and retrying the same request is safe because every stage deduplicates
    * by eventId; `overloaded` (nothing produced) when too many events already wait for Kafka.
+   * Every event is stamped with the caller's tenant and costs one token of the caller's rate limit (a 429
+   * or 413 from {@link RateLimiter.charge} is thrown before anything is produced). Idempotency-Keys are
+   * remembered per tenant: two tenants using the same key value never see each other's answers.
    */
-  async ingest(body: string, contentType: string, idempotencyKey?: string): Promise<IngestOutcome> {
+  async ingest(body: string, contentType: string, caller: AuthenticatedCaller, clientIdempotencyKey?: string): Promise<IngestOutcome> {
+    const idempotencyKey = clientIdempotencyKey === undefined ? undefined : `${caller.tenantId}\u0000${clientIdempotencyKey}`;
     const previous = idempotencyKey ? this.idempotency.get(idempotencyKey) : undefined;
     if (previous?.state === 'done') return { kind: 'accepted', count: previous.accepted, replayed: true };
     if (previous?.state === 'in-flight') return { kind: 'in-progress' };
@@ -60,6 +65,12 @@ export class IngestEventsService {
       return parsed;
     }
     const count = parsed.events.length;
+    try {
+      this.limiter.charge(caller, count, 'events');
+    } catch (error) {
+      this.rejected.inc({ reason: 'rate-limited' });
+      throw error;
+    }
     if (this.inFlight + count > (this.limits.maxInFlightEvents ?? Infinity)) {
       this.rejected.inc({ reason: 'overloaded' });
       return { kind: 'overloaded', retryAfterSeconds: 1, message: `${this.inFlight} events are waiting for Kafka (limit INGEST_MAX_IN_FLIGHT_EVENTS); nothing was accepted, retry shortly` };
@@ -70,7 +81,7 @@ export class IngestEventsService {
     this.inFlightGauge.set({}, this.inFlight);
     // Released when Kafka settles the send, not when we stop waiting: after a timeout the records are still
     // buffered in the producer, and the bound is on memory.
-    const publishing = this.startPublish(parsed.events, receivedAt).finally(() => {
+    const publishing = this.startPublish(parsed.events, caller.tenantId, receivedAt).finally(() => {
       this.inFlight -= count;
       this.inFlightGauge.set({}, this.inFlight);
     });
@@ -92,9 +103,9 @@ export class IngestEventsService {
   }
 
   /** A publisher that throws synchronously is a failed publish like any other. */
-  private startPublish(events: Parameters<EventPublisher['publish']>[0], receivedAt: number): Promise<void> {
+  private startPublish(events: Parameters<EventPublisher['publish']>[0], tenantId: string, receivedAt: number): Promise<void> {
     try {
-      return this.publisher.publish(events, receivedAt);
+      return this.publisher.publish(events, tenantId, receivedAt);
     } catch (error) {
       return Promise.reject(error);
     }

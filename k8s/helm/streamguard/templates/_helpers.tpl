@@ -52,10 +52,11 @@ app.kubernetes.io/component: {{ .svc }}
 
 {{/*
 Facts the services hard-code (see apps/<svc>/src/<svc>.config.ts): the env var of the HTTP port, whether
-the service talks to Postgres, and for consumers the input topic role of their consumer group.
+the service talks to Postgres (all four do: every service loads the API key table; ingest reads nothing
+else), and for consumers the input topic role of their consumer group.
 */}}
 {{- define "streamguard.facts" -}}
-ingest: {portEnv: INGEST_PORT, database: false, consumer: false}
+ingest: {portEnv: INGEST_PORT, database: true, consumer: false}
 enrich: {portEnv: ENRICH_PORT, database: true, consumer: true, input: raw}
 aggregate: {portEnv: AGGREGATE_PORT, database: true, consumer: true, input: enriched}
 alert: {portEnv: ALERT_PORT, database: true, consumer: true, input: enriched}
@@ -110,7 +111,11 @@ KAFKA_TLS_KEY_FILE: {{ printf "/etc/streamguard/kafka-tls/%s" $.Values.kafka.tls
 {{- end }}
 {{- end -}}
 
-{{/* Env vars read from Secrets. Call with (dict "root" $ "database" bool "service" name). */}}
+{{/*
+Env vars read from Secrets. Call with (dict "root" $ "database" bool "service" name). A service's
+DATABASE_URL comes from postgres.serviceUrlKeys.<service> when set (its own least-privilege login), else
+from postgres.urlKey; Jobs and the test pod (no entry there) use postgres.urlKey.
+*/}}
 {{- define "streamguard.secretEnv" -}}
 {{- $v := .root.Values -}}
 {{- if .database }}
@@ -118,7 +123,7 @@ KAFKA_TLS_KEY_FILE: {{ printf "/etc/streamguard/kafka-tls/%s" $.Values.kafka.tls
   valueFrom:
     secretKeyRef:
       name: {{ include "streamguard.postgresSecretName" .root }}
-      key: {{ $v.postgres.urlKey }}
+      key: {{ (get $v.postgres.serviceUrlKeys .service) | default $v.postgres.urlKey }}
 {{- end }}
 {{- if $v.kafka.sasl.enabled }}
 - name: KAFKA_SASL_USERNAME
@@ -131,24 +136,6 @@ KAFKA_TLS_KEY_FILE: {{ printf "/etc/streamguard/kafka-tls/%s" $.Values.kafka.tls
     secretKeyRef:
       name: {{ $v.kafka.sasl.existingSecret }}
       key: {{ $v.kafka.sasl.passwordKey }}
-{{- end }}
-{{- with $v.apiKeys }}
-{{- if and .existingSecret .ingestKeysKey (eq $.service "ingest") }}
-- name: INGEST_API_KEYS
-  valueFrom:
-    secretKeyRef:
-      name: {{ .existingSecret }}
-      key: {{ .ingestKeysKey }}
-      optional: true
-{{- end }}
-{{- if and .existingSecret .adminTokenKey (eq $.service "enrich") }}
-- name: ADMIN_API_TOKEN
-  valueFrom:
-    secretKeyRef:
-      name: {{ .existingSecret }}
-      key: {{ .adminTokenKey }}
-      optional: true
-{{- end }}
 {{- end }}
 {{- end -}}
 
@@ -210,8 +197,18 @@ seccompProfile:
 {{- if and (not $v.postgres.existingSecret) (not $v.postgres.url) -}}
 {{- fail "set postgres.existingSecret (a Secret with the DATABASE_URL) or, for development, postgres.url" -}}
 {{- end -}}
+{{- range $svc, $key := $v.postgres.serviceUrlKeys -}}
+{{- if and $key (not $v.postgres.existingSecret) -}}
+{{- fail (printf "postgres.serviceUrlKeys.%s needs postgres.existingSecret (the chart's development Secret holds only postgres.url)" $svc) -}}
+{{- end -}}
+{{- end -}}
 {{- if and $v.kafka.sasl.enabled (not $v.kafka.sasl.existingSecret) -}}
 {{- fail "kafka.sasl.enabled needs kafka.sasl.existingSecret" -}}
+{{- end -}}
+{{- with $v.services.ingest.config -}}
+{{- if lt (int .RATE_LIMIT_BURST) (int .INGEST_MAX_BATCH_EVENTS) -}}
+{{- fail (printf "services.ingest.config.RATE_LIMIT_BURST (%d) is below INGEST_MAX_BATCH_EVENTS (%d): a full batch would always be refused (413) for keys without their own burst" (int .RATE_LIMIT_BURST) (int .INGEST_MAX_BATCH_EVENTS)) -}}
+{{- end -}}
 {{- end -}}
 {{- range $name, $svc := $v.services -}}
 {{- if and $svc.enabled $svc.autoscaling.enabled -}}

@@ -46,3 +46,10 @@ export const httpEnv = {
 };
 
 export type TopicConfig = ConfigOf<typeof topicEnv>;
+
+/** API keys and their rate limits (every service's HTTP API; see README "Security"). */
+export const authEnv = {
+  rateLimitPerSecond: intVar('RATE_LIMIT_PER_SECOND', 'Default token-bucket rate per API key and service instance: events/s for ingest, requests/s for the other APIs. A key can carry its own.', 5_000, 1, 10_000_000),
+  rateLimitBurst: intVar('RATE_LIMIT_BURST', 'Default token-bucket size per API key (the most events or requests at once). A key can carry its own.', 10_000, 1, 100_000_000),
+  apiKeysPollMs: intVar('API_KEYS_POLL_MS', 'Safety-net reload interval of the in-memory API key table; changes normally arrive within milliseconds by LISTEN/NOTIFY.', 30_000, 100, 3_600_000),
+};

@@ -30,9 +30,18 @@ function poisonOf(fn: () => unknown): { code: string; message: string } {
 describe('parseRawEventMessage', () => {
   it('returns the normalised event with schemaVersion 1 and receivedAt', () => {
     expect(parseRawEventMessage(rawJson({ occurredAt: '2026-01-31T12:00:00Z', country: 'DE' }))).toStrictEqual({
-      schemaVersion: 1, eventId: 'evt-1', occurredAt: T0, accountId: 'acc-1', amount: 10, currency: 'EUR', merchantId: 'm-1', country: 'DE',
+      schemaVersion: 1, tenantId: 'default', eventId: 'evt-1', occurredAt: T0, accountId: 'acc-1', amount: 10, currency: 'EUR', merchantId: 'm-1', country: 'DE',
       receivedAt: T0 + 50,
     });
+  });
+
+  it('keeps the tenant of the message; a message written before tenants existed belongs to "default"', () => {
+    expect(parseRawEventMessage(rawJson({ tenantId: 'acme' })).tenantId).toBe('acme');
+    expect(parseRawEventMessage(rawJson()).tenantId).toBe('default');
+  });
+
+  it.each([[''], ['ACME'], [42], ['a b']])('rejects tenantId %p as poison', (tenantId) => {
+    expect(poisonOf(() => parseRawEventMessage(rawJson({ tenantId })))).toMatchObject({ code: 'INVALID_EVENT', message: expect.stringContaining('tenantId') });
   });
 
   it('does not treat schemaVersion and receivedAt as unknown event fields', () => {

@@ -2,6 +2,7 @@
  * Decoders for messages read from topics. A message that fails them is poison: it goes to the DLQ with the
  * reason, never silently dropped and never allowed to stop its partition.
  */
+import { TENANT_ID_PATTERN } from '../auth/api-key';
 import { PoisonRecordError } from '../stream/processing-error';
 import type { EnrichedEventMessage, RawEventMessage } from './messages';
 import { FieldViolation, validateTransactionEvent } from './transaction-event';
@@ -10,13 +11,24 @@ function describe(violations: FieldViolation[]): string {
   return violations.map((v) => `${v.field || 'event'} ${v.reason}`).join('; ');
 }
 
+/** Tenant of messages written before tenants existed. */
+export const LEGACY_TENANT = 'default';
+
+/** `tenantId` of a message: absent means {@link LEGACY_TENANT}; anything else must be a valid tenant id. */
+function tenantOf(json: Record<string, unknown>, code: string): string {
+  const tenantId = json.tenantId ?? LEGACY_TENANT;
+  if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) throw new PoisonRecordError(code, `tenantId must match ${TENANT_ID_PATTERN.source}`);
+  return tenantId;
+}
+
 export function parseRawEventMessage(json: Record<string, unknown>): RawEventMessage {
-  const { schemaVersion: _version, receivedAt, ...event } = json;
+  const { schemaVersion: _version, receivedAt, tenantId: _tenant, ...event } = json;
+  const tenantId = tenantOf(json, 'INVALID_EVENT');
   const violations: FieldViolation[] = [];
   const valid = validateTransactionEvent(event, 0, violations);
   if (!valid) throw new PoisonRecordError('INVALID_EVENT', describe(violations));
   if (typeof receivedAt !== 'number' || !Number.isFinite(receivedAt)) throw new PoisonRecordError('INVALID_EVENT', 'receivedAt must be epoch milliseconds');
-  return { schemaVersion: 1, ...valid, receivedAt };
+  return { schemaVersion: 1, tenantId, ...valid, receivedAt };
 }
 
 export function parseEnrichedEventMessage(json: Record<string, unknown>): EnrichedEventMessage {
@@ -29,5 +41,6 @@ export function parseEnrichedEventMessage(json: Record<string, unknown>): Enrich
   if (!Array.isArray(json.blocklistHits)) problems.push('blocklistHits must be an array');
   if (!Array.isArray(json.flags)) problems.push('flags must be an array');
   if (problems.length > 0) throw new PoisonRecordError('INVALID_ENRICHED_EVENT', problems.join('; '));
+  json.tenantId = tenantOf(json, 'INVALID_ENRICHED_EVENT'); // in place: this runs for every event of the alert stage
   return json as unknown as EnrichedEventMessage;
 }

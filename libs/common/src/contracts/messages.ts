@@ -8,6 +8,8 @@ import type { TransactionEvent } from './transaction-event';
 /** `events.raw`: an accepted event plus ingest metadata. */
 export interface RawEventMessage extends TransactionEvent {
   schemaVersion: 1;
+  /** The tenant of the API key that sent the event (never taken from the request body). */
+  tenantId: string;
   /** When ingest accepted the event (processing time, epoch ms): the start of end-to-end latency. */
   receivedAt: number;
 }
@@ -70,8 +72,12 @@ export interface EnrichedEventMessage extends Omit<RawEventMessage, 'schemaVersi
 /** `aggregates`: one window result. Keyed by `groupKey`. */
 export interface AggregateResultMessage {
   schemaVersion: 1;
+  /** The tenant whose events the window holds: every definition is grouped by `tenantId` first. */
+  tenantId: string;
   definition: string;
+  /** Starts with the tenant: `acme|acc-1`. */
   groupKey: string;
+  /** The group-by fields, `tenantId` included. */
   group: Record<string, unknown>;
   windowType: string;
   windowStart: number;
@@ -86,12 +92,15 @@ export interface AggregateResultMessage {
 /** `alerts`: one fraud alert. Keyed by `accountId`; `alertId` is deterministic, so replays never duplicate it. */
 export interface AlertMessage {
   schemaVersion: 1;
+  /** The triggering event's tenant (a global rule fires separately for each tenant). */
+  tenantId: string;
   alertId: string;
   ruleId: string;
   ruleVersion: number;
   ruleType: string;
   severity: string;
   accountId: string;
+  /** Starts with the tenant: `tenantId=acme|accountId=acc-1`. */
   groupKey: string;
   eventIds: string[];
   occurredAt: number;

@@ -65,6 +65,9 @@ const ALLOWED_FIELDS = new Set([
   'eventId', 'occurredAt', 'accountId', 'amount', 'currency', 'merchantId',
   'cardId', 'deviceId', 'ipAddress', 'country', 'location', 'channel', 'attributes',
 ]);
+/** A body must never choose its tenant: it is the API key's. Naming one is an explicit error, not "unknown field". */
+const TENANT_FIELDS = new Set(['tenantId', 'tenant', 'tenant_id']);
+export const TENANT_IN_BODY_REASON = 'must not be sent: the tenant is taken from your API key, never from the request body';
 const CURRENCY = /^[A-Z]{3}$/;
 const COUNTRY = /^[A-Z]{2}$/;
 // RFC 3339 date-time with a mandatory offset (Z or ±hh:mm); fractional seconds optional.
@@ -179,7 +182,8 @@ export function validateTransactionEvent(
     return undefined;
   }
   for (const key of Object.keys(input)) {
-    if (!ALLOWED_FIELDS.has(key)) problems.push({ index, field: keyField('', key), reason: 'unknown field' });
+    if (TENANT_FIELDS.has(key)) problems.push({ index, field: key, reason: TENANT_IN_BODY_REASON });
+    else if (!ALLOWED_FIELDS.has(key)) problems.push({ index, field: keyField('', key), reason: 'unknown field' });
   }
   checkString(input.eventId, 'eventId', index, problems, true, EVENT_LIMITS.idMaxLength);
   checkString(input.accountId, 'accountId', index, problems, true, EVENT_LIMITS.idMaxLength);

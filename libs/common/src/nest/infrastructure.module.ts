@@ -10,8 +10,11 @@ export interface InfrastructureOptions {
   service: string;
   instanceId: string;
   kafka: { brokers: string[]; clientId: string; security?: KafkaSecurity };
-  /** Omit for services that do not use Postgres (ingest). */
-  database?: { url: string; poolSize: number };
+  /**
+   * Omit for a service without Postgres. `inReadiness: false` when Postgres being down must not take the
+   * service out of its load balancer (ingest: it only reloads API keys from it and keeps the last copy).
+   */
+  database?: { url: string; poolSize: number; inReadiness?: boolean };
 }
 
 class DatabaseCloser implements OnApplicationShutdown {
@@ -41,14 +44,14 @@ export class InfrastructureModule {
     ];
     const exports: symbol[] = [KAFKA];
     if (options.database) {
-      const { url, poolSize } = options.database;
+      const { url, poolSize, inReadiness = true } = options.database;
       providers.push(
         {
           provide: DATABASE,
           inject: [LOGGER, READINESS],
           useFactory: (logger: Logger, readiness: ReadinessRegistry) => {
             const db = new Database(url, poolSize, logger.child({ component: 'postgres' }), `streamguard-${options.service}`);
-            readiness.register('postgres', () => db.ping());
+            if (inReadiness) readiness.register('postgres', () => db.ping());
             return db;
           },
         },

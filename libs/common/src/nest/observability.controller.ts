@@ -2,10 +2,15 @@ import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Metrics } from '../metrics/metrics.port';
 import type { ReadinessRegistry } from './readiness';
+import { Public } from './auth';
 import { METRICS, READINESS } from './tokens';
 
-/** `/healthz` (process alive, never depends on Kafka), `/readyz` (dependencies reachable), `/metrics`. */
+/**
+ * `/healthz` (process alive, never depends on Kafka), `/readyz` (dependencies reachable), `/metrics`: open,
+ * for probes and Prometheus (in Kubernetes only the cluster network reaches them).
+ */
 @Controller()
+@Public()
 export class ObservabilityController {
   constructor(
     @Inject(METRICS) private readonly metrics: Metrics,

@@ -265,6 +265,59 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX window_results_account ON window_results ((group_fields->>'accountId'), window_start DESC);
     `,
   },
+  {
+    id: '0006_tenants_and_api_keys',
+    sql: `
+      -- API keys: only a SHA-256 of the whole token is stored (tokens carry 256 random bits, so a fast hash
+      -- is as safe as a slow one and keeps verification cheap). Revocation keeps the row for audit.
+      CREATE TABLE api_keys (
+        key_id         text PRIMARY KEY,
+        tenant_id      text NOT NULL,
+        name           text NOT NULL DEFAULT '',
+        scopes         text[] NOT NULL,
+        token_sha256   bytea NOT NULL,
+        rate_per_second double precision,
+        burst          integer,
+        created_at     timestamptz NOT NULL DEFAULT now(),
+        revoked_at     timestamptz
+      );
+      CREATE INDEX api_keys_tenant ON api_keys (tenant_id, created_at);
+      -- Every change reaches every service's in-memory key table at once (a revoked key stops working).
+      CREATE FUNCTION streamguard_notify_api_keys() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        PERFORM pg_notify('streamguard_api_keys', TG_OP);
+        RETURN NULL;
+      END
+      $fn$;
+      CREATE TRIGGER api_keys_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON api_keys
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_api_keys();
+
+      -- Tenancy: rows written before tenants existed belong to 'default'. A rule without tenant is global.
+      ALTER TABLE rules ADD COLUMN tenant_id text;
+      ALTER TABLE alerts ADD COLUMN tenant_id text NOT NULL DEFAULT 'default';
+      CREATE INDEX alerts_tenant_account_time ON alerts (tenant_id, account_id, occurred_at DESC);
+      CREATE INDEX alerts_tenant_time ON alerts (tenant_id, occurred_at DESC);
+      ALTER TABLE window_results ADD COLUMN tenant_id text NOT NULL DEFAULT 'default';
+      CREATE INDEX window_results_tenant_account ON window_results (tenant_id, (group_fields->>'accountId'), window_start DESC);
+      CREATE INDEX window_results_tenant_time ON window_results (tenant_id, window_start DESC);
+      -- Device history is per tenant: one tenant's traffic must not decide another's "newDevice".
+      ALTER TABLE account_devices ADD COLUMN tenant_id text NOT NULL DEFAULT 'default';
+      ALTER TABLE account_devices DROP CONSTRAINT account_devices_pkey;
+      ALTER TABLE account_devices ADD PRIMARY KEY (tenant_id, account_id, device_id);
+
+      DO $grants$
+      BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'streamguard_ingest') THEN RETURN; END IF;
+        -- Every service authenticates API keys from its in-memory copy of this table; ingest reads nothing else.
+        EXECUTE format('GRANT CONNECT ON DATABASE %I TO streamguard_ingest', current_database());
+        GRANT USAGE ON SCHEMA public TO streamguard_ingest;
+        GRANT SELECT ON api_keys TO streamguard_ingest, streamguard_aggregate, streamguard_alert;
+        -- enrich hosts the key management API.
+        GRANT SELECT, INSERT, UPDATE ON api_keys TO streamguard_enrich;
+      END
+      $grants$;
+    `,
+  },
 ];
 
 const LOCK_ID = 4242_2026;

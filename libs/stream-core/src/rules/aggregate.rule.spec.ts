@@ -176,7 +176,7 @@ describe('aggregate rule: property', () => {
           const lower = Math.max(t - windowMs, m - windowMs);
           const count = 1 + seen.filter((s) => s.acc === acc && s.t > lower && s.t <= t).length;
           seen.push({ t, acc });
-          const alerts = engine.evaluate({ eventId: `e${i}`, eventTime: t, accountId: acc, value: {} });
+          const alerts = engine.evaluate({ eventId: `e${i}`, eventTime: t, tenantId: 'acme', accountId: acc, value: {} });
           expect(alerts.length).toBe(count >= limit ? 1 : 0);
           if (alerts.length > 0) expect(alerts[0].explanation.observed.count).toBe(count);
         });

@@ -15,7 +15,7 @@ describe('anomaly rule', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0].explanation.observed).toEqual({ field: 'amountUsd', value: 30.5, mean: 15, std: 5, zScore: 3.1, count: 4 });
     expect(alerts[0].explanation.summary).toBe(
-      'amountUsd = 30.5 is 3.1 standard deviations from the mean 15 (std 5, 4 prior transactions) for accountId=acc-1 (limit > 3)',
+      'amountUsd = 30.5 is 3.1 standard deviations from the mean 15 (std 5, 4 prior transactions) for tenantId=acme|accountId=acc-1 (limit > 3)',
     );
     expect(setup([rule]).engine.evaluateBatch(amounts([...history, -0.5]))).toHaveLength(1); // both directions
   });
@@ -33,7 +33,7 @@ describe('anomaly rule', () => {
   it('adds every event, outliers included, to the history after evaluating it', () => {
     const { engine, store } = setup([anomalyRule({ zScore: 3, minEvents: 4 })]);
     expect(firingEvents(engine, amounts([...history, 100, 100]))).toEqual(['acc-1-e4']); // the 2nd 100 is less unusual
-    const state = store.get<AnomalyState>('anom:1:accountId=acc-1:stats')!;
+    const state = store.get<AnomalyState>('anom:1:tenantId=acme|accountId=acc-1:stats')!;
     expect(state.n).toBe(6);
     expect(state.mean).toBeCloseTo(260 / 6, 10);
   });
@@ -44,7 +44,7 @@ describe('anomaly rule', () => {
     engine.evaluateBatch(amounts(values));
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
-    const state = store.get<AnomalyState>('anom:1:accountId=acc-1:stats')!;
+    const state = store.get<AnomalyState>('anom:1:tenantId=acme|accountId=acc-1:stats')!;
     expect(state.mean).toBeCloseTo(mean, 10);
     expect(state.m2 / state.n).toBeCloseTo(variance, 8);
   });
@@ -66,8 +66,8 @@ describe('anomaly rule', () => {
     const { engine, store } = setup([anomalyRule({ zScore: 3, minEvents: 4 })]);
     const events = amounts([...history, 100]);
     engine.evaluateBatch(events);
-    const before = store.get('anom:1:accountId=acc-1:stats');
+    const before = store.get('anom:1:tenantId=acme|accountId=acc-1:stats');
     expect(engine.evaluate(events[4])).toEqual([]);
-    expect(store.get('anom:1:accountId=acc-1:stats')).toBe(before);
+    expect(store.get('anom:1:tenantId=acme|accountId=acc-1:stats')).toBe(before);
   });
 });

@@ -17,8 +17,8 @@ export const DEFAULT_ANOMALY_FIELD = 'amountUsd';
 export const ANOMALY_RECENT_IDS = 16;
 
 /**
- * Anomaly (z-score), per group key (default accountId) on `field` (default amountUsd), for events whose field is
- * a finite number. With n, mean and population std = sqrt(M2 / n) of the history BEFORE this event (in
+ * Anomaly (z-score), per group key (default ACCOUNT_GROUP: tenantId + accountId) on `field` (default amountUsd),
+ * for events whose field is a finite number. With n, mean and population std = sqrt(M2 / n) of the history BEFORE this event (in
  * processing order), it fires when n >= minEvents AND std > 0 AND |x - mean| / std > zScore (strictly). A
  * constant history (std = 0) never fires: the z-score is undefined there, so pair with a threshold rule for
  * absolute limits. The event is then added to the history whether or not it fired (Welford's update).

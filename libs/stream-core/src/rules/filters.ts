@@ -4,13 +4,14 @@ const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnPro
 
 /**
  * Resolves a dot path against an event.
- * - `accountId`, `eventId` and `eventTime` resolve to the RuleEvent's own (authoritative) fields, even when
- *   `value` carries a field of the same name.
+ * - `tenantId`, `accountId`, `eventId` and `eventTime` resolve to the RuleEvent's own (authoritative) fields,
+ *   even when `value` carries a field of the same name.
  * - every other path walks `value`: own properties of objects only (never the prototype chain), and array
  *   elements by decimal index (`blocklistHits.0.kind`).
  * Returns `undefined` when any step is missing.
  */
 export function getFieldValue(event: RuleEvent, path: string): unknown {
+  if (path === 'tenantId') return event.tenantId;
   if (path === 'accountId') return event.accountId;
   if (path === 'eventId') return event.eventId;
   if (path === 'eventTime') return event.eventTime;

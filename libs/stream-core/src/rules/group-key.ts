@@ -1,12 +1,17 @@
+import { TENANT_FIELD } from '../tenancy/tenant-scope';
 import { getFieldValue } from './filters';
 import type { RuleEvent } from './rule-definition';
 
-/** Rules without a `groupBy` (threshold, list, impossible-travel; anomaly/sequence by default) group by account. */
-export const ACCOUNT_GROUP: readonly string[] = ['accountId'];
+/**
+ * The group of rules without a `groupBy` (threshold, list, impossible-travel; anomaly/sequence by default): the
+ * account within its tenant. Account ids are only unique within a tenant, so the tenant comes first: two tenants'
+ * `acc-1` never share state, a cooldown or an alert id (`tenantId=acme|accountId=acc-1`).
+ */
+export const ACCOUNT_GROUP: readonly string[] = [TENANT_FIELD, 'accountId'];
 
 /**
- * The group key of an event: `field=value` pairs joined by `|`, in `groupBy` order, e.g. `accountId=acc-1` or
- * `accountId=acc-1|merchantId=m-9`. Values are stringified and percent-encoded (encodeURIComponent), so `:`, `|`
+ * The group key of an event: `field=value` pairs joined by `|`, in `groupBy` order, e.g.
+ * `tenantId=acme|accountId=acc-1` or `tenantId=acme|accountId=acc-1|merchantId=m-9`. Values are stringified and percent-encoded (encodeURIComponent), so `:`, `|`
  * and `=` inside values cannot make two different groups collide or break the state-key layout.
  * Returns `undefined` (the rule ignores the event) when a field is missing, null, or not a string/number/boolean.
  */

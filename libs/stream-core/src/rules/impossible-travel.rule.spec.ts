@@ -15,10 +15,10 @@ describe('impossible-travel rule', () => {
     expect(alerts).toHaveLength(1);
     const [alert] = alerts;
     expect(alert.eventIds).toEqual(['paris', 'nyc']);
-    expect(alert.groupKey).toBe('accountId=acc-1');
+    expect(alert.groupKey).toBe('tenantId=acme|accountId=acc-1');
     expect(alert.explanation.observed).toMatchObject({ elapsedMs: 2 * HOUR, from: { eventId: 'paris' }, to: { eventId: 'nyc' } });
     expect(alert.explanation.observed.distanceKm as number).toBeCloseTo(5837, -1);
-    expect(alert.explanation.summary).toMatch(/^5837\.\d+ km in 2h \(2918\.\d+ km\/h\) between paris and nyc for accountId=acc-1 \(limit > 900 km\/h, min 100 km\)$/);
+    expect(alert.explanation.summary).toMatch(/^5837\.\d+ km in 2h \(2918\.\d+ km\/h\) between paris and nyc for tenantId=acme\|accountId=acc-1 \(limit > 900 km\/h, min 100 km\)$/);
   });
 
   it('does not fire at a plausible speed', () => {
@@ -78,7 +78,7 @@ describe('impossible-travel rule', () => {
   it('keeps a bounded location history', () => {
     const { engine, store } = setup([travelRule()]);
     for (let i = 0; i < 40; i++) engine.evaluate(ev(`e${i}`, i * HOUR, PARIS));
-    const state = store.get<TravelState>('travel:1:accountId=acc-1:loc')!;
+    const state = store.get<TravelState>('travel:1:tenantId=acme|accountId=acc-1:loc')!;
     expect(state.p).toHaveLength(TRAVEL_HISTORY_SIZE);
     expect(state.p[TRAVEL_HISTORY_SIZE - 1][0]).toBe('e39');
   });

@@ -7,7 +7,7 @@ import type { ImpossibleTravelRule, RuleEvent } from './rule-definition';
 /** [eventId, eventTime, lat, lon]. */
 export type TravelPoint = [string, number, number, number];
 
-/** Stored per (rule, version, account): the latest located events, sorted by event time (ties: arrival order). */
+/** Stored per (rule, version, tenant + account): the latest located events, sorted by event time (ties: arrival order). */
 export interface TravelState extends StoredRecord {
   p: TravelPoint[];
 }
@@ -21,8 +21,8 @@ export const TRAVEL_HISTORY_SIZE = 16;
 const MS_PER_HOUR = 3_600_000;
 
 /**
- * Impossible travel, per account. Considers events with a valid `value.location` {lat, lon}. The predecessor
- * is the latest retained located event with eventTime <= t (among equal times, the one processed last);
+ * Impossible travel, per account within its tenant (ACCOUNT_GROUP). Considers events with a valid
+ * `value.location` {lat, lon}. The predecessor is the latest retained located event with eventTime <= t (among equal times, the one processed last);
  * distance is haversine km, speed = km / (dt in hours). Fires when km >= minKm AND speed > maxKmh. dt = 0 with
  * km > 0 is an infinite speed (fires when km >= minKm; observed.speedKmh is null); km = 0 is speed 0.
  * A late event is only compared with its predecessor, not with its successor. A duplicate eventId still in

@@ -32,6 +32,7 @@ export {
   DEFAULT_MAX_EVENT_IDS_PER_ALERT,
   DEFAULT_STATE_RETENTION_MS,
   RuleEngine,
+  appliesToTenant,
   type AlertCandidate,
   type RuleEngineOptions,
 } from './rule-engine';

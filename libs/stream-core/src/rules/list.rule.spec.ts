@@ -12,7 +12,7 @@ describe('list rule', () => {
     const alerts = engine.evaluate(ev('e1', 1, { blocklistHits: hits }));
     expect(alerts).toHaveLength(1);
     expect(alerts[0].explanation.observed).toEqual({ hits: [hits[1], hits[2]] });
-    expect(alerts[0].explanation.summary).toBe('2 blocklist hits for accountId=acc-1: card tok-9 (stolen), ip 10.0.0.1 (tor exit)');
+    expect(alerts[0].explanation.summary).toBe('2 blocklist hits for tenantId=acme|accountId=acc-1: card tok-9 (stolen), ip 10.0.0.1 (tor exit)');
     expect(alerts[0].eventIds).toEqual(['e1']);
   });
 
@@ -27,7 +27,7 @@ describe('list rule', () => {
     const { engine } = setup([listRule({ kinds: ['country'] })]);
     const alerts = engine.evaluate(ev('e1', 1, { blocklistHits: [null, 'x', { kind: 'country' }, { kind: 'country', value: 'KP' }] }));
     expect(alerts[0].explanation.observed).toEqual({ hits: [{ kind: 'country', value: 'KP', reason: '' }] });
-    expect(alerts[0].explanation.summary).toBe('1 blocklist hit for accountId=acc-1: country KP');
+    expect(alerts[0].explanation.summary).toBe('1 blocklist hit for tenantId=acme|accountId=acc-1: country KP');
     expect(engine.evaluate(ev('e2', 2, { blocklistHits: 'card' }))).toEqual([]);
   });
 });

@@ -23,7 +23,7 @@ function readHits(x: unknown): BlocklistHit[] {
 
 /**
  * List: fires once per event whose `value.blocklistHits` holds at least one hit of `params.kinds`;
- * `observed.hits` lists the matching hits in their original order. Grouped by accountId.
+ * `observed.hits` lists the matching hits in their original order. Grouped by tenantId + accountId (ACCOUNT_GROUP).
  */
 export function evaluateListRule(rule: ListRule, event: RuleEvent): RuleFiring | undefined {
   const kinds: readonly string[] = rule.params.kinds;

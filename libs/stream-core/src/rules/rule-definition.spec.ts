@@ -92,6 +92,10 @@ describe('validateRule: errors', () => {
     expect(paths(rule)).toEqual(['$.enabled', '$.filters[0].values', '$.params.windowMS']);
   });
 
+  it('rejects tenantId: it is runtime-only, set from who owns the rule, never from the rule JSON', () => {
+    expect(paths({ ...json(listRule()), tenantId: 'acme' })).toEqual(['$.tenantId']);
+  });
+
   it('rejects a __proto__ key rather than ignoring it', () => {
     const input = JSON.parse('{"__proto__": {"x": 1}}') as unknown;
     expect(paths(input)).toContain('$.__proto__');
@@ -117,6 +121,13 @@ describe('validateRule: errors', () => {
     expect(paths(json(aggregateRule({ groupBy: [] })))).toEqual(['$.params.groupBy']);
     expect(paths(json(aggregateRule({ groupBy: ['accountId', 'accountId'] })))).toEqual(['$.params.groupBy']);
     expect(paths(json(aggregateRule({ groupBy: ['accountId', 7 as unknown as string] })))).toEqual(['$.params.groupBy[1]']);
+  });
+
+  it('allows 5 group-by fields besides tenantId, so a tenant-scoped rule stays valid', () => {
+    const five = ['a', 'b', 'c', 'd', 'e'];
+    expect(validateRule(json(aggregateRule({ groupBy: five }))).ok).toBe(true);
+    expect(validateRule(json(aggregateRule({ groupBy: ['tenantId', ...five] }))).ok).toBe(true);
+    expect(paths(json(aggregateRule({ groupBy: [...five, 'f'] })))).toEqual(['$.params.groupBy']);
   });
 
   it('validates comparison values', () => {

@@ -2,14 +2,20 @@
  * Rule definitions are data: they arrive as JSON from Postgres or the REST API, so everything here is
  * checked at runtime by {@link validateRule} before the engine ever sees it.
  */
+import { TENANT_FIELD } from '../tenancy/tenant-scope';
 
 /** An enriched transaction as the alert service hands it to the rule engine. */
 export interface RuleEvent {
-  /** Unique id of the event; used for de-duplication and in the deterministic alert id. */
+  /** Id of the event, unique within its tenant; used for de-duplication and in the deterministic alert id. */
   eventId: string;
   /** Event time, epoch milliseconds. All windows, lookbacks and cooldowns use this, never the wall clock. */
   eventTime: number;
-  /** The account the event belongs to (the authoritative value for the `accountId` field path). */
+  /**
+   * The tenant the event belongs to (the authoritative value for the `tenantId` field path). Part of every
+   * default group key, and decides which tenant rules ({@link RuleBase.tenantId}) see the event.
+   */
+  tenantId: string;
+  /** The account the event belongs to, within its tenant (the authoritative value for the `accountId` field path). */
   accountId: string;
   /**
    * The whole enriched event: amount, amountUsd, currency, merchantId, cardId, deviceId, ipAddress, country,
@@ -57,9 +63,15 @@ export interface RuleBase {
    * silent for that key for every event with eventTime < T + cooldownMs (late events timestamped before T included).
    */
   cooldownMs?: number;
+  /**
+   * Runtime only, never part of the rule JSON ({@link validateRule} rejects it): set by whoever loads the rule
+   * from the tenant that owns it. Absent = a global rule, evaluated for every tenant's events; present = a
+   * tenant rule, evaluated only for events whose `tenantId` equals it (other events never touch its state).
+   */
+  tenantId?: string;
 }
 
-/** Fires when `field op value` holds for the event. Grouped by accountId. */
+/** Fires when `field op value` holds for the event. Grouped by tenantId + accountId (ACCOUNT_GROUP). */
 export interface ThresholdRule extends RuleBase {
   type: 'threshold';
   params: { field: string; op: Comparison; value: RuleScalar };
@@ -97,7 +109,7 @@ export interface SequenceRule extends RuleBase {
   params: { groupBy?: string[]; first: FieldFilter[]; then: FieldFilter[]; withinMs: number };
 }
 
-/** Fires when `value.blocklistHits` contains a hit of one of the kinds. Grouped by accountId. */
+/** Fires when `value.blocklistHits` contains a hit of one of the kinds. Grouped by tenantId + accountId (ACCOUNT_GROUP). */
 export interface ListRule extends RuleBase {
   type: 'list';
   params: { kinds: BlocklistKind[] };
@@ -210,8 +222,9 @@ class Checker {
   }
 
   groupBy(x: unknown, path: string): string[] | undefined {
-    if (!Array.isArray(x) || x.length === 0 || x.length > MAX_GROUP_BY) {
-      return this.fail(path, `must be an array of 1 to ${MAX_GROUP_BY} field paths`);
+    // `tenantId` is not counted: services prepend it to every groupBy (see tenantScopedRule).
+    if (!Array.isArray(x) || x.length === 0 || x.filter((f) => f !== TENANT_FIELD).length > MAX_GROUP_BY) {
+      return this.fail(path, `must be an array of 1 to ${MAX_GROUP_BY} field paths (besides ${TENANT_FIELD})`);
     }
     const out = x.map((f, i) => this.fieldPath(f, `${path}[${i}]`));
     if (new Set(x).size !== x.length) this.fail(path, 'must not repeat a field');

@@ -3,6 +3,7 @@ import { DEFAULT_RULES } from './default-rules';
 import type { RuleDefinition, RuleEvent } from './rule-definition';
 import { ENGINE_META_KEY, RuleEngine, type AlertCandidate } from './rule-engine';
 import { InMemoryRuleStateStore } from './rule-state-store';
+import { tenantScopedRule } from '../tenancy/tenant-scope';
 import {
   aggregateRule,
   anomalyRule,
@@ -201,10 +202,12 @@ describe('RuleEngine: events, options, retention', () => {
   it('throws a TypeError for a malformed event, without touching state', () => {
     const { engine, store } = setup([aggregateRule({})]);
     for (const bad of [
-      { eventId: '', eventTime: 1, accountId: 'a', value: {} },
-      { eventId: 'e', eventTime: Number.NaN, accountId: 'a', value: {} },
-      { eventId: 'e', eventTime: 1, accountId: '', value: {} },
-      { eventId: 'e', eventTime: 1, accountId: 'a', value: null },
+      { eventId: '', eventTime: 1, tenantId: 't', accountId: 'a', value: {} },
+      { eventId: 'e', eventTime: Number.NaN, tenantId: 't', accountId: 'a', value: {} },
+      { eventId: 'e', eventTime: 1, tenantId: 't', accountId: '', value: {} },
+      { eventId: 'e', eventTime: 1, tenantId: 't', accountId: 'a', value: null },
+      { eventId: 'e', eventTime: 1, accountId: 'a', value: {} },
+      { eventId: 'e', eventTime: 1, tenantId: '', accountId: 'a', value: {} },
     ]) {
       expect(() => engine.evaluate(bad as unknown as RuleEvent)).toThrow(TypeError);
     }
@@ -247,6 +250,74 @@ describe('RuleEngine: events, options, retention', () => {
     engine.evaluate(ev('b', 2 * HOUR + 30 * 60_000, {}, 'acc-2')); // acc-1 expired, sweep due (2.5 h since start)
     expect([...store.keys()].sort()).toEqual([ENGINE_META_KEY, 'agg:1:accountId=acc-2:agg']);
     expect(store.get(ENGINE_META_KEY)).toEqual({ w: 2.5 * HOUR, s: 2.5 * HOUR });
+  });
+});
+
+describe('RuleEngine: tenants', () => {
+  /** Every rule type, as a multi-tenant service runs them: explicit groupBy gets tenantId first. */
+  const SCOPED_RULES = MIXED_RULES.map(tenantScopedRule);
+  const asTenant = (events: RuleEvent[], tenantId: string): RuleEvent[] => events.map((e) => ({ ...e, tenantId }));
+
+  it('keeps state, cooldowns and alerts of two tenants apart, even with the same account and event ids', () => {
+    const events = mixedStream(400);
+    const acme = asTenant(events, 'acme');
+    const globex = asTenant(events, 'globex');
+    const alone = { acme: run(acme, SCOPED_RULES), globex: run(globex, SCOPED_RULES) };
+    expect(alone.acme.length).toBeGreaterThan(0);
+    // Interleaved on one engine (one partition): globex's copies are neither duplicates nor extra window entries.
+    const together = run(events.flatMap((_, i) => [acme[i], globex[i]]), SCOPED_RULES);
+    expect(together.filter((a) => a.tenantId === 'acme')).toEqual(alone.acme);
+    expect(together.filter((a) => a.tenantId === 'globex')).toEqual(alone.globex);
+    // Same rule, account and triggering event, but different tenants: different group keys and alert ids.
+    const ids = new Set(together.map((a) => a.alertId));
+    expect(ids.size).toBe(together.length);
+    expect(together.every((a) => a.groupKey.startsWith(`tenantId=${a.tenantId}|`))).toBe(true);
+  });
+
+  it('keys the state of rules without groupBy by tenant and account', () => {
+    const { engine, store } = setup([travelRule({}, { id: 'travel' })]);
+    engine.evaluate(ev('e1', 1, { location: { lat: 48.85, lon: 2.35 } }, 'acc-1', 'acme'));
+    engine.evaluate(ev('e1', 2, { location: { lat: 40.71, lon: -74.0 } }, 'acc-1', 'globex'));
+    expect([...store.keys()].sort()).toEqual([ENGINE_META_KEY, 'travel:1:tenantId=acme|accountId=acc-1:loc', 'travel:1:tenantId=globex|accountId=acc-1:loc']);
+  });
+
+  it('shares cooldowns only within a tenant', () => {
+    const rule = thresholdRule({ field: 'amountUsd', op: '>', value: 100 }, { cooldownMs: 60_000 });
+    const { engine } = setup([rule]);
+    const fired = firingEvents(engine, [
+      ev('a1', 1, { amountUsd: 500 }, 'acc-1', 'acme'),
+      ev('g1', 2, { amountUsd: 500 }, 'acc-1', 'globex'),
+      ev('a2', 3, { amountUsd: 500 }, 'acc-1', 'acme'),
+    ]);
+    expect(fired).toEqual(['a1', 'g1']);
+  });
+
+  it('evaluates a tenant rule only for its own tenant, and a global rule for every tenant', () => {
+    const tenantRule: RuleDefinition = { ...thresholdRule({ field: 'amountUsd', op: '>', value: 100 }, { id: 'acme.large' }), tenantId: 'acme' };
+    const globalRule = aggregateRule({ op: '>=', limit: 1 }, { id: 'every' });
+    const { engine, store } = setup([tenantRule, globalRule].map(tenantScopedRule));
+    const byTenant = (tenantId: string) => engine.evaluate(ev(`${tenantId}-1`, 1, { amountUsd: 500 }, 'acc-1', tenantId)).map((a) => a.ruleId);
+    expect(byTenant('acme')).toEqual(['acme.large', 'every']);
+    expect(byTenant('globex')).toEqual(['every']);
+    expect(byTenant('initech')).toEqual(['every']);
+    // Another tenant's event never touches a tenant rule's state.
+    const stateful = setup([{ ...aggregateRule({}, { id: 'acme.velocity' }), tenantId: 'acme' }].map(tenantScopedRule));
+    stateful.engine.evaluate(ev('g', 1, {}, 'acc-1', 'globex'));
+    expect([...stateful.store.keys()]).toEqual([ENGINE_META_KEY]);
+    expect(store.size()).toBeGreaterThan(1);
+  });
+
+  it('keeps the runtime tenantId through setRules and getRules, and rejects an empty one', () => {
+    const { engine } = setup([{ ...listRule(), tenantId: 'acme' }, thresholdRule({ field: 'amountUsd', op: '>', value: 1 })]);
+    expect(engine.getRules().map((r) => [r.id, r.tenantId])).toEqual([['list', 'acme'], ['thr', undefined]]);
+    expect(() => engine.setRules([{ ...listRule(), tenantId: '' }])).toThrow(/tenantId/);
+    expect(engine.getRules()).toHaveLength(2);
+  });
+
+  it('matches filters on tenantId against the event tenant, not a same-named field of value', () => {
+    const { engine } = setup([thresholdRule({ field: 'tenantId', op: '==', value: 'acme' })]);
+    expect(engine.evaluate(ev('e1', 1, { tenantId: 'acme' }, 'acc-1', 'globex'))).toEqual([]);
+    expect(engine.evaluate(ev('e2', 1, {}, 'acc-1', 'acme'))).toHaveLength(1);
   });
 });
 

@@ -18,8 +18,10 @@ export interface AlertCandidate {
   ruleVersion: number;
   ruleType: RuleDefinition['type'];
   severity: Severity;
+  /** The triggering event's tenant. */
+  tenantId: string;
   accountId: string;
-  /** `field=value` pairs joined by `|`, e.g. `accountId=acc-1`. */
+  /** `field=value` pairs joined by `|`, e.g. `tenantId=acme|accountId=acc-1`. */
   groupKey: string;
   /** The events involved, triggering event last (aggregate: the window, capped to maxEventIdsPerAlert). */
   eventIds: string[];
@@ -73,9 +75,22 @@ function assertEvent(event: RuleEvent): void {
   if (typeof event !== 'object' || event === null) throw new TypeError('RuleEvent must be an object');
   if (typeof event.eventId !== 'string' || event.eventId === '') problems.push('eventId must be a non-empty string');
   if (typeof event.eventTime !== 'number' || !Number.isFinite(event.eventTime)) problems.push('eventTime must be a finite number (epoch ms)');
+  if (typeof event.tenantId !== 'string' || event.tenantId === '') problems.push('tenantId must be a non-empty string');
   if (typeof event.accountId !== 'string' || event.accountId === '') problems.push('accountId must be a non-empty string');
   if (typeof event.value !== 'object' || event.value === null || Array.isArray(event.value)) problems.push('value must be an object');
   if (problems.length > 0) throw new TypeError(`invalid RuleEvent ${JSON.stringify(event.eventId)}: ${problems.join('; ')}`);
+}
+
+/** Splits the runtime `tenantId` off a rule: the rest is the rule JSON that validateRule checks. */
+function splitTenant(rule: RuleDefinition): { definition: unknown; tenantId: unknown } {
+  if (typeof rule !== 'object' || rule === null) return { definition: rule, tenantId: undefined };
+  const { tenantId, ...definition } = rule;
+  return { definition, tenantId };
+}
+
+/** A global rule (no `tenantId`) applies to every tenant's events; a tenant rule only to its own tenant's. */
+export function appliesToTenant(rule: Pick<RuleDefinition, 'tenantId'>, tenantId: string): boolean {
+  return rule.tenantId === undefined || rule.tenantId === tenantId;
 }
 
 /**
@@ -116,6 +131,8 @@ export class RuleEngine {
   /**
    * Replaces the rule set (hot reload). Every rule is re-validated and copied; an invalid rule or a duplicate id
    * throws (callers are expected to have validated with {@link validateRule}) and leaves the previous set in place.
+   * - A rule's runtime `tenantId` (not part of the rule JSON) is kept: such a tenant rule only sees events of
+   *   that tenant; a rule without one is global. Ids are unique across tenants.
    * - `paused` rules are skipped by `evaluate` but keep their state, so resuming continues where they stopped.
    * - State is keyed by rule id AND version: a rule whose version changed starts with fresh state.
    * - State of removed rules and of superseded versions is deleted eagerly, here (one scan of the store's keys).
@@ -124,14 +141,17 @@ export class RuleEngine {
     const validated: RuleDefinition[] = [];
     const ids = new Set<string>();
     for (const [i, rule] of rules.entries()) {
-      const result = validateRule(rule);
-      if (!result.ok) {
-        const detail = result.errors.map((e) => `${e.path} ${e.message}`).join('; ');
-        throw new TypeError(`invalid rule at index ${i} (${JSON.stringify((rule as { id?: unknown })?.id)}): ${detail}`);
+      const { definition, tenantId } = splitTenant(rule);
+      const result = validateRule(definition);
+      const problems = result.ok ? [] : result.errors.map((e) => `${e.path} ${e.message}`);
+      const validTenant = tenantId === undefined || (typeof tenantId === 'string' && tenantId !== '');
+      if (!validTenant) problems.push('$.tenantId must be a non-empty string when present');
+      if (!result.ok || !validTenant) {
+        throw new TypeError(`invalid rule at index ${i} (${JSON.stringify((rule as { id?: unknown })?.id)}): ${problems.join('; ')}`);
       }
       if (ids.has(result.rule.id)) throw new TypeError(`duplicate rule id "${result.rule.id}"`);
       ids.add(result.rule.id);
-      validated.push(result.rule);
+      validated.push(tenantId === undefined ? result.rule : { ...result.rule, tenantId: tenantId as string });
     }
     validated.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.all = validated;
@@ -152,15 +172,16 @@ export class RuleEngine {
 
   /**
    * Evaluates every active rule against one event, in ascending rule id order, and returns the alerts (at most
-   * one per rule). Rules whose filters reject the event do not see it. Throws a TypeError, before touching any
-   * state, when the event itself is malformed (empty ids, non-finite eventTime, value not an object).
+   * one per rule). Tenant rules of another tenant, and rules whose filters reject the event, do not see it.
+   * Throws a TypeError, before touching any state, when the event itself is malformed (empty ids or tenant,
+   * non-finite eventTime, value not an object).
    */
   evaluate(event: RuleEvent): AlertCandidate[] {
     assertEvent(event);
     this.advanceWatermark(event.eventTime);
     const alerts: AlertCandidate[] = [];
     for (const rule of this.active) {
-      if (!matchesAll(event, rule.filters)) continue;
+      if (!appliesToTenant(rule, event.tenantId) || !matchesAll(event, rule.filters)) continue;
       const firing = this.dispatch(rule, event);
       if (firing === undefined || this.coolingDown(rule, firing.groupKey, event.eventTime)) continue;
       alerts.push({
@@ -169,6 +190,7 @@ export class RuleEngine {
         ruleVersion: rule.version,
         ruleType: rule.type,
         severity: rule.severity,
+        tenantId: event.tenantId,
         accountId: event.accountId,
         groupKey: firing.groupKey,
         eventIds: firing.eventIds,

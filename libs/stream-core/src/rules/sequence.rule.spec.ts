@@ -3,7 +3,7 @@ import { ev, firingEvents, sequenceRule, setup } from './test/fixtures';
 
 const small = (id: string, t: number, account = 'acc-1') => ev(id, t, { amountUsd: 0.5 }, account);
 const big = (id: string, t: number, account = 'acc-1') => ev(id, t, { amountUsd: 900 }, account);
-const KEY = 'seq:1:accountId=acc-1:seq';
+const KEY = 'seq:1:tenantId=acme|accountId=acc-1:seq';
 
 describe('sequence rule', () => {
   it('fires when then follows first within withinMs and explains the pair', () => {
@@ -12,7 +12,7 @@ describe('sequence rule', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0].eventIds).toEqual(['f', 't']);
     expect(alerts[0].explanation.observed).toEqual({ firstEventId: 'f', firstEventTime: 1000, thenEventId: 't', thenEventTime: 13_000, elapsedMs: 12_000 });
-    expect(alerts[0].explanation.summary).toBe('t matched "then" 12s after f matched "first" for accountId=acc-1 (within 60s)');
+    expect(alerts[0].explanation.summary).toBe('t matched "then" 12s after f matched "first" for tenantId=acme|accountId=acc-1 (within 60s)');
   });
 
   it('boundary: exactly withinMs later fires, 1 ms more does not', () => {

@@ -13,8 +13,8 @@ export interface SequenceState extends StoredRecord {
 }
 
 /**
- * Sequence, per group key (default accountId): an event matching `then` whose time t is in
- * [firstTime, firstTime + withinMs] (both ends inclusive, so equal times match) of a pending event matching
+ * Sequence, per group key (default ACCOUNT_GROUP: tenantId + accountId): an event matching `then` whose time t
+ * is in [firstTime, firstTime + withinMs] (both ends inclusive, so equal times match) of a pending event matching
  * `first` fires, pairing with the EARLIEST such pending first and consuming it (that first cannot pair again;
  * other pending firsts stay). At most one alert per `then` event.
  * - An event matching both lists is first tried as `then` (against earlier firsts, never itself), then

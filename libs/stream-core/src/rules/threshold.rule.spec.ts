@@ -19,12 +19,13 @@ describe('threshold rule', () => {
       ruleVersion: 1,
       ruleType: 'threshold',
       severity: 'high',
+      tenantId: 'acme',
       accountId: 'acc-1',
-      groupKey: 'accountId=acc-1',
+      groupKey: 'tenantId=acme|accountId=acc-1',
       eventIds: ['e1'],
       occurredAt: 1_700_000_000_000,
       explanation: {
-        summary: 'amountUsd = 12500.5 for accountId=acc-1 (limit > 10000)',
+        summary: 'amountUsd = 12500.5 for tenantId=acme|accountId=acc-1 (limit > 10000)',
         params: { field: 'amountUsd', op: '>', value: 10_000 },
         observed: { field: 'amountUsd', value: 12_500.5 },
       },
@@ -57,7 +58,7 @@ describe('threshold rule', () => {
   it('keeps cooldowns per group key', () => {
     const { engine } = setup([thresholdRule({ field: 'amountUsd', op: '>', value: 100 }, { cooldownMs: 60_000 })]);
     const alerts = engine.evaluateBatch([ev('a', 1, { amountUsd: 500 }, 'acc-1'), ev('b', 2, { amountUsd: 500 }, 'acc-2'), ev('c', 3, { amountUsd: 500 }, 'acc-1')]);
-    expect(alerts.map((a) => a.groupKey)).toEqual(['accountId=acc-1', 'accountId=acc-2']);
+    expect(alerts.map((a) => a.groupKey)).toEqual(['tenantId=acme|accountId=acc-1', 'tenantId=acme|accountId=acc-2']);
   });
 
   it('without a cooldown fires on every qualifying event, even at the same event time', () => {

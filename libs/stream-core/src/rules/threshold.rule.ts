@@ -6,7 +6,7 @@ import type { RuleEvent, ThresholdRule } from './rule-definition';
 
 /**
  * Threshold: fires on every event whose `params.field` satisfies `op value` (no type coercion; a missing field
- * never fires). Stateless apart from the cooldown; grouped by accountId.
+ * never fires). Stateless apart from the cooldown; grouped by tenantId + accountId (ACCOUNT_GROUP).
  */
 export function evaluateThresholdRule(rule: ThresholdRule, event: RuleEvent): RuleFiring | undefined {
   const { field, op, value } = rule.params;

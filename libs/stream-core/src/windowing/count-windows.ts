@@ -4,7 +4,7 @@
  * records are never TOO_LATE for a count window, `allowedLatenessMs` is ignored, and a partial window stays
  * open (and in state) until it fills up. The reported range is [earliest event time, latest event time + 1).
  *
- * The window keeps the eventIds of its records (at most `size - 1` of them) to pin their dedup entries until
+ * The window keeps the dedup keys of its records (at most `size - 1` of them) to pin their dedup entries until
  * it completes; afterwards dedup falls back to time-based retention (`dedupHorizonMs` past the event time).
  */
 import type { Accumulators, AggregationPlan } from './aggregators';
@@ -20,6 +20,7 @@ interface CountWindowState {
   v: number;
   s: number; // earliest event time
   e: number; // latest event time
+  /** Dedup keys (eventIds unless the caller set `dedupKey`) of the records, pinned until the window completes. */
   ids: string[];
 }
 
@@ -47,7 +48,7 @@ export class CountWindows extends BaseWindowKind implements WindowKind {
       ctx.emit(this.result(state.k, state.g, window, state.a, state.n, state.v, false));
     }
     if (state.n < this.size) {
-      ctx.store.put(key, { ...state, ids: [...state.ids, record.eventId] });
+      ctx.store.put(key, { ...state, ids: [...state.ids, record.dedupKey] });
       return { accepted: true, retainUntil: t, pinned: true };
     }
     ctx.emit(this.result(state.k, state.g, window, state.a, state.n, state.v + 1, true));

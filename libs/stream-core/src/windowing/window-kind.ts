@@ -11,7 +11,8 @@ import type { WindowStateStore } from './window-state-store';
 
 /** A record that passed envelope, future-skew, dedup and field validation for one definition. */
 export interface PreparedRecord {
-  eventId: string;
+  /** The record's dedup key (`TimedRecord.dedupKey ?? eventId`): what count windows pin. */
+  dedupKey: string;
   eventTime: number;
   arrival: number;
   groupKey: string;
@@ -31,7 +32,7 @@ export interface KindContext {
   emit(result: WindowResult): void;
   schedule(stateKey: string, time: number): void;
   /** Count windows pin the dedup entries of their records until they complete. */
-  unpinDedup(eventIds: readonly string[]): void;
+  unpinDedup(dedupKeys: readonly string[]): void;
 }
 
 export interface WindowKind {

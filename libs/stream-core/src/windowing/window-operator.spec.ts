@@ -1,3 +1,4 @@
+import { tenantDedupKey, tenantScopedWindowDefinition } from '../tenancy/tenant-scope';
 import { ManualClock } from '../time/clock';
 import type { WindowDefinition, WindowSpec } from './window-definition';
 import { PartitionWindowOperator, type WindowOperatorOptions } from './window-operator';
@@ -354,6 +355,48 @@ describe('PartitionWindowOperator — dedup', () => {
     kit.send(101, undefined, 'c');
     kit.send(1, undefined, 'a');
     expect(render(kit.op.drain())).toEqual(['w|acc-1 [50,60) n=1 v1 F', 'TOO_LATE a t=1 wm=101 w[0,10)']);
+  });
+});
+
+describe('PartitionWindowOperator — tenants (tenant-scoped definitions + tenantDedupKey)', () => {
+  /** How the aggregate service feeds the operator: tenantId first in groupBy, dedup by tenant + eventId. */
+  function tenantKit(window: WindowSpec, extra: Partial<WindowDefinition> = {}) {
+    const kit = setup([tenantScopedWindowDefinition(def(window, extra))]);
+    let offset = 0;
+    const send = (tenantId: string, eventId: string, t: number, accountId = 'acc-1') => {
+      offset += 1;
+      kit.op.process({ eventId, dedupKey: tenantDedupKey(tenantId, eventId), eventTime: t, value: { tenantId, accountId }, offset: String(offset) });
+    };
+    return { ...kit, send };
+  }
+
+  it('gives two tenants with the same account and event ids separate windows, and neither dedups the other', () => {
+    const kit = tenantKit({ type: 'tumbling', sizeMs: 10 });
+    kit.send('acme', 'e1', 1);
+    kit.send('globex', 'e1', 2);
+    kit.send('acme', 'e2', 3);
+    kit.send('acme', 'e1', 4); // acme's own redelivery: a duplicate
+    kit.send('globex', 'e9', 10);
+    const out = kit.op.drain();
+    expect(render(out)).toEqual(['w|acme|acc-1 [0,10) n=2 v1 F', 'w|globex|acc-1 [0,10) n=1 v1 F', 'DUP x1']);
+    expect(out.results.map((r) => r.group)).toEqual([{ tenantId: 'acme', accountId: 'acc-1' }, { tenantId: 'globex', accountId: 'acc-1' }]);
+  });
+
+  it('pins count-window dedup entries by tenant', () => {
+    const kit = tenantKit({ type: 'count', size: 2 });
+    kit.send('acme', 'x', 1);
+    kit.send('globex', 'x', 1);
+    kit.send('acme', 'x', 1);
+    expect(render(kit.op.drain())).toEqual(['DUP x1']);
+    kit.send('globex', 'y', 2);
+    expect(render(kit.op.drain())).toEqual(['w|globex|acc-1 [1,3) n=2 v1 F']);
+    expect(kit.op.stats().dedupEntries).toBe(1); // acme's x, still pinned by its open window
+  });
+
+  it('rejects an empty dedupKey as an invalid record', () => {
+    const kit = setup([def({ type: 'tumbling', sizeMs: 10 })]);
+    kit.op.process({ eventId: 'e', dedupKey: '', eventTime: 1, value: { accountId: 'a' }, offset: '1' });
+    expect(render(kit.op.drain())).toEqual(['INVALID e dedupKey must be a non-empty string when present']);
   });
 });
 

@@ -64,8 +64,9 @@ interface DefinitionRuntime {
  *    (versions 1, 2, …), then at close one `final: true` result with the same values and version + 1.
  * 5. A record is checked per definition: invalid (missing/null group-by field, non-numeric field of a numeric
  *    aggregation) or late for one definition does not affect the others.
- * 6. A repeated eventId is ignored (counted in `duplicates`) while its dedup entry lives: until every window
- *    it was added to is closed, and at least `dedupHorizonMs` past its event time.
+ * 6. A repeated eventId (or `dedupKey`, when the record has one) is ignored (counted in `duplicates`) while its
+ *    dedup entry lives: until every window it was added to is closed, and at least `dedupHorizonMs` past its
+ *    event time.
  * 7. Output order: per `process()` call, updates in definition order then window order; results fired by one
  *    watermark advance sorted by (windowEnd, definition order, groupKey, windowStart).
  */
@@ -121,12 +122,13 @@ export class PartitionWindowOperator {
       return;
     }
     const { eventId, eventTime, value } = record;
+    const dedupKey = record.dedupKey ?? eventId;
     const offset = String(record.offset);
     if (eventTime > now + this.maxFutureSkewMs) {
       this.late.push({ reason: 'FUTURE_TS', eventId, eventTime, offset, watermark: this.watermark });
       return;
     }
-    if (this.store.get(DEDUP_PREFIX + eventId) !== undefined) {
+    if (this.store.get(DEDUP_PREFIX + dedupKey) !== undefined) {
       this.duplicatesSinceDrain += 1;
       this.duplicatesTotal += 1;
       return;
@@ -148,7 +150,7 @@ export class PartitionWindowOperator {
       }
       countsForWatermark = true;
       arrival ??= this.progress.nextArrival();
-      const outcome = kind.add({ eventId, eventTime, arrival, groupKey: group.groupKey, group: group.group, inputs: fields.inputs }, ctx);
+      const outcome = kind.add({ dedupKey, eventTime, arrival, groupKey: group.groupKey, group: group.group, inputs: fields.inputs }, ctx);
       if (outcome.accepted) {
         accepted = true;
         retainUntil = Math.max(retainUntil, outcome.retainUntil);
@@ -168,8 +170,8 @@ export class PartitionWindowOperator {
     }
     if (accepted) {
       const entry: DedupEntry = [retainUntil, pins];
-      this.store.put(DEDUP_PREFIX + eventId, entry);
-      this.dedupTimers.schedule(eventId, retainUntil);
+      this.store.put(DEDUP_PREFIX + dedupKey, entry);
+      this.dedupTimers.schedule(dedupKey, retainUntil);
     }
     if (countsForWatermark && this.progress.observeEventTime(eventTime)) this.fireDue();
   }
@@ -245,17 +247,17 @@ export class PartitionWindowOperator {
       watermark,
       emit: (result) => sink.push(result),
       schedule: (key, time) => this.windowTimers.schedule(key, time),
-      unpinDedup: (eventIds) => {
-        for (const eventId of eventIds) {
-          const entry = this.store.get<DedupEntry>(DEDUP_PREFIX + eventId);
+      unpinDedup: (dedupKeys) => {
+        for (const dedupKey of dedupKeys) {
+          const entry = this.store.get<DedupEntry>(DEDUP_PREFIX + dedupKey);
           if (!entry) continue;
           const pins = Math.max(0, entry[1] - 1);
           if (pins === 0 && entry[0] <= this.watermark) {
-            this.store.delete(DEDUP_PREFIX + eventId);
+            this.store.delete(DEDUP_PREFIX + dedupKey);
             continue;
           }
-          this.store.put(DEDUP_PREFIX + eventId, [entry[0], pins] satisfies DedupEntry);
-          if (pins === 0) this.dedupTimers.schedule(eventId, entry[0]);
+          this.store.put(DEDUP_PREFIX + dedupKey, [entry[0], pins] satisfies DedupEntry);
+          if (pins === 0) this.dedupTimers.schedule(dedupKey, entry[0]);
         }
       },
     };
@@ -298,6 +300,7 @@ function envelopeProblem(record: unknown): string | undefined {
   if (typeof record !== 'object' || record === null) return 'record is not an object';
   const r = record as Record<string, unknown>;
   if (typeof r.eventId !== 'string' || r.eventId === '') return 'eventId must be a non-empty string';
+  if (r.dedupKey !== undefined && (typeof r.dedupKey !== 'string' || r.dedupKey === '')) return 'dedupKey must be a non-empty string when present';
   if (typeof r.eventTime !== 'number' || !Number.isFinite(r.eventTime)) return 'eventTime must be a finite number (epoch ms)';
   if (typeof r.value !== 'object' || r.value === null || Array.isArray(r.value)) return 'value must be an object';
   return undefined;

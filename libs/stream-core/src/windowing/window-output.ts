@@ -2,8 +2,13 @@
 import type { WindowType } from './window-definition';
 
 export interface TimedRecord {
-  /** Deduplication key (per partition). */
+  /** The event's id: deduplication key (per partition) unless `dedupKey` is given; echoed in late / invalid reports. */
   eventId: string;
+  /**
+   * What makes two records duplicates, when `eventId` alone does not (default: `eventId`). Multi-tenant callers
+   * pass `tenantDedupKey(tenantId, eventId)`: event ids are unique only within a tenant.
+   */
+  dedupKey?: string;
   /** Event time, epoch ms. */
   eventTime: number;
   /** The event; group-by and aggregation fields are read from here. */

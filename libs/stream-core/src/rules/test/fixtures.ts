@@ -13,8 +13,11 @@ import type {
 } from '../rule-definition';
 import { InMemoryRuleStateStore } from '../rule-state-store';
 
-export function ev(eventId: string, eventTime: number, value: Record<string, unknown> = {}, accountId = 'acc-1'): RuleEvent {
-  return { eventId, eventTime, accountId, value };
+/** Tenant of {@link ev} events unless a test names another. */
+export const TENANT = 'acme';
+
+export function ev(eventId: string, eventTime: number, value: Record<string, unknown> = {}, accountId = 'acc-1', tenantId = TENANT): RuleEvent {
+  return { eventId, eventTime, tenantId, accountId, value };
 }
 
 type Extra = Partial<Omit<RuleBase, 'params'>>;

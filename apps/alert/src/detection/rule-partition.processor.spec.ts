@@ -1,0 +1,72 @@
+import { AlertMessage, InboundRecord, JsonLogger, ManualClock, Queryable } from '@streamguard/common';
+import { DEFAULT_RULES, RuleDefinition } from '@streamguard/stream-core';
+import type { AlertsRepository } from '../alerts/alerts.repository';
+import { RuleSet } from '../rules/rule-set';
+import type { RulesRepository } from '../rules/rules.repository';
+import { RulePartitionProcessor } from './rule-partition.processor';
+
+const T0 = 1_700_000_000_000;
+
+/** A RuleSet loaded (through the real tenant scoping) from these stored rules. */
+async function ruleSetOf(rules: RuleDefinition[]): Promise<RuleSet> {
+  const repository = { loadAll: async () => structuredClone(rules) } as unknown as RulesRepository;
+  const ruleSet = new RuleSet(repository, undefined as never, new JsonLogger('error', { service: 'test' }), 60_000);
+  await ruleSet.reload();
+  return ruleSet;
+}
+
+let offset = 0;
+function enriched(tenantId: string, eventId: string, t: number, amountUsd = 10, accountId = 'acc-1'): InboundRecord {
+  offset += 1;
+  const value = {
+    schemaVersion: 1, tenantId, eventId, occurredAt: t, accountId, amount: amountUsd, currency: 'USD', merchantId: 'm-1', receivedAt: t,
+    amountUsd, account: null, merchant: null, blocklistHits: [], flags: [], enrichedAt: t,
+  };
+  return { topic: 'events.enriched', partition: 0, offset: String(offset), key: accountId, value: Buffer.from(JSON.stringify(value)), headers: {}, timestamp: t };
+}
+
+/** Runs the batch and returns the alerts written to Postgres, which are also the ones published. */
+async function alertsOf(processor: RulePartitionProcessor, records: InboundRecord[]): Promise<AlertMessage[]> {
+  const output = processor.process(records);
+  expect(output.rejected).toEqual([]);
+  const published = (await output.write?.(undefined as unknown as Queryable)) ?? [];
+  return published.map((r) => JSON.parse(String(r.value)) as AlertMessage);
+}
+
+async function setup(rules: RuleDefinition[]) {
+  const repository = { insertNew: async (_tx: Queryable, alerts: AlertMessage[]) => new Set(alerts.map((a) => a.alertId)) } as unknown as AlertsRepository;
+  const processor = new RulePartitionProcessor([], await ruleSetOf(rules), 'alerts', repository, { inc: () => undefined }, new ManualClock(T0));
+  return processor;
+}
+
+describe('RulePartitionProcessor: tenants', () => {
+  it('keeps two tenants with the same account and event ids apart under a global rule with an explicit groupBy', async () => {
+    // velocity-1m: more than 5 events per accountId in 60 s, 60 s cooldown; stored grouped by accountId only.
+    const processor = await setup(DEFAULT_RULES.filter((r) => r.id === 'velocity-1m'));
+    const batch = Array.from({ length: 6 }, (_, i) => [enriched('acme', `e${i}`, T0 + i), enriched('globex', `e${i}`, T0 + i)]).flat();
+    const alerts = await alertsOf(processor, batch);
+    expect(alerts.map((a) => [a.tenantId, a.groupKey, a.eventIds.at(-1), a.eventIds.length])).toEqual([
+      ['acme', 'tenantId=acme|accountId=acc-1', 'e5', 6],
+      ['globex', 'tenantId=globex|accountId=acc-1', 'e5', 6],
+    ]);
+    expect(alerts[0].alertId).not.toBe(alerts[1].alertId);
+    // Each tenant has its own cooldown: globex's alert above was not silenced by acme's, and acme's still holds.
+    expect(await alertsOf(processor, [enriched('acme', 'e6', T0 + 10)])).toEqual([]);
+  });
+
+  it('applies a tenant rule to its tenant only and a global rule to every tenant', async () => {
+    const processor = await setup([
+      { ...DEFAULT_RULES[0], id: 'acme.over-100', params: { field: 'amountUsd', op: '>', value: 100 }, tenantId: 'acme' } as RuleDefinition,
+      DEFAULT_RULES.find((r) => r.id === 'large-amount')!,
+    ]);
+    const alerts = await alertsOf(processor, [
+      enriched('acme', 'a1', T0, 500), enriched('globex', 'g1', T0, 500), enriched('globex', 'g2', T0, 20_000), enriched('acme', 'a2', T0, 20_000),
+    ]);
+    expect(alerts.map((a) => [a.tenantId, a.ruleId, a.eventIds[0]])).toEqual([
+      ['acme', 'acme.over-100', 'a1'],
+      ['globex', 'large-amount', 'g2'],
+      ['acme', 'acme.over-100', 'a2'],
+      ['acme', 'large-amount', 'a2'],
+    ]);
+  });
+});
