@@ -7,6 +7,8 @@
 import type { AggregateResultMessage, Database, KafkaPort, RecordProducer, TopicNames } from '@streamguard/common';
 import { ServiceStack } from './support/service-stack';
 import { collectTopic, createTestTopics, testDatabase, testKafka, uniqueName } from './support/test-infra';
+import { committedRecords, enrichedMessage } from './support/enriched-events';
+import { prng } from './support/prng';
 import { waitFor } from './support/wait-for';
 
 const PARTITIONS = 3;
@@ -17,11 +19,6 @@ const CHUNKS = 6;
 
 interface TestEvent { eventId: string; accountId: string; occurredAt: number; amountUsd: number }
 
-/** Deterministic pseudo-random numbers, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
 
 function generateEvents(run: string, start: number): TestEvent[] {
   const random = prng(42);
@@ -50,12 +47,7 @@ function oracle(events: TestEvent[]): Map<string, { count: number; sum: number }
   return windows;
 }
 
-function toMessage(e: TestEvent): string {
-  return JSON.stringify({
-    schemaVersion: 1, eventId: e.eventId, occurredAt: e.occurredAt, accountId: e.accountId, amount: e.amountUsd, currency: 'USD',
-    merchantId: 'mer-1', receivedAt: e.occurredAt, amountUsd: e.amountUsd, account: null, merchant: null, blocklistHits: [], flags: [], enrichedAt: e.occurredAt,
-  });
-}
+const toMessage = (e: TestEvent): string => enrichedMessage(e);
 
 describe('aggregate: exactly-once window results across kill -9 and rebalances', () => {
   let kafka: KafkaPort;
@@ -90,13 +82,7 @@ describe('aggregate: exactly-once window results across kill -9 and rebalances',
     await db?.close();
   }, 60_000);
 
-  async function committedRecords(): Promise<number> {
-    const { rows } = await db.query<{ n: string }>(
-      'SELECT coalesce(sum(next_offset), 0) AS n FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND next_offset > 0',
-      [stack.groupId('aggregate'), topics.enriched],
-    );
-    return Number(rows[0].n);
-  }
+  const committed = () => committedRecords(db, stack.groupId('aggregate'), topics.enriched);
 
   it('produces exactly the oracle\'s windows in Postgres', async () => {
     const run = uniqueName('r');
@@ -120,7 +106,7 @@ describe('aggregate: exactly-once window results across kill -9 and rebalances',
     const restoreLines = () => stack.logs.filter((l) => l.includes('partition state restored'));
     try {
       await send(chunk);
-      await waitFor('first records committed', async () => (await committedRecords()) > 0 || undefined, 30_000);
+      await waitFor('first records committed', async () => (await committed()) > 0 || undefined, 30_000);
       // Crash: SIGKILL mid-stream, then restart; the new process restores window state from Postgres.
       await stack.get('aggregate').kill();
       await send(chunk);

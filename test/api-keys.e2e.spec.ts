@@ -4,6 +4,7 @@
  * service, each tenant seeing only its own alerts and aggregates, and one tenant's 429s not touching another.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AggregateResultMessage, AlertMessage, KafkaPort, TopicNames, Database } from '@streamguard/common';
@@ -68,10 +69,15 @@ describe('API keys, tenancy and rate limits', () => {
     const listed = await keysCli('list', '--tenant', tenant);
     expect(listed.stdout).toContain(keyId);
     expect(listed.stdout).not.toContain(token.slice(20));
-    const { rows } = await db.query('SELECT * FROM api_keys WHERE key_id = $1', [keyId]);
+    // The row holds SHA-256 of the token and nothing from which the token could be read back.
+    const { rows } = await db.query<Record<string, unknown>>('SELECT * FROM api_keys WHERE key_id = $1', [keyId]);
     expect(rows).toHaveLength(1);
-    expect(JSON.stringify(rows[0])).not.toContain(token.slice(20));
-    expect(Buffer.from(JSON.stringify(rows[0])).toString('base64')).not.toContain(Buffer.from(token).toString('base64'));
+    expect(Buffer.from(rows[0].token_sha256 as Uint8Array).toString('hex')).toBe(createHash('sha256').update(token).digest('hex'));
+    const secret = token.slice(`sg_${keyId}_`.length);
+    for (const [column, value] of Object.entries(rows[0])) {
+      const bytes = Buffer.isBuffer(value) ? value : Buffer.from(String(value));
+      expect({ column, holdsSecret: bytes.includes(secret) || bytes.includes(Buffer.from(secret, 'base64url')) }).toEqual({ column, holdsSecret: false });
+    }
   }, 60_000);
 
   it('answers 401 for a missing, malformed or unknown key and 403 for a missing scope', async () => {
@@ -91,13 +97,17 @@ describe('API keys, tenancy and rate limits', () => {
     expect(await sendJson('GET', `${stack.url('alert')}/v1/rules`, readOnly)).toMatchObject({ status: 403, body: { error: { code: 'SCOPE_REQUIRED' } } });
     expect(await sendJson('GET', `${stack.url('enrich')}/v1/keys`, readOnly)).toMatchObject({ status: 403 });
     // Probes and metrics stay open.
-    for (const name of ['ingest', 'enrich', 'aggregate', 'alert']) expect((await fetch(`${stack.url(name)}/readyz`)).status).toBe(200);
+    for (const name of ['ingest', 'enrich', 'aggregate', 'alert']) {
+      for (const path of ['/healthz', '/readyz', '/metrics']) expect([name, path, (await fetch(`${stack.url(name)}${path}`)).status]).toEqual([name, path, 200]);
+    }
   }, 30_000);
 
   it('manages keys through the API within the caller\'s tenant; a revoked key stops working on every service', async () => {
     const keysUrl = `${stack.url('enrich')}/v1/keys`;
-    const created = await sendJson('POST', keysUrl, stack.auth, { name: 'ingest bot', scopes: ['ingest', 'read'], ratePerSecond: 100, burst: 200 });
-    expect(created).toMatchObject({ status: 201, body: { tenantId: stack.tenant, scopes: ['ingest', 'read'], ratePerSecond: 100, burst: 200, revokedAt: null, token: expect.stringMatching(/^sg_/) } });
+    // A tenant cannot give its keys a bigger budget: limits are the platform's to set.
+    expect(await sendJson('POST', keysUrl, stack.auth, { scopes: ['ingest'], ratePerSecond: 1e6 })).toMatchObject({ status: 403, body: { error: { code: 'LIMITS_SET_BY_PLATFORM' } } });
+    const created = await sendJson('POST', keysUrl, stack.auth, { name: 'ingest bot', scopes: ['ingest', 'read'] });
+    expect(created).toMatchObject({ status: 201, body: { tenantId: stack.tenant, scopes: ['ingest', 'read'], ratePerSecond: null, burst: null, revokedAt: null, token: expect.stringMatching(/^sg_/) } });
     const { token, keyId } = created.body as { token: string; keyId: string };
     const listed = await sendJson('GET', keysUrl, stack.auth);
     expect((listed.body as { keys: Array<{ keyId: string }> }).keys.map((k) => k.keyId)).toContain(keyId);
@@ -107,8 +117,10 @@ describe('API keys, tenancy and rate limits', () => {
     expect(await sendJson('POST', keysUrl, stack.auth, { scopes: ['ingest'], tenantId: 'someone-else' })).toMatchObject({ status: 403, body: { error: { code: 'TENANT_FROM_KEY' } } });
     expect(await sendJson('POST', keysUrl, stack.auth, { scopes: ['superuser'] })).toMatchObject({ status: 422 });
     const otherTenant = uniqueTenant();
-    const foreign = await sendJson('POST', keysUrl, stack.platformAuth, { scopes: ['ingest'], tenantId: otherTenant });
-    expect(foreign).toMatchObject({ status: 201, body: { tenantId: otherTenant } });
+    const foreign = await sendJson('POST', keysUrl, stack.platformAuth, { scopes: ['ingest'], tenantId: otherTenant, ratePerSecond: 50, burst: 100 });
+    expect(foreign).toMatchObject({ status: 201, body: { tenantId: otherTenant, ratePerSecond: 50, burst: 100 } });
+    expect(await sendJson('POST', keysUrl, stack.platformAuth, { scopes: ['ingest'], tenantId: otherTenant, burst: 2 ** 31 })).toMatchObject({ status: 422 });
+    expect(await sendJson('POST', keysUrl, stack.platformAuth, { scopes: ['ingest'], tenantId: 'default' })).toMatchObject({ status: 422 });
     const foreignId = (foreign.body as { keyId: string }).keyId;
     expect((await sendJson('DELETE', `${keysUrl}/${foreignId}`, stack.auth)).status).toBe(404);
     expect(((await sendJson('GET', keysUrl, stack.auth)).body as { keys: Array<{ keyId: string }> }).keys.map((k) => k.keyId)).not.toContain(foreignId);
@@ -163,21 +175,22 @@ describe('API keys, tenancy and rate limits', () => {
     const noisy = bearer(await createApiKey(uniqueTenant('noisy'), ['ingest'], { ratePerSecond: 5, burst: 10 }));
     const quiet = bearer(await createApiKey(uniqueTenant('quiet'), ['ingest'], { ratePerSecond: 100, burst: 100 }));
     const ingest = stack.url('ingest');
-    // The burst passes at once, in one batch; the next event is over the budget.
-    const burst = Array.from({ length: 10 }, (_, i) => event(`noisy-${i}`, `${tag}-noisy`));
+    // A batch larger than the burst can never pass: 413, not an endless 429.
+    expect((await postEvents(ingest, Array.from({ length: 11 }, (_, i) => event(`big-${i}`, 'a')), noisy)).status).toBe(413);
+    // The burst (less the token the refused request cost) passes at once, in one batch; the next event is over the budget.
+    const burst = Array.from({ length: 9 }, (_, i) => event(`noisy-${i}`, `${tag}-noisy`));
     expect((await postEvents(ingest, burst, noisy)).status).toBe(202);
     const limited = await sendJson('POST', `${ingest}/v1/events`, noisy, event('noisy-over', `${tag}-noisy`));
     expect(limited).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED' } } });
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    // A batch larger than the burst can never pass: 413, not an endless 429.
-    expect((await postEvents(ingest, Array.from({ length: 11 }, (_, i) => event(`big-${i}`, 'a')), noisy)).status).toBe(413);
 
-    // The noisy tenant keeps hammering while the quiet one sends: every quiet request is accepted.
+    // The noisy tenant hammers with 8 concurrent clients while the quiet one sends: every quiet request is
+    // accepted (latencies are reported, not asserted: timing belongs in the benchmark).
     let hammering = true;
     const noisyStatuses: number[] = [];
-    const hammer = (async () => {
-      for (let i = 0; hammering && i < 2_000; i++) noisyStatuses.push((await sendJson('POST', `${ingest}/v1/events`, noisy, event(`hammer-${i}`, 'a'))).status);
-    })();
+    const hammer = Promise.all(Array.from({ length: 8 }, async (_, worker) => {
+      for (let i = 0; hammering && i < 500; i++) noisyStatuses.push((await sendJson('POST', `${ingest}/v1/events`, noisy, event(`hammer-${worker}-${i}`, 'a'))).status);
+    }));
     const quietLatencies: number[] = [];
     for (let i = 0; i < 40; i++) {
       const started = Date.now();
@@ -187,8 +200,8 @@ describe('API keys, tenancy and rate limits', () => {
     hammering = false;
     await hammer;
     expect(noisyStatuses.filter((s) => s === 429).length).toBeGreaterThan(noisyStatuses.length / 2);
-    const p50 = [...quietLatencies].sort((a, b) => a - b)[20];
-    process.stdout.write(`rate limit: noisy tenant ${noisyStatuses.length} requests (${noisyStatuses.filter((s) => s === 429).length} × 429) while the quiet tenant's 40 requests all got 202, median ${p50} ms\n`);
+    const sorted = [...quietLatencies].sort((a, b) => a - b);
+    process.stdout.write(`rate limit: noisy tenant ${noisyStatuses.length} requests from 8 clients (${noisyStatuses.filter((s) => s === 429).length} × 429) while the quiet tenant's 40 requests all got 202, median ${sorted[20]} ms, max ${sorted[39]} ms\n`);
     const metrics = await (await fetch(`${ingest}/metrics`)).text();
     expect(metrics).toMatch(/ingest_rate_limited_total\{[^}]*tenant="noisy-/);
   }, 60_000);
@@ -197,11 +210,17 @@ describe('API keys, tenancy and rate limits', () => {
     const marker = uniqueName('secret-marker');
     expect((await sendJson('POST', `${stack.url('ingest')}/v1/events`, stack.auth, { ...event('log-probe', 'a'), attributes: { note: marker } })).status).toBe(202);
     await sendJson('POST', `${stack.url('ingest')}/v1/events`, stack.auth, { ...event('log-probe-bad', 'a'), amount: -1, attributes: { note: marker } });
+    // Requests with a tampered and an unknown key are logged nowhere either.
     const token = stack.auth.authorization.slice('Bearer '.length);
-    const secretPart = token.slice(20);
+    const tampered = `${token.slice(0, -2)}xx`;
+    const unknown = `sg_${'a'.repeat(16)}_${'b'.repeat(43)}`;
+    for (const t of [tampered, unknown]) expect((await postOne(bearer(t), uniqueName('log'))).status).toBe(401);
+    await waitFor('the services\' start-up lines in the captured logs', () => stack.logs.some((l) => l.includes('API keys loaded')) || undefined, 5_000);
     const logs = stack.logs.join('\n');
-    expect(logs).not.toContain(secretPart);
-    expect(logs).not.toContain(stack.platformAuth.authorization.slice(27));
+    expect(logs).toContain('listening on'); // the capture works: these lines are there
+    for (const secret of [token, stack.platformAuth.authorization.slice('Bearer '.length), tampered, unknown].map((t) => t.slice(20))) expect(logs).not.toContain(secret);
     expect(logs).not.toContain(marker);
+    const password = new URL(testInfra().databaseUrl).password;
+    if (password) expect(logs).not.toContain(`:${password}@`);
   }, 30_000);
 });

@@ -1,17 +1,20 @@
 /**
  * Reference data end to end on the real broker and Postgres, with enrich running as its own process:
- * the authenticated REST API (validation, 404s, auth), changes reaching enrichment within a second
- * (LISTEN/NOTIFY, with the TTL set to an hour so only invalidation can explain it), changes made with
- * plain SQL, derived fields, and `newDevice` staying the same when the same raw records are processed again.
+ * the authenticated REST API (validation, 404s, auth, accounts per tenant), changes reaching enrichment within
+ * a second (LISTEN/NOTIFY, with the TTL set to an hour so only invalidation can explain it), changes made with
+ * plain SQL, each tenant's events enriched with its own account profiles only, derived fields, and `newDevice`
+ * staying the same when the same raw records are processed again.
  */
 import type { Database, EnrichedEventMessage, KafkaPort, RecordProducer, TopicNames } from '@streamguard/common';
-import { ServiceStack } from './support/service-stack';
+import { AuthHeaders, bearer, createApiKey, ServiceStack, uniqueTenant } from './support/service-stack';
 import { collectTopic, createTestTopics, testDatabase, testKafka, uniqueName } from './support/test-infra';
 import { waitFor } from './support/wait-for';
 
 const VISIBLE_WITHIN_MS = 1_000;
 
 interface RawEvent {
+  /** Default: the stack's tenant. */
+  tenantId?: string;
   eventId: string;
   accountId: string;
   merchantId: string;
@@ -53,9 +56,13 @@ describe('enrich: reference data API, live invalidation and derived fields', () 
     await db?.close();
   }, 60_000);
 
-  /** Calls the reference API with the platform admin key, or with `auth` (null: no key at all). */
-  async function api(method: string, path: string, body?: unknown, auth: Record<string, string> | null = stack.platformAuth): Promise<{ status: number; json: Record<string, unknown> | null; headers: Headers }> {
-    const headers: Record<string, string> = { ...auth };
+  /**
+   * Calls the reference API with `auth` (null: no key at all). Default: accounts with the stack tenant's admin
+   * key (accounts are per tenant), everything else with the platform admin key (platform data).
+   */
+  async function api(method: string, path: string, body?: unknown, auth?: AuthHeaders | null): Promise<{ status: number; json: Record<string, unknown> | null; headers: Headers }> {
+    const key = auth === undefined ? (path.startsWith('accounts') ? stack.auth : stack.platformAuth) : auth;
+    const headers: Record<string, string> = { ...key };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${stack.url('enrich')}/v1/reference/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await response.text();
@@ -66,7 +73,7 @@ describe('enrich: reference data API, live invalidation and derived fields', () 
     const now = Date.now();
     await producer.send(events.map((e) => ({
       topic: topics.raw, key: e.accountId,
-      value: JSON.stringify({ schemaVersion: 1, occurredAt: now, amount: 10, currency: 'EUR', receivedAt: now, ...e }),
+      value: JSON.stringify({ schemaVersion: 1, tenantId: stack.tenant, occurredAt: now, amount: 10, currency: 'EUR', receivedAt: now, ...e }),
     })));
   }
 
@@ -108,18 +115,29 @@ describe('enrich: reference data API, live invalidation and derived fields', () 
   }
 
   describe('REST API', () => {
-    it('refuses requests without a platform admin key', async () => {
+    it('refuses requests without a valid admin key, and platform data to tenant admins', async () => {
       const missing = await api('GET', 'accounts/acc-1', undefined, null);
       expect([missing.status, (missing.json!.error as { code: string }).code, missing.headers.get('www-authenticate')]).toEqual([401, 'API_KEY_REQUIRED', 'Bearer']);
       const wrong = { authorization: `Bearer sg_0123456789abcdef_${'A'.repeat(43)}` };
       expect((await api('GET', 'accounts/acc-1', undefined, wrong)).status).toBe(401);
       expect((await api('PUT', 'accounts/x', { homeCountry: 'DE' }, wrong)).status).toBe(401);
-      // A tenant's admin key does not reach data all tenants share.
-      const tenantAdmin = await api('PUT', 'accounts/x', { homeCountry: 'DE' }, stack.auth);
-      expect([tenantAdmin.status, (tenantAdmin.json!.error as { code: string }).code]).toEqual([403, 'PLATFORM_ADMIN_REQUIRED']);
+      // Accounts need the admin scope too.
+      const ingestRead = bearer(await createApiKey(stack.tenant, ['ingest', 'read']));
+      const noAdmin = await api('PUT', 'accounts/x', { homeCountry: 'DE' }, ingestRead);
+      expect([noAdmin.status, (noAdmin.json!.error as { code: string }).code]).toEqual([403, 'SCOPE_REQUIRED']);
+      // A tenant's admin key does not reach data all tenants share: every platform route refuses it.
+      const platformRoutes: Array<[string, string, unknown?]> = [
+        ['GET', 'merchants'], ['GET', 'merchants/mer-1'], ['PUT', 'merchants/mer-1', { name: 'x' }], ['DELETE', 'merchants/mer-1'],
+        ['GET', 'fx-rates'], ['GET', 'fx-rates/EUR'], ['PUT', 'fx-rates/EUR', { usdRate: 1 }], ['DELETE', 'fx-rates/EUR'],
+        ['GET', 'blocklist'], ['GET', 'blocklist/card/c-1'], ['PUT', 'blocklist/card/c-1', { reason: 'r' }], ['DELETE', 'blocklist/card/c-1'],
+      ];
+      for (const [method, path, body] of platformRoutes) {
+        const refused = await api(method, path, body, stack.auth);
+        expect([method, path, refused.status, (refused.json!.error as { code: string }).code]).toEqual([method, path, 403, 'PLATFORM_ADMIN_REQUIRED']);
+      }
       // health stays open
       expect((await fetch(`${stack.url('enrich')}/healthz`)).status).toBe(200);
-    });
+    }, 30_000);
 
     it('creates (201), replaces (200), reads, lists, deletes (204) and then 404s an account', async () => {
       const id = `${run}-acc-crud`;
@@ -159,7 +177,49 @@ describe('enrich: reference data API, live invalidation and derived fields', () 
       expect((await api('PUT', 'merchants/m', [1])).status).toBe(422);
       expect((await api('GET', 'accounts?limt=5')).status).toBe(400);
       expect((await api('GET', 'widgets/1')).status).toBe(404);
+      // The tenant comes from the key, never from the body.
+      const named = await api('PUT', `accounts/${id}`, { tenantId: stack.tenant, homeCountry: 'DE' });
+      expect([named.status, named.json!.error]).toEqual([422, expect.objectContaining({
+        code: 'INVALID_REFERENCE_DATA', details: [{ field: 'tenantId', reason: expect.stringContaining('the tenant is taken from your API key') }],
+      })]);
+      expect((await api('GET', `accounts/${id}`)).status).toBe(404);
     });
+
+    it('keeps each tenant\'s accounts to itself; a platform admin names a tenant with ?tenant=', async () => {
+      const id = `${run}-acc-own`;
+      const other = uniqueTenant('other');
+      const otherAdmin = bearer(await createApiKey(other, ['admin']));
+      expect((await api('PUT', `accounts/${id}`, { homeCountry: 'DE' })).status).toBe(201);
+
+      // Another tenant's admin: the account does not exist for it, and it cannot name the owner tenant.
+      const unseen = await api('GET', `accounts/${id}`, undefined, otherAdmin);
+      expect([unseen.status, (unseen.json!.error as { code: string }).code]).toEqual([404, 'ACCOUNT_NOT_FOUND']);
+      expect((await api('DELETE', `accounts/${id}`, undefined, otherAdmin)).status).toBe(404);
+      for (const [method, path, body] of [
+        ['GET', `accounts/${id}?tenant=${stack.tenant}`], ['PUT', `accounts/${id}?tenant=${stack.tenant}`, { homeCountry: 'FR' }],
+        ['DELETE', `accounts/${id}?tenant=${stack.tenant}`], ['GET', `accounts?tenant=${stack.tenant}`],
+      ] as Array<[string, string, unknown?]>) {
+        const refused = await api(method, path, body, otherAdmin);
+        expect([method, path, refused.status, (refused.json!.error as { code: string }).code]).toEqual([method, path, 403, 'TENANT_FROM_KEY']);
+      }
+      expect((await api('GET', 'accounts?limit=1000', undefined, otherAdmin)).json).toEqual({ accounts: [], next: null });
+
+      // The same id in the other tenant is a separate account.
+      expect((await api('PUT', `accounts/${id}`, { homeCountry: 'JP' }, otherAdmin)).status).toBe(201);
+      expect((await api('GET', `accounts/${id}`)).json).toMatchObject({ homeCountry: 'DE' });
+      expect((await api('GET', 'accounts?limit=1000', undefined, otherAdmin)).json).toEqual({ accounts: [expect.objectContaining({ accountId: id, homeCountry: 'JP' })], next: null });
+      const mine = (await api('GET', 'accounts?limit=1000')).json!.accounts as Array<{ accountId: string; homeCountry: string }>;
+      expect(mine.filter((a) => a.accountId === id)).toEqual([expect.objectContaining({ homeCountry: 'DE' })]);
+
+      // The platform admin: any tenant with ?tenant=, its own tenant's accounts without.
+      expect((await api('GET', `accounts/${id}?tenant=${other}`, undefined, stack.platformAuth)).json).toMatchObject({ accountId: id, homeCountry: 'JP' });
+      expect((await api('PUT', `accounts/${id}?tenant=${stack.tenant}`, { homeCountry: 'AT' }, stack.platformAuth)).status).toBe(200);
+      expect((await api('GET', `accounts/${id}`)).json).toMatchObject({ homeCountry: 'AT' });
+      expect((await api('GET', `accounts/${id}`, undefined, stack.platformAuth)).status).toBe(404);
+      expect((await api('DELETE', `accounts/${id}?tenant=${other}`, undefined, stack.platformAuth)).status).toBe(204);
+      expect((await api('GET', `accounts/${id}`, undefined, otherAdmin)).status).toBe(404);
+      expect((await api('GET', `accounts/${id}`)).status).toBe(200);
+    }, 30_000);
 
     it('manages merchants, FX rates and blocklist entries (an IPv6 value in the path)', async () => {
       const merchant = await api('PUT', `merchants/${run}-mer`, { name: 'Night Owl', mcc: '7995', category: 'gambling', country: 'MT', riskScore: 0.7 });
@@ -200,7 +260,7 @@ describe('enrich: reference data API, live invalidation and derived fields', () 
       // session_replication_role = replica skips the NOTIFY triggers (superuser only; the test database allows it).
       await db.transaction(async (tx) => {
         await tx.query('SET LOCAL session_replication_role = replica');
-        await tx.query(`UPDATE accounts SET home_country = 'IT' WHERE account_id = $1`, [account]);
+        await tx.query(`UPDATE accounts SET home_country = 'IT' WHERE tenant_id = $1 AND account_id = $2`, [stack.tenant, account]);
       });
       // Postgres already says IT: a read that bypassed the cache would see it at once.
       await send([{ eventId: `${run}-silent-probe`, accountId: account, merchantId: 'mer-1' }]);
@@ -228,9 +288,44 @@ describe('enrich: reference data API, live invalidation and derived fields', () 
         (eventId) => ({ eventId, accountId: `${run}-acc-sql`, merchantId: merchant }),
         (e) => e.merchant?.riskScore === 0.9 && e.merchant?.category === 'crypto');
       await measureVisibility('account created via SQL',
-        async () => { await db.query(`INSERT INTO accounts (account_id, home_country) VALUES ($1, 'GB')`, [account]); },
+        async () => { await db.query(`INSERT INTO accounts (tenant_id, account_id, home_country) VALUES ($1, $2, 'GB')`, [stack.tenant, account]); },
         (eventId) => ({ eventId, accountId: account, merchantId: merchant }),
         (e) => e.account?.homeCountry === 'GB' && e.flags.length === 0);
+    }, 60_000);
+  });
+
+  describe('account profiles are per tenant', () => {
+    it('enriches each tenant\'s events with its own profile of the same account id, and invalidates per tenant', async () => {
+      // A ':' in the id: the notification key '<tenant>:<account>' must still name the right account.
+      const account = `${run}-acc:shared`;
+      const other = uniqueTenant('other');
+      const stranger = uniqueTenant('stranger');
+      expect((await api('PUT', `accounts/${encodeURIComponent(account)}`, { homeCountry: 'DE', openedAt: '2020-01-01' })).status).toBe(201);
+      expect((await api('PUT', `accounts/${encodeURIComponent(account)}?tenant=${other}`, { homeCountry: 'US', openedAt: '2025-06-01' }, stack.platformAuth)).status).toBe(201);
+
+      const event = (eventId: string, tenantId: string): RawEvent => ({ tenantId, eventId, accountId: account, merchantId: 'mer-1', country: 'DE', location: { lat: 51.17, lon: 10.45 } });
+      await send([event(`${run}-own-a`, stack.tenant), event(`${run}-own-b`, other), event(`${run}-own-c`, stranger)]);
+      const [a] = await enrichedOf(`${run}-own-a`);
+      const [b] = await enrichedOf(`${run}-own-b`);
+      const [c] = await enrichedOf(`${run}-own-c`);
+      expect([a.tenantId, a.account?.homeCountry, a.derived?.homeCountryMismatch, a.derived?.distanceFromHomeKm, a.flags]).toEqual([stack.tenant, 'DE', false, 0, []]);
+      expect([b.tenantId, b.account?.homeCountry, b.derived?.homeCountryMismatch, b.flags]).toEqual([other, 'US', true, []]);
+      expect(b.derived!.distanceFromHomeKm).toBeGreaterThan(6_000);
+      expect(b.derived!.accountAgeDays).toBe(Math.floor((b.occurredAt - Date.UTC(2025, 5, 1)) / 86_400_000));
+      // A tenant without that account learns nothing about the others'.
+      expect(c).toMatchObject({ tenantId: stranger, account: null, flags: ['ACCOUNT_UNKNOWN'], derived: { homeCountryMismatch: null, distanceFromHomeKm: null, accountAgeDays: null } });
+
+      // One tenant's change reaches its own events at once (the cache entry of that tenant's account is dropped)…
+      await measureVisibility('account of one tenant',
+        async () => { expect((await api('PUT', `accounts/${encodeURIComponent(account)}?tenant=${other}`, { homeCountry: 'DE' }, stack.platformAuth)).status).toBe(200); },
+        (eventId) => event(eventId, other),
+        (e) => e.account?.homeCountry === 'DE' && e.derived?.homeCountryMismatch === false);
+      // …and changes nothing for the other tenants.
+      await send([event(`${run}-own-a2`, stack.tenant), event(`${run}-own-c2`, stranger)]);
+      expect((await enrichedOf(`${run}-own-a2`))[0].account).toEqual({ homeCountry: 'DE', riskTier: 'standard', openedAt: '2020-01-01' });
+      expect((await enrichedOf(`${run}-own-c2`))[0]).toMatchObject({ account: null, flags: ['ACCOUNT_UNKNOWN'] });
+      // Every '<tenant>:<account>' notification was understood (one it cannot parse makes enrich forget everything and warn).
+      expect(stack.logs.filter((line) => line.includes('unexpected reference change notification'))).toEqual([]);
     }, 60_000);
   });
 

@@ -1,21 +1,23 @@
 /**
  * `npm run import` against the real Postgres, as a user runs it (the compiled command in its own process):
- * CSV and NDJSON files land in the tables, a re-import changes nothing, a file with one bad row imports
- * nothing and names the line, field and reason, and the tables' triggers notify enrich instances.
+ * CSV and NDJSON files land in the tables (accounts in the tenant named by `--tenant`), a re-import changes
+ * nothing, a file with one bad row imports nothing and names the line, field and reason, and the tables'
+ * triggers notify enrich instances.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from '@streamguard/common';
+import { uniqueTenant } from './support/service-stack';
 import { testDatabase, testInfra, uniqueName } from './support/test-infra';
 import { waitFor } from './support/wait-for';
 
 const ROOT = join(__dirname, '..');
 
-function runImport(kind: string, file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runImport(kind: string, file: string, ...options: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'tools', 'import', 'src', 'import-main.js'), kind, file], {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'tools', 'import', 'src', 'import-main.js'), kind, file, ...options], {
       env: { ...process.env, DATABASE_URL: testInfra().databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -31,6 +33,7 @@ describe('import command', () => {
   let db: Database;
   let dir: string;
   const run = uniqueName('imp');
+  const tenant = uniqueTenant('imp');
 
   beforeAll(() => {
     db = testDatabase();
@@ -48,24 +51,47 @@ describe('import command', () => {
     return path;
   }
 
-  it('imports accounts from CSV (quoted cells, empty cells as null), then finds them unchanged on a re-import', async () => {
+  it('imports accounts from CSV into the --tenant (quoted cells, empty cells as null), then finds them unchanged on a re-import', async () => {
     const csv = file('accounts.csv', [
       'accountId,homeCountry,riskTier,openedAt',
       `${run}-a1,DE,standard,2019-04-02`,
       `"${run}-a2",FR,high,`,
       `${run}-a3,,,2021-01-31`,
     ].join('\r\n') + '\r\n');
-    const first = await runImport('accounts', csv);
-    expect([first.code, first.stdout]).toEqual([0, `imported accounts from ${csv}: 3 rows → 3 inserted, 0 updated, 0 unchanged (${first.stdout.match(/\(([\d.]+ s)\)/)?.[1]})\n`]);
+    const first = await runImport('accounts', csv, '--tenant', tenant);
+    expect([first.code, first.stdout]).toEqual([0, `imported accounts of tenant ${tenant} from ${csv}: 3 rows → 3 inserted, 0 updated, 0 unchanged (${first.stdout.match(/\(([\d.]+ s)\)/)?.[1]})\n`]);
     const { rows } = await db.query(
-      `SELECT account_id, home_country, risk_tier, to_char(opened_at, 'YYYY-MM-DD') AS opened_at FROM accounts WHERE account_id LIKE $1 ORDER BY account_id`, [`${run}-a%`]);
+      `SELECT tenant_id, account_id, home_country, risk_tier, to_char(opened_at, 'YYYY-MM-DD') AS opened_at FROM accounts WHERE account_id LIKE $1 ORDER BY account_id`, [`${run}-a%`]);
     expect(rows).toEqual([
-      { account_id: `${run}-a1`, home_country: 'DE', risk_tier: 'standard', opened_at: '2019-04-02' },
-      { account_id: `${run}-a2`, home_country: 'FR', risk_tier: 'high', opened_at: null },
-      { account_id: `${run}-a3`, home_country: null, risk_tier: 'standard', opened_at: '2021-01-31' },
+      { tenant_id: tenant, account_id: `${run}-a1`, home_country: 'DE', risk_tier: 'standard', opened_at: '2019-04-02' },
+      { tenant_id: tenant, account_id: `${run}-a2`, home_country: 'FR', risk_tier: 'high', opened_at: null },
+      { tenant_id: tenant, account_id: `${run}-a3`, home_country: null, risk_tier: 'standard', opened_at: '2021-01-31' },
     ]);
-    expect((await runImport('accounts', csv)).stdout).toContain('3 rows → 0 inserted, 0 updated, 3 unchanged');
-  });
+    expect((await runImport('accounts', csv, `--tenant=${tenant}`)).stdout).toContain('3 rows → 0 inserted, 0 updated, 3 unchanged');
+  }, 20_000);
+
+  it('imports the same account ids into another tenant as separate accounts, and notifies <tenant>:<account>', async () => {
+    const other = uniqueTenant('imp');
+    const listener = await db.connect();
+    const payloads: string[] = [];
+    listener.on('notification', (message) => payloads.push(message.payload ?? ''));
+    await listener.query('LISTEN streamguard_reference');
+    try {
+      const ndjson = file('accounts.ndjson', [
+        JSON.stringify({ accountId: `${run}-a1`, homeCountry: 'JP' }),
+        JSON.stringify({ accountId: `${run}-b:1`, homeCountry: 'GB', riskTier: 'low' }),
+      ].join('\n'));
+      const result = await runImport('accounts', ndjson, '--tenant', other);
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(result.stdout).toContain('2 rows → 2 inserted, 0 updated, 0 unchanged');
+      const { rows } = await db.query('SELECT tenant_id, account_id, home_country FROM accounts WHERE account_id = $1 ORDER BY home_country', [`${run}-a1`]);
+      expect(rows).toEqual([{ tenant_id: tenant, account_id: `${run}-a1`, home_country: 'DE' }, { tenant_id: other, account_id: `${run}-a1`, home_country: 'JP' }]);
+      await waitFor('notifications for both accounts', () => [`accounts:${other}:${run}-a1`, `accounts:${other}:${run}-b:1`].every((p) => payloads.includes(p)) || undefined, 5_000, 20);
+    } finally {
+      listener.removeAllListeners();
+      listener.release();
+    }
+  }, 20_000);
 
   it('imports merchants from NDJSON, updating an existing one, and notifies streamguard_reference', async () => {
     await db.query('INSERT INTO merchants (merchant_id, name, risk_score) VALUES ($1, $2, 0.5)', [`${run}-m1`, 'Old Name']);
@@ -130,8 +156,16 @@ describe('import command', () => {
     await db.query('DELETE FROM blocklist WHERE kind = $1 AND value LIKE $2', ['device', `${run}-dev-%`]);
   });
 
-  it('refuses bad usage with exit code 2', async () => {
+  it('refuses bad usage with exit code 2, importing nothing', async () => {
     expect(await runImport('widgets', 'x.csv')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown kind "widgets"') });
-    expect(await runImport('accounts', file('x.json', '{}'))).toMatchObject({ code: 2, stderr: expect.stringContaining('name it *.csv or *.ndjson') });
-  });
+    expect(await runImport('accounts', file('x.json', '{}'), '--tenant', tenant)).toMatchObject({ code: 2, stderr: expect.stringContaining('name it *.csv or *.ndjson') });
+    // Accounts belong to a tenant; the other kinds are platform data and take none.
+    const accounts = file('usage-accounts.csv', `accountId,homeCountry\n${run}-u1,DE\n`);
+    expect(await runImport('accounts', accounts)).toMatchObject({ code: 2, stderr: expect.stringContaining('accounts belong to a tenant: add --tenant <id>') });
+    expect(await runImport('accounts', accounts, '--tenant', 'Not-Valid')).toMatchObject({ code: 2, stderr: expect.stringContaining('tenant "Not-Valid" is not a valid tenant id') });
+    const merchants = file('usage-merchants.csv', `merchantId,name\n${run}-u1,Shop\n`);
+    expect(await runImport('merchants', merchants, '--tenant', tenant)).toMatchObject({ code: 2, stderr: expect.stringContaining('merchants are platform data shared by all tenants') });
+    expect((await db.query('SELECT 1 FROM accounts WHERE account_id = $1', [`${run}-u1`])).rowCount).toBe(0);
+    expect((await db.query('SELECT 1 FROM merchants WHERE merchant_id = $1', [`${run}-u1`])).rowCount).toBe(0);
+  }, 30_000); // five runs of the command, each a new Node process
 });

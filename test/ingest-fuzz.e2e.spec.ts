@@ -88,7 +88,11 @@ describe('ingest under hostile input', () => {
     return wanted;
   }
 
-  const head = (method: string, path: string, headers: string[] = []) => [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...headers].join('\r\n');
+  /** A raw request head; requests to the events route carry the stack's key (without one, every answer is a 401). */
+  const head = (method: string, path: string, headers: string[] = []) => [
+    `${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close',
+    ...(path === '/v1/events' ? [`Authorization: ${stack.auth.authorization}`] : []), ...headers,
+  ].join('\r\n');
 
   it('answers protocol-level rejections with a 4xx and the JSON error body, before reading oversized bodies', async () => {
     const event = JSON.stringify({ eventId: `${runId}-proto`, occurredAt: Date.UTC(2026, 0, 31), accountId: 'a', amount: 1, currency: 'EUR', merchantId: 'm' });
@@ -121,7 +125,7 @@ describe('ingest under hostile input', () => {
     // 413 comes while the body is incomplete, decided once the limit was crossed. Stopping just past the
     // limit matters: a server that closes with megabytes unread resets the connection, and the reset can
     // destroy its answer before the client reads it.
-    const streamed = await streamUntilAnswered(port, '/v1/events', MAX_BODY_BYTES + 128 * 1024);
+    const streamed = await streamUntilAnswered(port, '/v1/events', MAX_BODY_BYTES + 128 * 1024, [`Authorization: ${stack.auth.authorization}`]);
     expectJsonError(streamed.response, 413, 'BODY_TOO_LARGE');
 
     const url = stack.url('ingest');
@@ -173,7 +177,8 @@ describe('ingest under hostile input', () => {
         byStatus.set(response.status, (byStatus.get(response.status) ?? 0) + 1);
         statuses.set(payload.category, byStatus);
         try {
-          expectJsonError(response, 'any4xx');
+          // Authentication comes before the body is even read: a broken key is always exactly a 401.
+          expectJsonError(response, auth === stack.auth ? 'any4xx' : 401);
         } catch (error) {
           const body = typeof payload.body === 'string' ? payload.body.slice(0, 300) : JSON.stringify(Array.from(payload.body!.subarray(0, 100)));
           throw new Error(`payload #${i} (${payload.category}, ${JSON.stringify(payload.headers)}): ${(error as Error).message}\nbody: ${body}`);

@@ -46,9 +46,9 @@ describe('Postgres service roles', () => {
     const client = await connectAs('streamguard_enrich');
     try {
       const id = uniqueName('acc');
-      await client.query(`INSERT INTO accounts (account_id, home_country) VALUES ($1, 'DE')`, [id]);
-      expect((await client.query('SELECT home_country FROM accounts WHERE account_id = $1', [id])).rows).toEqual([{ home_country: 'DE' }]);
-      await client.query('DELETE FROM accounts WHERE account_id = $1', [id]);
+      await client.query(`INSERT INTO accounts (tenant_id, account_id, home_country) VALUES ('t', $1, 'DE')`, [id]);
+      expect((await client.query(`SELECT home_country FROM accounts WHERE tenant_id = 't' AND account_id = $1`, [id])).rows).toEqual([{ home_country: 'DE' }]);
+      await client.query(`DELETE FROM accounts WHERE tenant_id = 't' AND account_id = $1`, [id]);
       await denied(client, `INSERT INTO alerts (alert_id, rule_id, rule_version, rule_type, severity, account_id, group_key, event_ids, occurred_at, detected_at, explanation) VALUES ('x','r',1,'t','low','a','g','{}',now(),now(),'{}')`);
       await denied(client, 'SELECT * FROM window_results LIMIT 1');
       await denied(client, 'UPDATE rules SET status = status');

@@ -70,6 +70,8 @@ OVERRIDES = {
     "services.*.config.RATE_LIMIT_PER_SECOND": {"type": "integer", "minimum": 1, "maximum": 10_000_000},
     "services.*.config.RATE_LIMIT_BURST": {"type": "integer", "minimum": 1, "maximum": 100_000_000},
     "services.*.config.API_KEYS_POLL_MS": {"type": "integer", "minimum": 100, "maximum": 3_600_000},
+    "services.alert.config.RULES_MAX_PER_TENANT": {"type": "integer", "minimum": 0, "maximum": 100000},
+    "services.alert.config.RULES_TENANT_MAX_WINDOW_MS": {"type": "integer", "minimum": 1000, "maximum": 31622400000},
     "services.*.podLabels": STRING_MAP,
     "services.*.podAnnotations": STRING_MAP,
     "services.*.nodeSelector": STRING_MAP,

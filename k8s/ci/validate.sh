@@ -88,6 +88,23 @@ for values in "$CHART"/ci/*.yaml; do
 done
 grep -q '^kind: ScaledObject' "$WORK"/keda-values.yaml || fail "keda-values renders no ScaledObject"
 grep -q '^kind: PrometheusRule' "$WORK"/monitoring-values.yaml || fail "monitoring-values renders no PrometheusRule"
+python3 - "$WORK" <<'PY' || fail "Postgres logins"
+# Each service connects with its own login's key; only the migration Job (and the dev opt-out) use the owner's.
+import sys, yaml
+def db_keys(name):
+    docs = [d for d in yaml.safe_load_all(open(f"{sys.argv[1]}/{name}.yaml")) if d and d["kind"] in ("Deployment", "Job")]
+    return {d["metadata"]["labels"]["app.kubernetes.io/component"]: e["valueFrom"]["secretKeyRef"]["key"]
+            for d in docs for c in d["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])
+            if e["name"] == "DATABASE_URL"}
+want = {"existing-secret-values": {"ingest": "ingest-uri", "enrich": "enrich-uri", "aggregate": "aggregate-uri",
+                                   "alert": "alert-uri", "migrate": "uri"},
+        "owner-url-dev-values": {"ingest": "DATABASE_URL", "enrich": "enrich-url", "aggregate": "DATABASE_URL",
+                                 "alert": "DATABASE_URL", "migrate": "DATABASE_URL"}}
+for name, keys in want.items():
+    if db_keys(name) != keys:
+        sys.exit(f"{name}: DATABASE_URL keys {db_keys(name)}, want {keys}")
+print("  DATABASE_URL: a login per service; the owner's key only for migrate (and the development opt-out)")
+PY
 
 step "NOTES.txt renders (helm only renders it on install; a copy of the chart renders it as a template)"
 cp -rL "$CHART" "$WORK/notes-chart"
@@ -123,6 +140,15 @@ expect_refusal "more consumers than partitions" "exceeds kafka.partitions" --set
 expect_refusal "no Postgres connection" "postgres.existingSecret" --set postgres.url=
 expect_refusal "per-service Postgres logins without a Secret of yours" "serviceUrlKeys.ingest needs postgres.existingSecret" \
   --set postgres.serviceUrlKeys.ingest=ingest-url
+expect_refusal "a Secret of yours without ingest's own Postgres login (it would get the owner's)" \
+  "postgres.serviceUrlKeys.ingest is empty" --set postgres.existingSecret=streamguard-db \
+  --set postgres.serviceUrlKeys.enrich=enrich-url,postgres.serviceUrlKeys.aggregate=aggregate-url,postgres.serviceUrlKeys.alert=alert-url
+expect_refusal "a service login that is the schema owner's key" "postgres.serviceUrlKeys.alert is postgres.urlKey" \
+  --set postgres.existingSecret=streamguard-db --set postgres.serviceUrlKeys.ingest=ingest-url \
+  --set postgres.serviceUrlKeys.enrich=enrich-url,postgres.serviceUrlKeys.aggregate=aggregate-url,postgres.serviceUrlKeys.alert=DATABASE_URL
+expect_refusal "two services sharing one login" "are both shared-url" --set postgres.existingSecret=streamguard-db \
+  --set postgres.serviceUrlKeys.ingest=shared-url,postgres.serviceUrlKeys.enrich=shared-url \
+  --set postgres.serviceUrlKeys.aggregate=aggregate-url,postgres.serviceUrlKeys.alert=alert-url
 expect_refusal "an ingest rate-limit burst below a full batch" "RATE_LIMIT_BURST (500) is below INGEST_MAX_BATCH_EVENTS" \
   --set services.ingest.config.RATE_LIMIT_BURST=500
 expect_refusal "the removed ADMIN_API_TOKEN secret (API keys replace it)" "additional properties 'apiKeys' not allowed" \

@@ -106,7 +106,7 @@ export function parseResponse(raw: string): RawResponse {
  * Streams `maxBytes` of a chunked body with no Content-Length and never sends the final chunk: any answer
  * is decided from the bytes read so far, before the body is complete. Stops writing once the server answers.
  */
-export function streamUntilAnswered(port: number, path: string, maxBytes: number): Promise<{ response: RawResponse; bytesWritten: number }> {
+export function streamUntilAnswered(port: number, path: string, maxBytes: number, extraHeaders: string[] = []): Promise<{ response: RawResponse; bytesWritten: number }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let raw = '';
@@ -116,7 +116,7 @@ export function streamUntilAnswered(port: number, path: string, maxBytes: number
     socket.on('error', () => undefined);
     socket.on('data', (chunk: string) => { raw += chunk; });
     socket.on('close', () => resolve({ bytesWritten, response: parseResponse(raw) }));
-    socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n${extraHeaders.map((h) => `${h}\r\n`).join('')}\r\n`);
     const piece = 'x'.repeat(64 * 1024);
     const writeMore = (): void => {
       while (raw === '' && !socket.destroyed && bytesWritten < maxBytes) {

@@ -10,7 +10,7 @@ export const DEFAULT_WINDOW_DEFINITIONS = [
   },
   {
     name: 'merchant-1h', groupBy: ['merchantId'], window: { type: 'tumbling', sizeMs: 3_600_000 },
-    aggregations: [{ name: 'count', fn: 'count' }, { name: 'sumUsd', fn: 'sum', field: 'amountUsd' }, { name: 'accounts', fn: 'countDistinct', field: 'accountId' }],
+    aggregations: [{ name: 'count', fn: 'count' }, { name: 'sumUsd', fn: 'sum', field: 'amountUsd' }, { name: 'accounts', fn: 'approxCountDistinct', field: 'accountId' }],
     allowedLatenessMs: 60_000, emit: 'update',
   },
 ];

@@ -8,6 +8,7 @@ import { DETECTION_SETTINGS, FraudDetectionConsumer } from './detection/fraud-de
 import { RuleSet } from './rules/rule-set';
 import { RulesController } from './rules/rules.controller';
 import { RulesRepository } from './rules/rules.repository';
+import { TENANT_RULE_LIMITS, TenantRuleLimits } from './rules/tenant-rule-limits';
 
 @Module({})
 export class AlertModule {
@@ -21,6 +22,10 @@ export class AlertModule {
         {
           provide: DETECTION_SETTINGS,
           useValue: { groupId: `${config.kafkaGroupPrefix}.alert`, topics: topicsFrom(config), tickMs: config.tickMs, partitionConcurrency: config.partitionConcurrency },
+        },
+        {
+          provide: TENANT_RULE_LIMITS,
+          useValue: { maxRulesPerTenant: config.rulesMaxPerTenant, tenantMaxWindowMs: config.rulesTenantMaxWindowMs } satisfies TenantRuleLimits,
         },
         { provide: RulesRepository, inject: [DATABASE, LOGGER], useFactory: (db: Database, logger: Logger) => new RulesRepository(db, logger) },
         {

@@ -1,4 +1,4 @@
-import { bootstrapService, exitOnStartupError, loadConfig } from '@streamguard/common';
+import { authenticateBeforeBody, bootstrapService, exitOnStartupError, loadConfig } from '@streamguard/common';
 import { registerEventBodyParsers } from './events/body-parsers';
 import { ingestEnv } from './ingest.config';
 import { IngestModule } from './ingest.module';
@@ -10,7 +10,10 @@ async function main(): Promise<void> {
     shutdownGraceMs: config.shutdownGraceMs, bodyLimit: config.maxBodyBytes,
     describe: ['POST /v1/events'],
     bodyParser: false,
-    configure: registerEventBodyParsers,
+    configure: (app) => {
+      authenticateBeforeBody(app, [{ method: 'POST', url: '/v1/events', scope: 'ingest' }]);
+      registerEventBodyParsers(app);
+    },
   });
 }
 

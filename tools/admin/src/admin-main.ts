@@ -3,7 +3,7 @@
  *   migrate [--seed]                          apply database migrations (and demo data)
  *   create-topics [--partitions N] [--replication-factor R]
  *   fetch-kafka                               download the local broker's jars (Maven) ahead of time
- *   keys create --tenant T --scopes ingest,read,admin [--name N] [--rate R] [--burst B]
+ *   keys create --tenant T --scopes ingest,read,admin [--name N] [--rate R] [--burst B] [--legacy-tenant]
  *   keys list [--tenant T]
  *   keys revoke KEY_ID
  * Reads DATABASE_URL, KAFKA_BROKERS and the TOPIC_* variables like the services do.
@@ -66,7 +66,7 @@ async function keys(subcommand: string | undefined): Promise<void> {
         const { token, record } = await store.create(db, {
           tenantId, scopes: parseScopes(scopes), name: flag('name'),
           ratePerSecond: rate === undefined ? undefined : Number(rate), burst: burst === undefined ? undefined : Number(burst),
-        });
+        }, { allowLegacyTenant: process.argv.includes('--legacy-tenant') });
         process.stderr.write(`Created API key ${record.keyId} for tenant ${record.tenantId} (${record.scopes.join(', ')}). Store it now: it is not shown again.\n`);
         process.stdout.write(`${token}\n`);
         return;

@@ -57,7 +57,7 @@ export class BenchStack {
     this.postgres = await startEmbeddedPostgres({ home: this.home, port: this.ports.postgres, fresh: true });
     await provision({ brokers: [this.brokers], databaseUrl: this.postgres.url, partitions: this.partitions, seed: true });
     // No rate limit for the benchmark's own load: it measures the pipeline, not the limiter.
-    this.apiKey = await createApiKeyFor(this.postgres.url, { tenantId: 'bench', scopes: ['ingest', 'read'], ratePerSecond: 1e9, burst: 1e9 });
+    this.apiKey = await createApiKeyFor(this.postgres.url, { tenantId: 'bench', scopes: ['ingest', 'read'], ratePerSecond: 1e7, burst: 1e8 });
     const admin = await this.admin();
     await admin.ensureTopics(extraTopics.map((topic) => ({ topic, partitions: this.partitions, replicationFactor: 1 })));
   }
@@ -96,7 +96,11 @@ export class BenchStack {
       this.logs.set(instance, log);
     }
     const sink = log;
-    const child = startService(service, this.ports.services[service], this.serviceEnv(env), (line) => sink.write(`${line}\n`), instance);
+    // BENCH_PROFILE=aggregate,alert: V8 CPU profiles of those services, written when they stop (open them in
+    // Chrome DevTools or speedscope). Profiling slows a service by a few per cent.
+    const profiled = (process.env.BENCH_PROFILE ?? '').split(',').includes(service);
+    const profiling = profiled ? ['--cpu-prof', `--cpu-prof-dir=${join(this.home, 'profiles')}`, `--cpu-prof-name=${instance}-${Date.now()}.cpuprofile`] : [];
+    const child = startService(service, this.ports.services[service], this.serviceEnv(env), (line) => sink.write(`${line}\n`), instance, profiling);
     this.instances.set(instance, child);
     await waitUntilReady(child, 90_000);
     return child;

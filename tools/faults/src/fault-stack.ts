@@ -87,7 +87,7 @@ export class FaultStack {
     this.postgresUrl = this.postgres.url;
     await provision({ brokers: [this.brokers], databaseUrl: this.postgres.url, partitions: this.options.partitions, seed: true });
     // Unlimited for the suite's own traffic: the fault suite measures recovery, not rate limiting.
-    this.ingestApiKey = await createApiKeyFor(this.postgres.url, { tenantId: FAULT_TENANT, scopes: ['ingest', 'read'], ratePerSecond: 1e9, burst: 1e9 });
+    this.ingestApiKey = await createApiKeyFor(this.postgres.url, { tenantId: FAULT_TENANT, scopes: ['ingest', 'read'], ratePerSecond: 1e7, burst: 1e8 });
   }
 
   /** The suite's `ingest`+`read` key (tenant {@link FAULT_TENANT}); set by {@link startInfrastructure}. */

@@ -1,9 +1,11 @@
 /**
  * Bulk import of reference data into Postgres:
- *   npm run import -- <accounts|merchants|fx-rates|blocklist> <file.csv|file.ndjson>
- * Reads DATABASE_URL like the services. All or nothing: any invalid row → nothing imported, exit code 1,
- * every problem listed as `<file>:<line>: <field> <reason>`. Enrich instances see the change within about
- * a second (the tables' NOTIFY triggers), without a restart.
+ *   npm run import -- accounts <file.csv|file.ndjson> --tenant <id>
+ *   npm run import -- <merchants|fx-rates|blocklist> <file.csv|file.ndjson>
+ * Accounts are written to the named tenant's accounts; the other kinds are platform data shared by all
+ * tenants. Reads DATABASE_URL like the services. All or nothing: any invalid row → nothing imported, exit
+ * code 1, every problem listed as `<file>:<line>: <field> <reason>`. Enrich instances see the change within
+ * about a second (the tables' NOTIFY triggers), without a restart.
  */
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
@@ -11,9 +13,9 @@ import { createInterface } from 'node:readline';
 import { Database, databaseEnv, JsonLogger, loadConfig, Queryable } from '@streamguard/common';
 /* eslint-disable @nx/enforce-module-boundaries -- the import command writes with the enrich service's repository and validators (one source of truth) */
 import { ReferenceDataRepository } from '../../../apps/enrich/src/reference-data/reference-data.repository';
-import { REFERENCE_KINDS, ReferenceKind } from '../../../apps/enrich/src/reference-data/reference-validation';
 /* eslint-enable @nx/enforce-module-boundaries */
-import { csvRows, formatOf, ndjsonRows } from './import-rows';
+import { parseImportArgs } from './import-args';
+import { csvRows, ndjsonRows } from './import-rows';
 import { importReferenceData } from './reference-import';
 
 /**
@@ -24,20 +26,15 @@ async function* fileLines(path: string): AsyncGenerator<string> {
   yield* createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
 }
 
-const USAGE = `usage: npm run import -- <${REFERENCE_KINDS.join('|')}> <file.csv|file.ndjson>`;
-
 function exit(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
   process.exit(code);
 }
 
 async function main(): Promise<void> {
-  const [kindArg, path] = process.argv.slice(2);
-  if (!kindArg || !path) exit(USAGE, 2);
-  if (!(REFERENCE_KINDS as readonly string[]).includes(kindArg)) exit(`unknown kind "${kindArg}"\n${USAGE}`, 2);
-  const kind = kindArg as ReferenceKind;
-  const format = formatOf(path);
-  if (!format) exit(`cannot tell the format of ${path}: name it *.csv or *.ndjson (or *.jsonl)\n${USAGE}`, 2);
+  const parsed = parseImportArgs(process.argv.slice(2));
+  if (!parsed.ok) exit(parsed.message, 2);
+  const { kind, path, format, tenantId } = parsed.args;
   await access(path).catch(() => exit(`cannot read ${path}`, 2));
 
   const { databaseUrl } = loadConfig({ databaseUrl: databaseEnv.databaseUrl });
@@ -47,7 +44,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     const result = await importReferenceData(kind, format === 'csv' ? csvRows(kind, lines) : ndjsonRows(lines), {
-      transaction: (work) => db.transaction((tx: Queryable) => work((k, records) => repository.upsert(k, records, tx))),
+      transaction: (work) => db.transaction((tx: Queryable) => work((k, records) => repository.upsert(k, records, { db: tx, tenantId }))),
     }, {
       onProgress: ({ rows, written }) => process.stderr.write(`${kind}: ${rows.toLocaleString('en')} rows read, ${written.toLocaleString('en')} written…\n`),
     });
@@ -60,7 +57,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    process.stdout.write(`imported ${kind} from ${path}: ${result.rows} rows → ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged (${seconds} s)\n`);
+    process.stdout.write(`imported ${kind}${tenantId === undefined ? '' : ` of tenant ${tenantId}`} from ${path}: ${result.rows} rows → ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged (${seconds} s)\n`);
   } finally {
     await db.close();
   }

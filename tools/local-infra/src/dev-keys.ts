@@ -1,10 +1,10 @@
 /**
  * API keys of the local stack (`npm start`): one key of the `demo` tenant (ingest, read, admin) and one
- * platform admin key (reference data). They are kept in `.streamguard/dev-api-keys.json` (mode 0600) so a
+ * platform admin key (merchants, FX rates, blocklists, global rules). They are kept in `.streamguard/dev-api-keys.json` (mode 0600) so a
  * restart, `npm run demo` and your shell reuse them; a key revoked or deleted meanwhile is replaced.
  */
 import { ApiKeyStore, Database, JsonLogger, keyIdOf, NewApiKey, PLATFORM_TENANT, Queryable, Scope, tokenMatches } from '@streamguard/common';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const DEMO_TENANT = 'demo';
@@ -12,7 +12,7 @@ export const DEMO_TENANT = 'demo';
 export interface DevKeys {
   /** `demo` tenant: ingest, read, admin. */
   tenant: string;
-  /** `platform` tenant: admin, read (reference data, global rules, every tenant's keys). */
+  /** `platform` tenant: admin, read (shared reference data, global rules, every tenant's keys). */
   platform: string;
 }
 
@@ -55,6 +55,7 @@ export async function ensureDevKeys(databaseUrl: string, home: string): Promise<
       keys[role] = token !== undefined && (await stillValid(db, token)) ? token : (await new ApiKeyStore().create(db, WANTED[role])).token;
     }
     writeFileSync(devKeysFile(home), JSON.stringify(keys, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(devKeysFile(home), 0o600); // `mode` applies only when the file is created
     return keys;
   } finally {
     await db.close();

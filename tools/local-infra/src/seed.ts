@@ -1,10 +1,16 @@
 /**
  * Demo reference data and default rules, so a fresh `npm start` produces meaningful enrichment and alerts.
  * Idempotent: existing rows are left alone (a user's edits survive restarts).
+ *
+ * Accounts are per tenant: the demo accounts belong to {@link DEMO_TENANT}, the tenant of the key `npm start`
+ * prints, so that key's events for `acc-1`…`acc-4` are enriched with them (another tenant's are not).
+ * Merchants, FX rates and the blocklist are platform data shared by all tenants.
  */
 import type { Queryable } from '@streamguard/common';
 import { DEFAULT_RULES } from '@streamguard/stream-core';
+import { DEMO_TENANT } from './dev-keys';
 
+/** Accounts of {@link DEMO_TENANT}. */
 export const DEMO_ACCOUNTS = [
   { id: 'acc-1', homeCountry: 'DE', riskTier: 'standard', openedAt: '2019-04-02' },
   { id: 'acc-2', homeCountry: 'FR', riskTier: 'standard', openedAt: '2021-09-15' },
@@ -25,9 +31,9 @@ export const DEMO_FX_RATES: Array<[string, number]> = [
 
 export async function seedDemoData(db: Queryable): Promise<void> {
   await db.query(
-    `INSERT INTO accounts (account_id, home_country, risk_tier, opened_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) ON CONFLICT DO NOTHING`,
-    [DEMO_ACCOUNTS.map((a) => a.id), DEMO_ACCOUNTS.map((a) => a.homeCountry), DEMO_ACCOUNTS.map((a) => a.riskTier), DEMO_ACCOUNTS.map((a) => a.openedAt)],
+    `INSERT INTO accounts (tenant_id, account_id, home_country, risk_tier, opened_at)
+     SELECT $1::text, u.* FROM unnest($2::text[], $3::text[], $4::text[], $5::date[]) AS u ON CONFLICT DO NOTHING`,
+    [DEMO_TENANT, DEMO_ACCOUNTS.map((a) => a.id), DEMO_ACCOUNTS.map((a) => a.homeCountry), DEMO_ACCOUNTS.map((a) => a.riskTier), DEMO_ACCOUNTS.map((a) => a.openedAt)],
   );
   await db.query(
     `INSERT INTO merchants (merchant_id, name, mcc, country, risk_score)

@@ -22,8 +22,10 @@ export interface ServiceProcess {
   exited(): boolean;
 }
 
-export function startService(service: ServiceName, port: number, env: NodeJS.ProcessEnv, onLine: (line: string) => void, instance: string = service): ServiceProcess {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', service, 'src', 'main.js')], {
+export function startService(
+  service: ServiceName, port: number, env: NodeJS.ProcessEnv, onLine: (line: string) => void, instance: string = service, nodeArgs: string[] = [],
+): ServiceProcess {
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, 'dist', 'apps', service, 'src', 'main.js')], {
     env: { ...process.env, ...env, [PORT_ENV[service]]: String(port), INSTANCE_ID: instance, NODE_ENV: env.NODE_ENV ?? 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

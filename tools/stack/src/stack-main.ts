@@ -76,7 +76,7 @@ async function main(): Promise<void> {
 
   API keys (kept in ${devKeysFile(home)}):
     tenant "${DEMO_TENANT}" (ingest, read, admin):   ${keys!.tenant}
-    platform admin (reference data):     ${keys!.platform}
+    platform admin (merchants, FX, blocklists, global rules): ${keys!.platform}
 
   Try it:
     export STREAMGUARD_API_KEY=${keys!.tenant}

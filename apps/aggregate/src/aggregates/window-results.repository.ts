@@ -52,6 +52,8 @@ export class WindowResultsRepository {
 
   /** Newest windows first, of one tenant. */
   async find(db: Queryable, query: AggregateQuery): Promise<AggregateResultMessage[]> {
+    // Never optional: SqlFilters drops a condition whose value is undefined, which here would mean every tenant.
+    if (typeof query.tenantId !== 'string' || query.tenantId === '') throw new Error('window results are only read for one tenant');
     const filters = new SqlFilters()
       .add('tenant_id = ?', query.tenantId)
       .add('definition = ?', query.definition || undefined)

@@ -53,3 +53,39 @@ describe('WindowPartitionProcessor: tenants', () => {
     expect(tenantOf({ group: { accountId: 'a' } })).toBe('default');
   });
 });
+
+describe('WindowPartitionProcessor: repartitioned input', () => {
+  const definitions = parseWindowDefinitions([
+    { name: 'merchant-1m', groupBy: ['merchantId'], window: { type: 'tumbling', sizeMs: 60_000 }, aggregations: [{ name: 'count', fn: 'count' }] },
+    { name: 'currency-1m', groupBy: ['currency'], window: { type: 'tumbling', sizeMs: 60_000 }, aggregations: [{ name: 'count', fn: 'count' }] },
+  ]).map(tenantScopedWindowDefinition);
+
+  function repartitioned(definition: string | undefined, eventId: string, t: number, sourceOffset: string): InboundRecord {
+    const record = enriched('acme', eventId, t);
+    const headers: Record<string, string> = definition === undefined ? {} : {
+      'x-window-definition': definition, 'x-source-topic': 'events.enriched', 'x-source-partition': '2', 'x-source-offset': sourceOffset,
+    };
+    return { ...record, topic: 'events.repartition', partition: 1, key: `${definition}|acme|m-1`, headers };
+  }
+
+  it('applies each record to its own definition, deduplicates per definition, and reports late records by their source', async () => {
+    const clock = new ManualClock(T0 + 600_000);
+    const processor = new WindowPartitionProcessor(
+      1, [], { definitions, maxOutOfOrdernessMs: 0, idleTimeoutMs: 0, maxFutureSkewMs: 3_600_000, clock },
+      DEFAULT_TOPICS, { upsert: async () => undefined } as unknown as WindowResultsRepository, new AggregateMetrics(new PrometheusMetrics('test')), clock, 'repartition',
+    );
+    const output = processor.process([
+      repartitioned('merchant-1m', 'e1', T0 + 1, '10'),
+      repartitioned('currency-1m', 'e1', T0 + 1, '10'), // the same event for another definition: counted there too
+      repartitioned('merchant-1m', 'e1', T0 + 2, '11'), // redelivered: a duplicate
+      repartitioned('merchant-1m', 'flush', T0 + 60_000, '12'),
+      repartitioned('merchant-1m', 'late', T0 + 5, '13'),
+      repartitioned(undefined, 'no-header', T0 + 6, '14'),
+    ]);
+    const published = output.outbox.filter((r) => r.topic === DEFAULT_TOPICS.aggregates).map((r) => JSON.parse(String(r.value)) as AggregateResultMessage);
+    expect(published.map((m) => [m.definition, m.groupKey, m.count])).toEqual([['merchant-1m', 'acme|m-1', 1], ['currency-1m', 'acme|USD', 1]]);
+    const late = output.outbox.filter((r) => r.topic === DEFAULT_TOPICS.late);
+    expect(late.map((r) => [r.key, JSON.parse(String(r.value)).source])).toEqual([['acc-1', { topic: 'events.enriched', partition: 2, offset: '13' }]]);
+    expect(output.rejected?.map((r) => (r.error as { code?: string }).code)).toEqual(['REPARTITION_HEADER_MISSING']);
+  });
+});

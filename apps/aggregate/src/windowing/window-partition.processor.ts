@@ -4,19 +4,32 @@
  */
 import {
   AggregateResultMessage, Clock, decodeBatch, EnrichedEventMessage, InboundRecord, LateEventMessage, LEGACY_TENANT, OutboundRecord,
-  parseEnrichedEventMessage, PartitionProcessor, PoisonRecordError, ProcessingError, StageOutput, StateChanges, TopicNames,
+  parseEnrichedEventMessage, PartitionProcessor, PoisonRecordError, ProcessingError, REPARTITION_HEADERS, StageOutput, StateChanges, TopicNames,
 } from '@streamguard/common';
 import {
   InMemoryWindowStateStore, PartitionWindowOperator, TENANT_FIELD, tenantDedupKey, WindowOperatorOptions, WindowResult, DrainedOutput,
 } from '@streamguard/stream-core';
 import type { WindowResultsRepository } from '../aggregates/window-results.repository';
+import { repartitionDedupKey, repartitionedDefinition } from '../repartition/window-routing';
 import type { AggregateMetrics } from './aggregate-metrics';
+
+/**
+ * What the processor consumes: `events.enriched` (each record applies to every definition), or
+ * `events.repartition` (each record applies to the one definition named in its header, deduplicated per
+ * definition, and late reports name the original `events.enriched` record).
+ */
+export type WindowInputTopic = 'enriched' | 'repartition';
+
+/** State gauges are refreshed at most this often per partition (Prometheus scrapes every 15-30 s anyway). */
+const STATS_INTERVAL_MS = 5_000;
 
 export class WindowPartitionProcessor implements PartitionProcessor {
   private readonly store: InMemoryWindowStateStore;
   private readonly operator: PartitionWindowOperator;
   /** Source of every event in the current batch, for late/invalid reports that need the original. */
   private batch = new Map<string, { record: InboundRecord; event?: EnrichedEventMessage }>();
+  /** When the state gauges were last computed: they scan the whole state, so not on every batch. */
+  private statsAt = -Infinity;
 
   constructor(
     private readonly partition: number,
@@ -26,6 +39,7 @@ export class WindowPartitionProcessor implements PartitionProcessor {
     private readonly repository: WindowResultsRepository,
     private readonly metrics: AggregateMetrics,
     private readonly clock: Clock,
+    private readonly input: WindowInputTopic = 'enriched',
   ) {
     this.store = new InMemoryWindowStateStore(state);
     this.operator = new PartitionWindowOperator(options, this.store);
@@ -38,10 +52,20 @@ export class WindowPartitionProcessor implements PartitionProcessor {
     this.batch = new Map();
     for (const { record, value: event } of decoded) {
       this.batch.set(record.offset, { record, event });
+      let definition: string | undefined;
+      if (this.input === 'repartition') {
+        definition = repartitionedDefinition(record.headers);
+        if (definition === undefined) {
+          rejected.push({ offset: record.offset, error: new PoisonRecordError('REPARTITION_HEADER_MISSING', `no ${REPARTITION_HEADERS.definition} header`) });
+          continue;
+        }
+      }
       try {
         this.operator.process({
-          eventId: event.eventId, dedupKey: tenantDedupKey(event.tenantId, event.eventId), eventTime: event.occurredAt,
-          value: event as unknown as Record<string, unknown>, offset: record.offset,
+          eventId: event.eventId, eventTime: event.occurredAt, value: event as unknown as Record<string, unknown>, offset: record.offset,
+          ...(definition === undefined
+            ? { dedupKey: tenantDedupKey(event.tenantId, event.eventId) }
+            : { dedupKey: repartitionDedupKey(event.tenantId, event.eventId, definition), definition }),
         });
       } catch (error) {
         // The operator reports bad data as values; a throw is a defect. Dead-letter the record (with the
@@ -83,10 +107,12 @@ export class WindowPartitionProcessor implements PartitionProcessor {
         windowStart: late.windowStart ?? null, windowEnd: late.windowEnd ?? null,
         watermark: Number.isFinite(late.watermark) ? late.watermark : null,
         eventId: late.eventId, eventTime: late.eventTime,
-        source: { topic: source?.record.topic ?? '', partition: this.partition, offset: late.offset },
+        source: this.lateSource(source?.record, late.offset),
         event: source?.event ?? null,
       };
-      outbox.push({ topic: this.topics.late, key: source?.record.key ?? null, value: JSON.stringify(message) });
+      // Keyed by account as `events.enriched` is (a repartition record's key is the window group).
+      const key = this.input === 'repartition' ? (source?.event?.accountId ?? null) : (source?.record.key ?? null);
+      outbox.push({ topic: this.topics.late, key, value: JSON.stringify(message) });
       this.metrics.late.inc({ definition: late.definition ?? 'all', reason: late.reason });
     }
     // Invalid for a definition (missing group-by field, non-numeric value): dead-lettered once per record.
@@ -97,16 +123,31 @@ export class WindowPartitionProcessor implements PartitionProcessor {
       rejected.push({ offset: invalid.offset, error: new PoisonRecordError('INVALID_FOR_WINDOW', `${invalid.definition ? `definition ${invalid.definition}: ` : ''}${invalid.reason}`) });
     }
     if (drained.duplicates > 0) this.metrics.duplicates.inc({}, drained.duplicates);
-    const stats = this.operator.stats();
-    this.metrics.openWindows.set({ partition: this.partition }, stats.openWindows);
-    this.metrics.stateEntries.set({ partition: this.partition }, stats.stateEntries);
+    if (now - this.statsAt >= STATS_INTERVAL_MS) {
+      this.statsAt = now;
+      const stats = this.operator.stats();
+      this.metrics.openWindows.set({ input: this.input, partition: this.partition }, stats.openWindows);
+      this.metrics.stateEntries.set({ input: this.input, partition: this.partition }, stats.stateEntries);
+    }
     const watermark = this.operator.watermark;
-    if (Number.isFinite(watermark)) this.metrics.watermarkLag.set({ partition: this.partition }, Math.max(0, now - watermark) / 1000);
+    if (Number.isFinite(watermark)) this.metrics.watermarkLag.set({ input: this.input, partition: this.partition }, Math.max(0, now - watermark) / 1000);
     return {
       outbox,
       rejected,
       write: messages.length > 0 ? (tx) => this.repository.upsert(tx, messages) : undefined,
     };
+  }
+
+  /** The record a late report is about: for a repartition record, the `events.enriched` record it came from. */
+  private lateSource(record: InboundRecord | undefined, offset: string): LateEventMessage['source'] {
+    const headers = record?.headers ?? {};
+    if (this.input === 'repartition' && headers[REPARTITION_HEADERS.sourceOffset] !== undefined) {
+      return {
+        topic: headers[REPARTITION_HEADERS.sourceTopic] ?? '', partition: Number(headers[REPARTITION_HEADERS.sourcePartition]),
+        offset: headers[REPARTITION_HEADERS.sourceOffset],
+      };
+    }
+    return { topic: record?.topic ?? '', partition: this.partition, offset };
   }
 }
 

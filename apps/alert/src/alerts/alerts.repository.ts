@@ -40,10 +40,16 @@ export class AlertsRepository {
     return new Set(rows.map((r) => r.alert_id));
   }
 
-  /** Newest first (by event time of the triggering event), of one tenant. */
+  /**
+   * Newest first (by event time of the triggering event), of one tenant. The tenant condition is not an optional
+   * filter: a `tenantId` that is not a non-empty string throws, so a caller bug can never read every tenant's alerts.
+   */
   async find(db: Queryable, query: AlertQuery): Promise<AlertMessage[]> {
+    const tenantId: unknown = query.tenantId;
+    if (typeof tenantId !== 'string' || tenantId === '') throw new TypeError(`alerts are read per tenant: tenantId must be a non-empty string, got ${JSON.stringify(tenantId)}`);
+    // Checked above, so never dropped as an unset optional filter: every query reads `WHERE tenant_id = $1 …`.
     const filters = new SqlFilters()
-      .add('tenant_id = ?', query.tenantId)
+      .add('tenant_id = ?', tenantId)
       .add('account_id = ?', query.accountId || undefined)
       .add('rule_id = ?', query.ruleId || undefined)
       .add('occurred_at >= to_timestamp(? / 1000.0)', query.from)

@@ -35,7 +35,7 @@ export class FraudDetectionConsumer implements OnApplicationBootstrap, BeforeApp
     @Inject(RuleSet) private readonly ruleSet: RuleSet,
     @Inject(AlertsRepository) repository: AlertsRepository,
   ) {
-    const alertsTotal = metrics.counter('alerts_total', 'Fraud alerts raised (new alertIds), by rule and severity.', ['rule', 'severity']);
+    const alertsTotal = metrics.counter('alerts_total', 'Fraud alerts raised (new alertIds), by rule (its id; `<id>@<tenant>` for a tenant rule) and severity.', ['rule', 'severity']);
     this.runner = new StatefulStageRunner({
       service: 'alert', groupId: settings.groupId, inputTopic: settings.topics.enriched, dlqTopic: settings.topics.dlq,
       kafka, db, logger, metrics, clock, partitionConcurrency: settings.partitionConcurrency, tickMs: settings.tickMs,

@@ -33,11 +33,19 @@ async function alertsOf(processor: RulePartitionProcessor, records: InboundRecor
   return published.map((r) => JSON.parse(String(r.value)) as AlertMessage);
 }
 
+/** Labels of every alerts_total increment. */
+let counted: Array<Record<string, string>> = [];
+
 async function setup(rules: RuleDefinition[]) {
+  counted = [];
   const repository = { insertNew: async (_tx: Queryable, alerts: AlertMessage[]) => new Set(alerts.map((a) => a.alertId)) } as unknown as AlertsRepository;
-  const processor = new RulePartitionProcessor([], await ruleSetOf(rules), 'alerts', repository, { inc: () => undefined }, new ManualClock(T0));
+  const alertsTotal = { inc: (labels: Record<string, string>) => void counted.push(labels) };
+  const processor = new RulePartitionProcessor([], await ruleSetOf(rules), 'alerts', repository, alertsTotal, new ManualClock(T0));
   return processor;
 }
+
+const over = (id: string, value: number, tenantId?: string): RuleDefinition =>
+  ({ ...DEFAULT_RULES[0], id, params: { field: 'amountUsd', op: '>', value }, ...(tenantId === undefined ? {} : { tenantId }) }) as RuleDefinition;
 
 describe('RulePartitionProcessor: tenants', () => {
   it('keeps two tenants with the same account and event ids apart under a global rule with an explicit groupBy', async () => {
@@ -68,5 +76,22 @@ describe('RulePartitionProcessor: tenants', () => {
       ['acme', 'acme.over-100', 'a2'],
       ['acme', 'large-amount', 'a2'],
     ]);
+  });
+
+  it('runs two tenants\' rules with the same id side by side; alerts carry the API id, metrics the rule key', async () => {
+    const processor = await setup([over('big', 100, 'globex'), over('big', 1_000, 'acme')]);
+    const alerts = await alertsOf(processor, [enriched('acme', 'a1', T0, 500), enriched('globex', 'g1', T0, 500), enriched('acme', 'a2', T0, 5_000)]);
+    expect(alerts.map((a) => [a.tenantId, a.ruleId, a.eventIds[0]])).toEqual([['globex', 'big', 'g1'], ['acme', 'big', 'a2']]);
+    // The published message is the AlertMessage contract: the rule's owner is not an extra field in it.
+    expect(alerts.every((a) => !('ruleTenantId' in a))).toBe(true);
+    expect(counted).toEqual([{ rule: 'big@globex', severity: 'high' }, { rule: 'big@acme', severity: 'high' }]);
+  });
+
+  it('keeps a global rule and a tenant rule with the same id apart (two alerts, two alert ids)', async () => {
+    const processor = await setup([over('big', 100, 'acme'), over('big', 100)]);
+    const alerts = await alertsOf(processor, [enriched('acme', 'a1', T0, 500)]);
+    expect(alerts.map((a) => a.ruleId)).toEqual(['big', 'big']);
+    expect(alerts[0].alertId).not.toBe(alerts[1].alertId);
+    expect(counted.map((l) => l.rule)).toEqual(['big', 'big@acme']);
   });
 });

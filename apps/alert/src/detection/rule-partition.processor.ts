@@ -7,7 +7,7 @@ import {
   AlertMessage, Clock, Counter, decodeBatch, InboundRecord, OutboundRecord, parseEnrichedEventMessage,
   PartitionProcessor, ProcessingError, StageOutput, StateChanges,
 } from '@streamguard/common';
-import { AlertCandidate, InMemoryRuleStateStore, RuleEngine } from '@streamguard/stream-core';
+import { AlertCandidate, InMemoryRuleStateStore, RuleEngine, ruleKey } from '@streamguard/stream-core';
 import type { AlertsRepository } from '../alerts/alerts.repository';
 import type { RuleSet } from '../rules/rule-set';
 
@@ -69,15 +69,18 @@ export class RulePartitionProcessor implements PartitionProcessor {
   private output(candidates: AlertCandidate[], rejected: Array<{ offset: string; error: Error }>): StageOutput {
     if (candidates.length === 0) return { outbox: [], rejected };
     const detectedAt = this.clock.now();
-    const alerts: AlertMessage[] = candidates.map((c) => ({ schemaVersion: 1, ...c, detectedAt }));
+    // The alert reports the rule's API id; the metric label is the rule key, because two tenants' rules may share an id.
+    const alerts = candidates.map(({ ruleTenantId, ...c }): { message: AlertMessage; rule: string } => ({
+      message: { schemaVersion: 1, ...c, detectedAt }, rule: ruleKey({ id: c.ruleId, tenantId: ruleTenantId }),
+    }));
     return {
       outbox: [],
       rejected,
       write: async (tx): Promise<OutboundRecord[]> => {
-        const inserted = await this.repository.insertNew(tx, alerts);
-        const fresh = alerts.filter((a) => inserted.has(a.alertId));
-        for (const a of fresh) this.alertsTotal.inc({ rule: a.ruleId, severity: a.severity });
-        return fresh.map((a) => ({ topic: this.alertsTopic, key: a.accountId, value: JSON.stringify(a) }));
+        const inserted = await this.repository.insertNew(tx, alerts.map((a) => a.message));
+        const fresh = alerts.filter((a) => inserted.has(a.message.alertId));
+        for (const a of fresh) this.alertsTotal.inc({ rule: a.rule, severity: a.message.severity });
+        return fresh.map(({ message }) => ({ topic: this.alertsTopic, key: message.accountId, value: JSON.stringify(message) }));
       },
     };
   }

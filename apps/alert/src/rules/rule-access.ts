@@ -6,8 +6,9 @@
  * - Any other tenant's admin sees the global rules and its own, creates rules for its own tenant, and changes or
  *   deletes only its own. Changing a global rule is refused (`global-rule`).
  * - Another tenant's rule is invisible: it is answered exactly like a rule that does not exist (`not-found`), so
- *   no tenant learns anything about another's rules. (Rule ids are unique across tenants, so creating an id that
- *   another tenant uses is still refused as taken.)
+ *   no tenant learns anything about another's rules. Rule ids are unique per owner, so creating an id that another
+ *   tenant uses succeeds like any free id; only the ids of the caller's own rules and of the global rules (both
+ *   visible to it) are taken.
  */
 import { isPlatformAdmin, type Principal } from '@streamguard/common';
 import type { RuleDefinition } from '@streamguard/stream-core';

@@ -3,6 +3,7 @@
  * the rules table (and by a slow poll as a safety net); processors pick up a new generation before their
  * next batch or tick, so a change applies within about a second without a restart.
  */
+import { createHash } from 'node:crypto';
 import { NotifyReloader, type Database, type Logger } from '@streamguard/common';
 import { RuleDefinition, tenantScopedRule } from '@streamguard/stream-core';
 import { RULES_CHANNEL, RulesRepository } from './rules.repository';
@@ -43,12 +44,14 @@ export class RuleSet {
     return this.engineRules;
   }
 
-  /** What this instance evaluates right now (for operators and tests: "has my change arrived?"). */
-  describe(): { generation: number; loadedAt: number; rules: LoadedRule[] } {
-    return {
-      generation: this.currentGeneration, loadedAt: this.loadedAt,
-      rules: this.rules.map((r) => ({ id: r.id, version: r.version, status: r.status, tenantId: r.tenantId ?? null })),
-    };
+  /**
+   * What this instance evaluates right now (for operators and tests: "has my change arrived?"), limited to the
+   * rules `visible` accepts. `signature` depends on those rules only (see {@link loadedSignature}); `generation`
+   * and `loadedAt` count and date every reload, whoever's rule changed.
+   */
+  describe(visible: (rule: LoadedRule) => boolean = () => true): { generation: number; loadedAt: number; signature: string; rules: LoadedRule[] } {
+    const rules = this.rules.map((r) => ({ id: r.id, version: r.version, status: r.status, tenantId: r.tenantId ?? null })).filter(visible);
+    return { generation: this.currentGeneration, loadedAt: this.loadedAt, signature: loadedSignature(rules), rules };
   }
 
   /** Loads the rules (rejects if that fails), then follows every change until {@link stop}. */
@@ -76,4 +79,14 @@ export class RuleSet {
   async stop(): Promise<void> {
     this.reloader.stop();
   }
+}
+
+/**
+ * 16 hex characters of sha256 over the rules' (id, tenantId, version, status), in load order: equal on two
+ * instances that evaluate the same versions of these rules, and changed by any change to one of them (every
+ * change bumps the version) — never by a change to a rule outside the list.
+ */
+export function loadedSignature(rules: readonly LoadedRule[]): string {
+  const parts = rules.map((r) => [r.id, r.tenantId, r.version, r.status]);
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }

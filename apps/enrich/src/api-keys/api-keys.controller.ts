@@ -1,15 +1,18 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import {
-  API_KEYS, ApiError, ApiKeyRecord, ApiKeyValidationError, ApiKeyRegistry, ApiKeyStore, AuthenticatedCaller, Caller, DATABASE, Database,
+  API_KEYS, ApiError, ApiKeyLimitError, ApiKeyRecord, ApiKeyValidationError, ApiKeyRegistry, ApiKeyStore, AuthenticatedCaller, Caller, DATABASE, Database,
   isPlatformAdmin, parseScopes, rejectUnknownParams, RequireScope, TENANT_ID_PATTERN,
 } from '@streamguard/common';
 
 const CREATE_FIELDS = ['name', 'scopes', 'ratePerSecond', 'burst', 'tenantId'];
+/** Each key has its own rate-limit bucket: without a cap, more keys would mean more budget. */
+export const MAX_ACTIVE_KEYS_PER_TENANT = 100;
 
 /**
  * `/v1/keys` (an `admin` key): create, list and revoke API keys. A tenant's admin manages its own tenant's
- * keys; the platform tenant's admin manages every tenant's (`tenantId` in the body or `?tenant=`). The token
- * is in the creation response only — it is never stored, logged or shown again.
+ * keys — at most {@link MAX_ACTIVE_KEYS_PER_TENANT} active, with the default rate limits; the platform
+ * tenant's admin manages every tenant's (`tenantId` in the body or `?tenant=`) and may give a key its own
+ * `ratePerSecond` / `burst`. The token is in the creation response only — never stored, logged or shown again.
  */
 @Controller('v1/keys')
 @RequireScope('admin')
@@ -29,16 +32,20 @@ export class ApiKeysController {
     if (input.name !== undefined && (typeof input.name !== 'string' || input.name.length > 200)) throw invalid('name must be a string of at most 200 characters');
     if (!Array.isArray(input.scopes) || input.scopes.some((s) => typeof s !== 'string')) throw invalid('scopes must be an array such as ["ingest", "read"]');
     for (const field of ['ratePerSecond', 'burst'] as const) {
-      if (input[field] !== undefined && typeof input[field] !== 'number') throw invalid(`${field} must be a number`);
+      if (input[field] === undefined) continue;
+      if (typeof input[field] !== 'number') throw invalid(`${field} must be a number`);
+      // A tenant setting its own budget would make rate limiting optional.
+      if (!isPlatformAdmin(caller)) throw new ApiError(403, 'LIMITS_SET_BY_PLATFORM', `${field}: a key's own limits are set by platform admins; your keys get the service defaults`);
     }
     let created;
     try {
       created = await this.store.create(this.db, {
         tenantId, scopes: parseScopes(input.scopes as string[]), name: input.name as string | undefined,
         ratePerSecond: input.ratePerSecond as number | undefined, burst: input.burst as number | undefined,
-      });
+      }, { maxActiveKeys: MAX_ACTIVE_KEYS_PER_TENANT });
     } catch (error) {
       if (error instanceof ApiKeyValidationError) throw invalid(error.message);
+      if (error instanceof ApiKeyLimitError) throw new ApiError(409, 'API_KEY_LIMIT', error.message);
       throw error;
     }
     await this.registry.reload(); // usable on this instance as soon as the response arrives

@@ -1,6 +1,6 @@
 import type { AccountProfile, BlocklistHit, BlocklistKind, MerchantProfile, RawEventMessage } from '@streamguard/common';
 import { deviceKey } from '../devices/device-history';
-import { blocklistKey, ReferenceSnapshot } from '../reference-data/reference-data';
+import { accountKey, blocklistKey, ReferenceSnapshot } from '../reference-data/reference-data';
 import { enrichEvent } from './enrich-event';
 
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0);
@@ -25,7 +25,7 @@ function hit(kind: BlocklistKind, value: string, reason = `${kind} blocked`): Bl
 function refs(overrides: Partial<ReferenceSnapshot> & { hits?: BlocklistHit[] } = {}): ReferenceSnapshot {
   const { hits = [], ...rest } = overrides;
   return {
-    accounts: new Map([['acc-1', ACCOUNT]]),
+    accounts: new Map([[accountKey('acme', 'acc-1'), ACCOUNT]]),
     merchants: new Map([['m-1', MERCHANT]]),
     fxRates: new Map([['EUR', 1.08], ['JPY', 0.0067]]),
     blocklist: new Map(hits.map((h) => [blocklistKey(h.kind, h.value), h])),
@@ -49,6 +49,24 @@ describe('enrichEvent', () => {
 
   it('carries the tenant of the raw event through', () => {
     expect(enrichEvent(raw({ tenantId: 'globex' }), refs(), NO_DEVICES, ENRICHED_AT).tenantId).toBe('globex');
+  });
+
+  describe('account profiles are per tenant', () => {
+    const GLOBEX_ACCOUNT: AccountProfile = { homeCountry: 'US', riskTier: 'high', openedAt: '2025-12-01' };
+
+    it('never uses another tenant\'s profile of the same account id', () => {
+      const enriched = enrichEvent(raw({ tenantId: 'globex', country: 'DE', location: { lat: 51.17, lon: 10.45 } }), refs(), NO_DEVICES, ENRICHED_AT);
+      expect(enriched).toMatchObject({ tenantId: 'globex', account: null, flags: ['ACCOUNT_UNKNOWN'] });
+      expect(enriched.derived).toEqual({ homeCountryMismatch: null, distanceFromHomeKm: null, newDevice: null, accountAgeDays: null });
+    });
+
+    it('gives each tenant its own profile of the same account id, and derives from it', () => {
+      const both = refs({ accounts: new Map([[accountKey('acme', 'acc-1'), ACCOUNT], [accountKey('globex', 'acc-1'), GLOBEX_ACCOUNT]]) });
+      const acme = enrichEvent(raw({ country: 'DE' }), both, NO_DEVICES, ENRICHED_AT);
+      const globex = enrichEvent(raw({ tenantId: 'globex', country: 'DE' }), both, NO_DEVICES, ENRICHED_AT);
+      expect([acme.account, acme.derived!.homeCountryMismatch, acme.derived!.accountAgeDays]).toEqual([ACCOUNT, false, 2101]);
+      expect([globex.account, globex.derived!.homeCountryMismatch, globex.derived!.accountAgeDays]).toEqual([GLOBEX_ACCOUNT, true, 61]);
+    });
   });
 
   it('keeps the optional raw fields and does not invent absent ones', () => {

@@ -5,12 +5,13 @@
  */
 import type { EnrichedEventMessage, EnrichmentFlag, RawEventMessage, BlocklistHit, BlocklistKind } from '@streamguard/common';
 import { isNewDevice } from '../devices/device-history';
-import { blocklistKey, ReferenceSnapshot } from '../reference-data/reference-data';
+import { accountKey, blocklistKey, ReferenceSnapshot } from '../reference-data/reference-data';
 import { deriveFields } from './derived-fields';
 
 export function enrichEvent(raw: RawEventMessage, refs: ReferenceSnapshot, firstEventIdByDevice: ReadonlyMap<string, string>, enrichedAt: number): EnrichedEventMessage {
   const flags: EnrichmentFlag[] = [];
-  const account = refs.accounts.get(raw.accountId) ?? null;
+  // The event's own tenant's profile only: account ids are unique within a tenant, not across tenants.
+  const account = refs.accounts.get(accountKey(raw.tenantId, raw.accountId)) ?? null;
   if (!account) flags.push('ACCOUNT_UNKNOWN');
   const merchant = refs.merchants.get(raw.merchantId) ?? null;
   if (!merchant) flags.push('MERCHANT_UNKNOWN');

@@ -1,24 +1,34 @@
 import { ManualClock } from '@streamguard/common';
 import type { AccountProfile, BlocklistHit, BlocklistKind, MerchantProfile } from '@streamguard/common';
 import { CachedReferenceData } from './cached-reference-data';
-import { blocklistKey, ReferenceDataReader } from './reference-data';
+import type { AccountRef } from './reference-change';
+import { accountKey, blocklistKey, ReferenceDataReader } from './reference-data';
 
 const TTL = 60_000;
 
 const profile = (id: string): AccountProfile => ({ homeCountry: 'DE', riskTier: id, openedAt: null });
 const merchant = (id: string): MerchantProfile => ({ name: id, mcc: '5411', country: 'DE', riskScore: null });
 
-/** An in-memory reader that records every call with the ids it was asked for. */
+/** The tenant of events built with `e(...)`. */
+const T = 't1';
+/** Key of tenant `T`'s account `id` in snapshots and in FakeReader.accountRows. */
+const k = (id: string, tenantId = T) => accountKey(tenantId, id);
+
+/**
+ * An in-memory reader that records every call with the ids it was asked for (accounts: as `<tenant>/<account>`
+ * when the tenant is not `T`, else the bare account id, so most expectations stay short).
+ */
 class FakeReader implements ReferenceDataReader {
   readonly calls: Array<[string, unknown]> = [];
-  accountRows = new Map<string, AccountProfile>([['a1', profile('a1')], ['a2', profile('a2')], ['a3', profile('a3')]]);
+  accountRows = new Map<string, AccountProfile>([[k('a1'), profile('a1')], [k('a2'), profile('a2')], [k('a3'), profile('a3')]]);
   merchantRows = new Map<string, MerchantProfile>([['m1', merchant('m1')], ['m2', merchant('m2')]]);
   rates = new Map<string, number>([['EUR', 1.08]]);
   blocked: BlocklistHit[] = [];
 
-  async accounts(ids: string[]): Promise<Map<string, AccountProfile>> {
-    this.calls.push(['accounts', ids]);
-    return new Map(ids.filter((id) => this.accountRows.has(id)).map((id) => [id, this.accountRows.get(id)!]));
+  async accounts(refs: AccountRef[]): Promise<Map<string, AccountProfile>> {
+    this.calls.push(['accounts', refs.map((r) => (r.tenantId === T ? r.accountId : `${r.tenantId}/${r.accountId}`))]);
+    const keys = refs.map((r) => accountKey(r.tenantId, r.accountId));
+    return new Map(keys.filter((key) => this.accountRows.has(key)).map((key) => [key, this.accountRows.get(key)!]));
   }
   async merchants(ids: string[]): Promise<Map<string, MerchantProfile>> {
     this.calls.push(['merchants', ids]);
@@ -45,7 +55,7 @@ function setup(maxEntries?: number) {
   return { reader, clock, cache };
 }
 
-const e = (accountId: string, merchantId: string, extra: { cardId?: string; deviceId?: string; ipAddress?: string; country?: string } = {}) => ({ accountId, merchantId, ...extra });
+const e = (accountId: string, merchantId: string, extra: { tenantId?: string; cardId?: string; deviceId?: string; ipAddress?: string; country?: string } = {}) => ({ tenantId: T, accountId, merchantId, ...extra });
 
 describe('CachedReferenceData', () => {
   it('makes one call per kind for a whole batch, with each id once', async () => {
@@ -54,7 +64,7 @@ describe('CachedReferenceData', () => {
     expect(reader.calls.map(([k]) => k).sort()).toEqual(['accounts', 'blocklistHits', 'fxRates', 'merchants']);
     expect(reader.callsTo('accounts')).toEqual([['a1', 'a2', 'a3']]);
     expect(reader.callsTo('merchants')).toEqual([['m1', 'm2']]);
-    expect(snapshot.accounts).toEqual(new Map([['a1', profile('a1')], ['a2', profile('a2')], ['a3', profile('a3')]]));
+    expect(snapshot.accounts).toEqual(new Map([[k('a1'), profile('a1')], [k('a2'), profile('a2')], [k('a3'), profile('a3')]]));
     expect(snapshot.merchants).toEqual(new Map([['m1', merchant('m1')], ['m2', merchant('m2')]]));
     expect(snapshot.fxRates).toEqual(new Map([['EUR', 1.08]]));
   });
@@ -67,7 +77,7 @@ describe('CachedReferenceData', () => {
     expect(reader.callsTo('accounts')).toEqual([['a1'], ['a2']]);
     expect(reader.callsTo('merchants')).toEqual([['m1']]);
     expect(reader.callsTo('fxRates')).toHaveLength(1);
-    expect([...snapshot.accounts.keys()]).toEqual(['a1', 'a2']);
+    expect([...snapshot.accounts.keys()]).toEqual([k('a1'), k('a2')]);
     expect(snapshot.merchants.get('m1')).toEqual(merchant('m1'));
   });
 
@@ -82,14 +92,14 @@ describe('CachedReferenceData', () => {
   it('reloads accounts, merchants and FX rates exactly at the TTL', async () => {
     const { reader, clock, cache } = setup();
     await cache.snapshotFor([e('a1', 'm1')]);
-    reader.accountRows.set('a1', profile('a1-updated'));
+    reader.accountRows.set(k('a1'), profile('a1-updated'));
     reader.rates.set('EUR', 1.1);
     clock.advance(TTL);
     const snapshot = await cache.snapshotFor([e('a1', 'm1')]);
     expect(reader.callsTo('accounts')).toEqual([['a1'], ['a1']]);
     expect(reader.callsTo('merchants')).toEqual([['m1'], ['m1']]);
     expect(reader.callsTo('fxRates')).toHaveLength(2);
-    expect(snapshot.accounts.get('a1')).toEqual(profile('a1-updated'));
+    expect(snapshot.accounts.get(k('a1'))).toEqual(profile('a1-updated'));
     expect(snapshot.fxRates.get('EUR')).toBe(1.1);
   });
 
@@ -98,17 +108,45 @@ describe('CachedReferenceData', () => {
     const first = await cache.snapshotFor([e('ghost', 'nobody')]);
     expect([first.accounts.size, first.merchants.size]).toEqual([0, 0]);
 
-    reader.accountRows.set('ghost', profile('ghost')); // created meanwhile: invisible until the negative entry expires
+    reader.accountRows.set(k('ghost'), profile('ghost')); // created meanwhile: invisible until the negative entry expires
     clock.advance(TTL - 1);
     const second = await cache.snapshotFor([e('ghost', 'nobody')]);
-    expect(second.accounts.has('ghost')).toBe(false);
+    expect(second.accounts.has(k('ghost'))).toBe(false);
     expect(reader.callsTo('accounts')).toEqual([['ghost']]);
     expect(reader.callsTo('merchants')).toEqual([['nobody']]);
 
     clock.advance(1);
     const third = await cache.snapshotFor([e('ghost', 'nobody')]);
-    expect(third.accounts.get('ghost')).toEqual(profile('ghost'));
+    expect(third.accounts.get(k('ghost'))).toEqual(profile('ghost'));
     expect(reader.callsTo('accounts')).toEqual([['ghost'], ['ghost']]);
+  });
+
+  describe('accounts are per tenant', () => {
+    it('looks up and caches the same account id separately for each tenant', async () => {
+      const { reader, cache } = setup();
+      reader.accountRows.set(k('a1', 't2'), profile('t2-a1'));
+      const snapshot = await cache.snapshotFor([e('a1', 'm1'), e('a1', 'm1', { tenantId: 't2' }), e('a1', 'm1', { tenantId: 't3' })]);
+      expect(reader.callsTo('accounts')).toEqual([['a1', 't2/a1', 't3/a1']]);
+      expect(snapshot.accounts).toEqual(new Map([[k('a1'), profile('a1')], [k('a1', 't2'), profile('t2-a1')]]));
+      expect(snapshot.accounts.has(k('a1', 't3'))).toBe(false); // t3 has no a1: never t1's or t2's profile
+
+      // Cached per tenant: t3's "unknown" is not t1's profile, and a new tenant still asks.
+      const again = await cache.snapshotFor([e('a1', 'm1', { tenantId: 't3' }), e('a1', 'm1', { tenantId: 't4' })]);
+      expect(reader.callsTo('accounts')).toEqual([['a1', 't2/a1', 't3/a1'], ['t4/a1']]);
+      expect(again.accounts.size).toBe(0);
+    });
+
+    it('a change of one tenant\'s account forgets only that tenant\'s entry', async () => {
+      const { reader, cache } = setup();
+      reader.accountRows.set(k('a1', 't2'), profile('t2-a1'));
+      await cache.snapshotFor([e('a1', 'm1'), e('a1', 'm1', { tenantId: 't2' })]);
+      reader.accountRows.set(k('a1', 't2'), profile('t2-a1-new'));
+      cache.apply({ table: 'accounts', account: { tenantId: 't2', accountId: 'a1' } });
+      const snapshot = await cache.snapshotFor([e('a1', 'm1'), e('a1', 'm1', { tenantId: 't2' })]);
+      expect(reader.callsTo('accounts')).toEqual([['a1', 't2/a1'], ['t2/a1']]);
+      expect(snapshot.accounts.get(k('a1', 't2'))).toEqual(profile('t2-a1-new'));
+      expect(snapshot.accounts.get(k('a1'))).toEqual(profile('a1'));
+    });
   });
 
   it('never caches blocklist hits: a new entry applies to the next batch', async () => {
@@ -158,7 +196,7 @@ describe('CachedReferenceData', () => {
     await cache.snapshotFor([e('a3', 'm1')]); // 2 + 1 > 2: cleared, then holds a3
     const snapshot = await cache.snapshotFor([e('a1', 'm1'), e('a3', 'm1')]);
     expect(reader.callsTo('accounts')).toEqual([['a1', 'a2'], ['a3'], ['a1']]);
-    expect([...snapshot.accounts.keys()].sort()).toEqual(['a1', 'a3']);
+    expect([...snapshot.accounts.keys()].sort()).toEqual([k('a1'), k('a3')]);
   });
 
   it('returns empty maps and still asks the blocklist for an empty batch', async () => {
@@ -175,27 +213,27 @@ describe('CachedReferenceData', () => {
     await expect(cache.snapshotFor([e('a1', 'm1')])).rejects.toThrow('db down');
     const snapshot = await cache.snapshotFor([e('a1', 'm1')]);
     expect(failing).toHaveBeenCalledTimes(2);
-    expect(snapshot.accounts.get('a1')).toEqual(profile('a1'));
+    expect(snapshot.accounts.get(k('a1'))).toEqual(profile('a1'));
   });
 
   describe('apply(change)', () => {
     it('forgets only the changed account or merchant', async () => {
       const { reader, cache } = setup();
       await cache.snapshotFor([e('a1', 'm1'), e('a2', 'm2')]);
-      reader.accountRows.set('a1', profile('a1-new'));
-      cache.apply({ table: 'accounts', key: 'a1' });
+      reader.accountRows.set(k('a1'), profile('a1-new'));
+      cache.apply({ table: 'accounts', account: { tenantId: T, accountId: 'a1' } });
       cache.apply({ table: 'merchants', key: 'm2' });
       const snapshot = await cache.snapshotFor([e('a1', 'm1'), e('a2', 'm2')]);
       expect(reader.callsTo('accounts')).toEqual([['a1', 'a2'], ['a1']]);
       expect(reader.callsTo('merchants')).toEqual([['m1', 'm2'], ['m2']]);
       expect(reader.callsTo('fxRates')).toHaveLength(1);
-      expect(snapshot.accounts.get('a1')).toEqual(profile('a1-new'));
+      expect(snapshot.accounts.get(k('a1'))).toEqual(profile('a1-new'));
     });
 
     it('forgets a whole table for a key of null, and all FX rates for any rate change', async () => {
       const { reader, cache } = setup();
       await cache.snapshotFor([e('a1', 'm1'), e('a2', 'm1')]);
-      cache.apply({ table: 'accounts', key: null });
+      cache.apply({ table: 'accounts', account: null });
       cache.apply({ table: 'fx_rates', key: 'EUR' });
       await cache.snapshotFor([e('a1', 'm1'), e('a2', 'm1')]);
       expect(reader.callsTo('accounts')).toEqual([['a1', 'a2'], ['a1', 'a2']]);
@@ -205,10 +243,10 @@ describe('CachedReferenceData', () => {
 
     it('makes a newly created account visible at once (drops the cached "unknown")', async () => {
       const { reader, cache } = setup();
-      expect((await cache.snapshotFor([e('ghost', 'm1')])).accounts.has('ghost')).toBe(false);
-      reader.accountRows.set('ghost', profile('ghost'));
-      cache.apply({ table: 'accounts', key: 'ghost' });
-      expect((await cache.snapshotFor([e('ghost', 'm1')])).accounts.get('ghost')).toEqual(profile('ghost'));
+      expect((await cache.snapshotFor([e('ghost', 'm1')])).accounts.has(k('ghost'))).toBe(false);
+      reader.accountRows.set(k('ghost'), profile('ghost'));
+      cache.apply({ table: 'accounts', account: { tenantId: T, accountId: 'ghost' } });
+      expect((await cache.snapshotFor([e('ghost', 'm1')])).accounts.get(k('ghost'))).toEqual(profile('ghost'));
     });
 
     it('does not cache a load that was in flight when a change arrived (it may hold the old row)', async () => {
@@ -223,11 +261,11 @@ describe('CachedReferenceData', () => {
       });
       const inFlight = cache.snapshotFor([e('a1', 'm1')]);
       await new Promise((resolve) => setImmediate(resolve));
-      reader.accountRows.set('a1', profile('a1-new')); // …the change commits and is notified meanwhile
-      cache.apply({ table: 'accounts', key: 'a1' });
+      reader.accountRows.set(k('a1'), profile('a1-new')); // …the change commits and is notified meanwhile
+      cache.apply({ table: 'accounts', account: { tenantId: T, accountId: 'a1' } });
       release();
-      expect((await inFlight).accounts.get('a1')).toEqual(profile('a1')); // that batch started before the change
-      expect((await cache.snapshotFor([e('a1', 'm1')])).accounts.get('a1')).toEqual(profile('a1-new'));
+      expect((await inFlight).accounts.get(k('a1'))).toEqual(profile('a1')); // that batch started before the change
+      expect((await cache.snapshotFor([e('a1', 'm1')])).accounts.get(k('a1'))).toEqual(profile('a1-new'));
     });
 
     it('ignores blocklist changes (the blocklist is read for every batch anyway)', async () => {

@@ -1,17 +1,21 @@
 import type { AccountProfile, BlocklistHit, BlocklistKind, MerchantProfile, Queryable } from '@streamguard/common';
-import type { ReferenceDataReader } from './reference-data';
+import type { AccountRef } from './reference-change';
+import { accountKey, ReferenceDataReader } from './reference-data';
 
-/** Postgres adapter of ReferenceDataReader: one query per kind per batch (`= ANY($1)`). */
+/** Postgres adapter of ReferenceDataReader: one query per kind per batch (`= ANY($1)` or a join with `unnest`). */
 export class PostgresReferenceData implements ReferenceDataReader {
   constructor(private readonly db: Queryable) {}
 
-  async accounts(ids: string[]): Promise<Map<string, AccountProfile>> {
+  /** Each account is looked up in its own tenant's rows only (primary key `(tenant_id, account_id)`). */
+  async accounts(refs: AccountRef[]): Promise<Map<string, AccountProfile>> {
     const out = new Map<string, AccountProfile>();
-    if (ids.length === 0) return out;
-    const { rows } = await this.db.query<{ account_id: string; home_country: string | null; risk_tier: string | null; opened_at: string | null }>(
-      `SELECT account_id, home_country, risk_tier, to_char(opened_at, 'YYYY-MM-DD') AS opened_at FROM accounts WHERE account_id = ANY($1::text[])`, [ids],
+    if (refs.length === 0) return out;
+    const { rows } = await this.db.query<{ tenant_id: string; account_id: string; home_country: string | null; risk_tier: string | null; opened_at: string | null }>(
+      `SELECT a.tenant_id, a.account_id, a.home_country, a.risk_tier, to_char(a.opened_at, 'YYYY-MM-DD') AS opened_at FROM accounts a
+       JOIN unnest($1::text[], $2::text[]) AS q(tenant_id, account_id) ON a.tenant_id = q.tenant_id AND a.account_id = q.account_id`,
+      [refs.map((r) => r.tenantId), refs.map((r) => r.accountId)],
     );
-    for (const r of rows) out.set(r.account_id, { homeCountry: r.home_country, riskTier: r.risk_tier, openedAt: r.opened_at });
+    for (const r of rows) out.set(accountKey(r.tenant_id, r.account_id), { homeCountry: r.home_country, riskTier: r.risk_tier, openedAt: r.opened_at });
     return out;
   }
 

@@ -47,11 +47,11 @@ describe('ReferenceChangeListener', () => {
     await jest.advanceTimersByTimeAsync(0);
     expect(connection.queries).toEqual(['LISTEN streamguard_reference']);
     expect(listener.isListening()).toBe(true);
-    connection.notify('accounts:acc-1');
+    connection.notify('accounts:acme:acc-1');
     connection.notify('blocklist:*');
     connection.notify('something else');
-    connection.notify('accounts:acc-2', 'other_channel');
-    expect(changes).toEqual(['all', { table: 'accounts', key: 'acc-1' }, { table: 'blocklist', key: null }, 'all']);
+    connection.notify('accounts:acme:acc-2', 'other_channel');
+    expect(changes).toEqual(['all', { table: 'accounts', account: { tenantId: 'acme', accountId: 'acc-1' } }, { table: 'blocklist', key: null }, 'all']);
     await listener.stop();
   });
 

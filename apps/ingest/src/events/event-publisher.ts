@@ -23,7 +23,7 @@ export class KafkaEventPublisher implements EventPublisher, OnApplicationShutdow
 
   publish(events: TransactionEvent[], tenantId: string, receivedAt: number): Promise<void> {
     return this.writes.submit(events.map((event) => {
-      const message: RawEventMessage = { schemaVersion: 1, tenantId, ...event, receivedAt };
+      const message: RawEventMessage = { schemaVersion: 1, ...event, tenantId, receivedAt }; // the key's tenant, whatever the event holds
       return { topic: this.topic, key: event.accountId, value: JSON.stringify(message) };
     }));
   }

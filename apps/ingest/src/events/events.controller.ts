@@ -10,7 +10,7 @@ export class EventsController {
 
   @Post()
   @HttpCode(202)
-  @RequireScope('ingest', { chargedByHandler: true })
+  @RequireScope('ingest') // authenticated before the body is read: see main.ts
   async post(@Req() request: FastifyRequest, @Caller() caller: AuthenticatedCaller): Promise<{ accepted: number }> {
     const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const idempotencyKey = request.headers['idempotency-key'];

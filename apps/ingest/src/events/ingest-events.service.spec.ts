@@ -26,8 +26,14 @@ function setup(respond?: () => Promise<void>, limits = { maxBatchEvents: 3, prod
   const publisher = new FakePublisher(respond);
   const clock = new ManualClock(NOW);
   const metrics = new PrometheusMetrics('ingest');
-  const service = new IngestEventsService(publisher, limits, clock, metrics, new RateLimiter(clock, metrics, 'ingest'));
-  return { service, publisher, clock, metrics };
+  const limiter = new RateLimiter(clock, metrics, 'ingest');
+  const service = new IngestEventsService(publisher, limits, clock, metrics, limiter);
+  /** As a request arrives: the authenticator takes its first token before the body is read, then ingest runs. */
+  const ingestAs = (caller: AuthenticatedCaller, body: string) => {
+    limiter.charge(caller, 1);
+    return service.ingest(body, JSON_TYPE, caller);
+  };
+  return { service, publisher, clock, metrics, ingestAs };
 }
 
 /** Value of one exact series in the Prometheus text, `undefined` when the series does not exist. */
@@ -245,31 +251,40 @@ describe('IngestEventsService memory bound across timeouts', () => {
     });
 
     it('charges one token per event: over the budget is a 429 with Retry-After and nothing is produced', async () => {
-      const { service, publisher, clock, metrics } = setup(undefined, { maxBatchEvents: 10, produceTimeoutMs: 500 });
-      expect(await service.ingest(JSON.stringify([ev('a'), ev('b')]), JSON_TYPE, other)).toEqual({ kind: 'accepted', count: 2 });
-      const refused = await service.ingest(JSON.stringify([ev('c'), ev('d')]), JSON_TYPE, other).catch((e: ApiError) => e);
+      const { publisher, clock, metrics, ingestAs } = setup(undefined, { maxBatchEvents: 10, produceTimeoutMs: 500 });
+      expect(await ingestAs(other, JSON.stringify([ev('a'), ev('b')]))).toEqual({ kind: 'accepted', count: 2 });
+      const refused = await Promise.resolve().then(() => ingestAs(other, JSON.stringify([ev('c'), ev('d')]))).catch((e: ApiError) => e);
       expect(refused).toBeInstanceOf(ApiError);
       expect((refused as ApiError).getStatus()).toBe(429);
-      // 1 token left, 2 needed, 10/s: the next token arrives within 100 ms, so "retry after 1 s".
+      // 3 tokens were left: the first event's went at admission, the second's is missing; at 10/s it comes within 100 ms.
       expect((refused as ApiError).headers).toEqual({ 'Retry-After': '1' });
       expect(publisher.calls).toHaveLength(1);
       expect(await sample(metrics, rejected('rate-limited'))).toBe(1);
-      clock.advance(100);
-      expect(await service.ingest(JSON.stringify([ev('c'), ev('d')]), JSON_TYPE, other)).toEqual({ kind: 'accepted', count: 2 });
+      clock.advance(200);
+      expect(await ingestAs(other, JSON.stringify([ev('c'), ev('d')]))).toEqual({ kind: 'accepted', count: 2 });
     });
 
     it('a batch larger than the key\'s burst is a 413 (it could never pass)', async () => {
-      const { service } = setup(undefined, { maxBatchEvents: 10, produceTimeoutMs: 500 });
-      const refused = await service.ingest(JSON.stringify([ev('a'), ev('b'), ev('c'), ev('d')]), JSON_TYPE, other).catch((e: ApiError) => e);
+      const { ingestAs } = setup(undefined, { maxBatchEvents: 10, produceTimeoutMs: 500 });
+      const refused = await Promise.resolve().then(() => ingestAs(other, JSON.stringify([ev('a'), ev('b'), ev('c'), ev('d')]))).catch((e: ApiError) => e);
       expect((refused as ApiError).getStatus()).toBe(413);
       expect((refused as ApiError).code).toBe('EXCEEDS_RATE_LIMIT_BURST');
     });
 
     it('one tenant over its limit does not limit another', async () => {
-      const { service } = setup(undefined, { maxBatchEvents: 10, produceTimeoutMs: 500 });
-      await service.ingest(JSON.stringify([ev('a'), ev('b'), ev('c')]), JSON_TYPE, other);
-      await expect(service.ingest(JSON.stringify(ev('d')), JSON_TYPE, other)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
-      for (let i = 0; i < 20; i++) expect(await service.ingest(JSON.stringify(ev(`x${i}`)), JSON_TYPE, CALLER)).toEqual({ kind: 'accepted', count: 1 });
+      const { ingestAs } = setup(undefined, { maxBatchEvents: 10, produceTimeoutMs: 500 });
+      await ingestAs(other, JSON.stringify([ev('a'), ev('b'), ev('c')]));
+      await expect(Promise.resolve().then(() => ingestAs(other, JSON.stringify(ev('d'))))).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+      for (let i = 0; i < 20; i++) expect(await ingestAs(CALLER, JSON.stringify(ev(`x${i}`)))).toEqual({ kind: 'accepted', count: 1 });
+    });
+
+    it('charges nothing beyond the first token for a request refused as overloaded', async () => {
+      const { ingestAs, service } = setup(() => new Promise(() => undefined), { maxBatchEvents: 10, produceTimeoutMs: 60_000, maxInFlightEvents: 2 } as never);
+      void service.ingest(JSON.stringify([ev('a'), ev('b')]), JSON_TYPE, CALLER); // fills the in-flight bound
+      const small = { ...other, limits: { ratePerSecond: 0.01, burst: 3 } };
+      expect(await ingestAs(small, JSON.stringify([ev('c'), ev('d')]))).toMatchObject({ kind: 'overloaded' });
+      // 2 of 3 tokens are left: the refused request cost only its admission token.
+      expect(() => ingestAs(small, JSON.stringify([ev('e'), ev('f')]))).not.toThrow();
     });
 
     it('remembers Idempotency-Keys per tenant: the same key from another tenant is a new request', async () => {

@@ -50,8 +50,9 @@ export class IngestEventsService {
    * `unavailable` when Kafka failed or did not answer in time — then the outcome of some events is unknown
    * (a partial write is possible), and retrying the same request is safe because every stage deduplicates
    * by eventId; `overloaded` (nothing produced) when too many events already wait for Kafka.
-   * Every event is stamped with the caller's tenant and costs one token of the caller's rate limit (a 429
-   * or 413 from {@link RateLimiter.charge} is thrown before anything is produced). Idempotency-Keys are
+   * Every event is stamped with the caller's tenant and costs one token of the caller's rate limit: the
+   * first was taken when the request was authenticated, the rest here (a 429 or 413 from
+   * {@link RateLimiter.charge} is thrown before anything is produced; nothing is charged for a 503). Idempotency-Keys are
    * remembered per tenant: two tenants using the same key value never see each other's answers.
    */
   async ingest(body: string, contentType: string, caller: AuthenticatedCaller, clientIdempotencyKey?: string): Promise<IngestOutcome> {
@@ -65,15 +66,16 @@ export class IngestEventsService {
       return parsed;
     }
     const count = parsed.events.length;
-    try {
-      this.limiter.charge(caller, count, 'events');
-    } catch (error) {
-      this.rejected.inc({ reason: 'rate-limited' });
-      throw error;
-    }
     if (this.inFlight + count > (this.limits.maxInFlightEvents ?? Infinity)) {
       this.rejected.inc({ reason: 'overloaded' });
       return { kind: 'overloaded', retryAfterSeconds: 1, message: `${this.inFlight} events are waiting for Kafka (limit INGEST_MAX_IN_FLIGHT_EVENTS); nothing was accepted, retry shortly` };
+    }
+    try {
+      // The request's first token was taken when it was authenticated, before its body was read.
+      this.limiter.charge(caller, count - 1, 'events', count);
+    } catch (error) {
+      this.rejected.inc({ reason: 'rate-limited' });
+      throw error;
     }
     const receivedAt = this.clock.now();
     if (idempotencyKey) this.idempotency.begin(idempotencyKey);

@@ -89,6 +89,7 @@ TOPIC_AGGREGATES: {{ .Values.kafka.topics.aggregates | quote }}
 TOPIC_ALERTS: {{ .Values.kafka.topics.alerts | quote }}
 TOPIC_EVENTS_DLQ: {{ .Values.kafka.topics.dlq | quote }}
 TOPIC_EVENTS_LATE: {{ .Values.kafka.topics.late | quote }}
+TOPIC_EVENTS_REPARTITION: {{ .Values.kafka.topics.repartition | quote }}
 LOG_LEVEL: {{ .Values.logLevel | quote }}
 SHUTDOWN_GRACE_MS: {{ .Values.shutdownGraceMs | int | quote }}
 DATABASE_POOL_SIZE: {{ .Values.postgres.poolSize | int | quote }}
@@ -113,8 +114,9 @@ KAFKA_TLS_KEY_FILE: {{ printf "/etc/streamguard/kafka-tls/%s" $.Values.kafka.tls
 
 {{/*
 Env vars read from Secrets. Call with (dict "root" $ "database" bool "service" name). A service's
-DATABASE_URL comes from postgres.serviceUrlKeys.<service> when set (its own least-privilege login), else
-from postgres.urlKey; Jobs and the test pod (no entry there) use postgres.urlKey.
+DATABASE_URL comes from postgres.serviceUrlKeys.<service> (its own least-privilege login). It falls back to
+postgres.urlKey (the schema owner) only where streamguard.validate allows that: the development Secret of
+postgres.url, or postgres.allowOwnerUrlForServices. Jobs and the test pod (no entry there) use postgres.urlKey.
 */}}
 {{- define "streamguard.secretEnv" -}}
 {{- $v := .root.Values -}}
@@ -200,6 +202,26 @@ seccompProfile:
 {{- range $svc, $key := $v.postgres.serviceUrlKeys -}}
 {{- if and $key (not $v.postgres.existingSecret) -}}
 {{- fail (printf "postgres.serviceUrlKeys.%s needs postgres.existingSecret (the chart's development Secret holds only postgres.url)" $svc) -}}
+{{- end -}}
+{{- end -}}
+{{- /* Least privilege: with a Secret of yours, every service connecting to Postgres has its own login. */ -}}
+{{- if and $v.postgres.existingSecret (not $v.postgres.allowOwnerUrlForServices) -}}
+{{- $facts := include "streamguard.facts" . | fromYaml -}}
+{{- $seen := dict -}}
+{{- range $name, $svc := $v.services -}}
+{{- if and $svc.enabled (index $facts $name).database -}}
+{{- $key := get $v.postgres.serviceUrlKeys $name -}}
+{{- if not $key -}}
+{{- fail (printf "postgres.serviceUrlKeys.%s is empty: with postgres.existingSecret every service needs its own least-privilege login (a user IN ROLE streamguard_%s, see k8s/README.md), not postgres.urlKey, the schema owner. Development only: postgres.allowOwnerUrlForServices=true" $name $name) -}}
+{{- end -}}
+{{- if eq $key $v.postgres.urlKey -}}
+{{- fail (printf "postgres.serviceUrlKeys.%s is postgres.urlKey (%s), the schema owner's connection string: give the service its own login (a user IN ROLE streamguard_%s, see k8s/README.md). Development only: postgres.allowOwnerUrlForServices=true" $name $key $name) -}}
+{{- end -}}
+{{- if hasKey $seen $key -}}
+{{- fail (printf "postgres.serviceUrlKeys.%s and postgres.serviceUrlKeys.%s are both %s: each service needs its own login (the group roles streamguard_<service> grant different privileges)" (get $seen $key) $name $key) -}}
+{{- end -}}
+{{- $_ := set $seen $key $name -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- if and $v.kafka.sasl.enabled (not $v.kafka.sasl.existingSecret) -}}

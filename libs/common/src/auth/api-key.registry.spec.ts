@@ -88,3 +88,28 @@ describe('ApiKeyRegistry: keys created after the last load', () => {
     expect(db.queries - before).toBe(21); // refilled: one lookup per 50 ms
   });
 });
+
+describe('ApiKeyRegistry: a lookup racing with a reload', () => {
+  it('never puts back a row older than the table (a key revoked meanwhile stays revoked)', async () => {
+    const key = generateApiKey();
+    const live = row(key.keyId, key.tokenSha256, ['ingest']);
+    let table: Array<Record<string, unknown>> = [];
+    let releaseLookup!: () => void;
+    const db = {
+      query: async (_sql: string, params?: unknown[]) => {
+        if (params === undefined) return { rows: table, rowCount: table.length };
+        await new Promise<void>((resolve) => { releaseLookup = resolve; });
+        return { rows: [live], rowCount: 1 }; // the row as it was when the lookup read it: not revoked
+      },
+    } as unknown as Database;
+    const registry = new ApiKeyRegistry(db, logger, 60_000);
+    await registry.reload();
+    const pending = registry.authenticate({ authorization: `Bearer ${key.token}` }, 'ingest');
+    await new Promise((r) => setImmediate(r));
+    table = [{ ...live, revoked_at: new Date(5) }]; // revoked, and the notification's reload lands first
+    await registry.reload();
+    releaseLookup();
+    expect(await pending).toMatchObject({ ok: false, status: 403, code: 'API_KEY_REVOKED' });
+    expect(await registry.authenticate({ authorization: `Bearer ${key.token}` }, 'ingest')).toMatchObject({ status: 403 });
+  });
+});

@@ -32,6 +32,8 @@ export interface PresentedCredentials {
 export class ApiKeyRegistry {
   private keys = new Map<string, StoredKey>();
   private loaded = false;
+  /** Bumped by every full load: a lookup that raced with one must not put back an older row (say, before a revocation). */
+  private loadGeneration = 0;
   private readonly reloader: NotifyReloader;
   private readonly store = new ApiKeyStore();
   private readonly missLookups = new TokenBuckets(1);
@@ -71,6 +73,7 @@ export class ApiKeyRegistry {
     const rows = await this.store.loadAll(this.db);
     const first = !this.loaded;
     this.keys = new Map(rows.map((row) => [row.keyId, row]));
+    this.loadGeneration += 1;
     this.loaded = true;
     if (first) this.logger.info('API keys loaded', { keys: rows.filter((r) => r.revokedAt === null).length });
   }
@@ -109,8 +112,11 @@ export class ApiKeyRegistry {
 
   private async lookUpMissing(keyId: string, now: number): Promise<StoredKey | undefined> {
     if (!this.missLookups.take('miss', 1, { ratePerSecond: MISS_LOOKUPS_PER_SECOND, burst: MISS_LOOKUPS_PER_SECOND }, now).ok) return undefined;
+    const generation = this.loadGeneration;
     try {
       const key = await this.store.find(this.db, keyId);
+      // A full load that finished meanwhile is at least as fresh as this row: trust the table instead.
+      if (generation !== this.loadGeneration) return this.keys.get(keyId);
       if (key) this.keys.set(keyId, key);
       return key;
     } catch (error) {

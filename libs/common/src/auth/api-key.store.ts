@@ -1,5 +1,9 @@
 import type { Queryable } from '../postgres/database';
+import { LEGACY_TENANT } from '../contracts/message-validation';
 import { ApiKeyValidationError, checkTenantId, generateApiKey, Scope } from './api-key';
+
+/** The tenant has as many active keys as it may have. */
+export class ApiKeyLimitError extends Error {}
 
 /** What is stored about a key (never the token). */
 export interface ApiKeyRecord {
@@ -22,6 +26,16 @@ export interface NewApiKey {
   burst?: number;
 }
 
+/** Bounds of a key's own limits (the burst is an int4 column). */
+export const KEY_LIMIT_BOUNDS = { maxRatePerSecond: 10_000_000, minRatePerSecond: 0.01, maxBurst: 100_000_000 } as const;
+
+export interface CreateOptions {
+  /** Refuse when the tenant already has this many unrevoked keys (the key API; the CLI is not limited). */
+  maxActiveKeys?: number;
+  /** Allow the tenant that owns rows written before tenants existed (see LEGACY_TENANT); CLI only. */
+  allowLegacyTenant?: boolean;
+}
+
 interface Row {
   key_id: string; tenant_id: string; name: string; scopes: string[]; rate_per_second: number | null; burst: number | null;
   created_at: Date; revoked_at: Date | null; token_sha256?: Uint8Array;
@@ -40,10 +54,24 @@ function toRecord(row: Row): ApiKeyRecord {
 /** `api_keys`: used by the `keys` CLI, the key management API and every service's key table. */
 export class ApiKeyStore {
   /** Creates a key; the returned token is the only copy there will ever be. */
-  async create(db: Queryable, key: NewApiKey): Promise<{ token: string; record: ApiKeyRecord }> {
+  async create(db: Queryable, key: NewApiKey, options: CreateOptions = {}): Promise<{ token: string; record: ApiKeyRecord }> {
     checkTenantId(key.tenantId);
-    if (key.ratePerSecond !== undefined && !(key.ratePerSecond > 0)) throw new ApiKeyValidationError('rate must be a number > 0 (events or requests per second)');
-    if (key.burst !== undefined && !(Number.isInteger(key.burst) && key.burst >= 1)) throw new ApiKeyValidationError('burst must be an integer >= 1');
+    if (key.tenantId === LEGACY_TENANT && !options.allowLegacyTenant) {
+      throw new ApiKeyValidationError(`tenant "${LEGACY_TENANT}" holds the data written before tenants existed; create its keys with the CLI and --legacy-tenant if you mean it`);
+    }
+    const { maxRatePerSecond, minRatePerSecond, maxBurst } = KEY_LIMIT_BOUNDS;
+    if (key.ratePerSecond !== undefined && !(key.ratePerSecond >= minRatePerSecond && key.ratePerSecond <= maxRatePerSecond)) {
+      throw new ApiKeyValidationError(`rate must be a number from ${minRatePerSecond} to ${maxRatePerSecond} (events or requests per second)`);
+    }
+    if (key.burst !== undefined && !(Number.isInteger(key.burst) && key.burst >= 1 && key.burst <= maxBurst)) {
+      throw new ApiKeyValidationError(`burst must be an integer from 1 to ${maxBurst}`);
+    }
+    if (options.maxActiveKeys !== undefined) {
+      const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL', [key.tenantId]);
+      if (Number(rows[0].n) >= options.maxActiveKeys) {
+        throw new ApiKeyLimitError(`tenant ${key.tenantId} already has ${options.maxActiveKeys} active API keys; revoke unused ones first`);
+      }
+    }
     const generated = generateApiKey();
     const { rows } = await db.query<Row>(
       `INSERT INTO api_keys (key_id, tenant_id, name, scopes, token_sha256, rate_per_second, burst)

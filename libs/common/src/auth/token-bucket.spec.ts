@@ -43,6 +43,9 @@ describe('TokenBuckets', () => {
     buckets.take('used', 20, LIMITS, 0);
     buckets.take('idle', 0, LIMITS, 0);
     buckets.take('new', 1, LIMITS, 0); // evicts 'idle' (full), keeps 'used' (empty)
+    expect(buckets.size).toBe(2);
     expect(buckets.take('used', 1, LIMITS, 0).ok).toBe(false);
+    for (let i = 0; i < 10; i++) buckets.take(`k${i}`, 20, LIMITS, 0); // none full: the oldest goes
+    expect(buckets.size).toBe(2);
   });
 });

@@ -14,6 +14,8 @@ export type TakeResult = { ok: true } | { ok: false; retryAfterSeconds: number; 
 interface Bucket {
   tokens: number;
   updatedAt: number;
+  /** The limits it was last used with: eviction judges each bucket by its own. */
+  limits: BucketLimits;
 }
 
 export class TokenBuckets {
@@ -40,21 +42,27 @@ export class TokenBuckets {
   private refilled(key: string, limits: BucketLimits, now: number): Bucket {
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      if (this.buckets.size >= this.maxBuckets) this.evictFull(limits, now);
-      bucket = { tokens: limits.burst, updatedAt: now };
+      if (this.buckets.size >= this.maxBuckets) this.evictFull(now);
+      bucket = { tokens: limits.burst, updatedAt: now, limits };
       this.buckets.set(key, bucket);
       return bucket;
     }
     const elapsedMs = Math.max(0, now - bucket.updatedAt);
     bucket.tokens = Math.min(limits.burst, bucket.tokens + (elapsedMs * limits.ratePerSecond) / 1000);
     bucket.updatedAt = now;
+    bucket.limits = limits;
     return bucket;
   }
 
+  /** Buckets held (for tests and metrics). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
   /** Drops buckets that would be full by now (their state equals a fresh bucket), else the oldest. */
-  private evictFull(limits: BucketLimits, now: number): void {
-    for (const [key, bucket] of this.buckets) {
-      if (bucket.tokens + ((now - bucket.updatedAt) * limits.ratePerSecond) / 1000 >= limits.burst) this.buckets.delete(key);
+  private evictFull(now: number): void {
+    for (const [key, { tokens, updatedAt, limits }] of this.buckets) {
+      if (tokens + ((now - updatedAt) * limits.ratePerSecond) / 1000 >= limits.burst) this.buckets.delete(key);
     }
     if (this.buckets.size >= this.maxBuckets) this.buckets.delete(this.buckets.keys().next().value as string);
   }

@@ -123,6 +123,18 @@ export interface LateEventMessage {
 }
 
 /**
+ * Headers on every `events.repartition` record. Its key is `<definition>|<groupKey>`, its value the
+ * `events.enriched` value byte for byte; the headers say which window definition it is for and where it came
+ * from (late reports name the original record).
+ */
+export const REPARTITION_HEADERS = {
+  definition: 'x-window-definition',
+  sourceTopic: 'x-source-topic',
+  sourcePartition: 'x-source-partition',
+  sourceOffset: 'x-source-offset',
+} as const;
+
+/**
  * Headers on every `events.dlq` record. The value is the original record's value, byte for byte, so the
  * record can be replayed after a fix.
  */

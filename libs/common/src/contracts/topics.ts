@@ -9,6 +9,11 @@ export const DEFAULT_TOPICS = {
   alerts: 'alerts',
   dlq: 'events.dlq',
   late: 'events.late',
+  /**
+   * Internal to aggregate: `events.enriched` re-keyed by `<definition>|<groupKey>` for window definitions whose
+   * groups span input partitions (see README "Windows: exact semantics").
+   */
+  repartition: 'events.repartition',
 } as const;
 
 export type TopicRole = keyof typeof DEFAULT_TOPICS;
@@ -21,4 +26,5 @@ export const TOPIC_ENV: Record<TopicRole, string> = {
   alerts: 'TOPIC_ALERTS',
   dlq: 'TOPIC_EVENTS_DLQ',
   late: 'TOPIC_EVENTS_LATE',
+  repartition: 'TOPIC_EVENTS_REPARTITION',
 };

@@ -239,7 +239,7 @@ export const MIGRATIONS: Migration[] = [
         EXECUTE format('GRANT CONNECT ON DATABASE %I TO streamguard_enrich, streamguard_aggregate, streamguard_alert, streamguard_readonly', current_database());
         REVOKE CREATE ON SCHEMA public FROM PUBLIC;
         GRANT USAGE ON SCHEMA public TO streamguard_enrich, streamguard_aggregate, streamguard_alert, streamguard_readonly;
-        -- ingest: no database access at all (it only talks to Kafka).
+        -- ingest: no database access at all (it only talks to Kafka; 0006 later lets it read api_keys).
         -- enrich owns reference data (API and import) and the device history it derives.
         GRANT SELECT, INSERT, UPDATE, DELETE ON accounts, merchants, fx_rates, blocklist, account_devices TO streamguard_enrich;
         -- aggregate and alert: their stage state, offsets and outbox, and their own results.
@@ -316,6 +316,40 @@ export const MIGRATIONS: Migration[] = [
         GRANT SELECT, INSERT, UPDATE ON api_keys TO streamguard_enrich;
       END
       $grants$;
+    `,
+  },
+  {
+    id: '0007_tenant_accounts_and_rule_scopes',
+    sql: `
+      -- Account profiles are a tenant's own data: one tenant's accounts must never enrich (or, through rules,
+      -- be probed by) another tenant's events. Rows from before tenants belong to 'default'.
+      ALTER TABLE accounts ADD COLUMN tenant_id text NOT NULL DEFAULT 'default';
+      ALTER TABLE accounts DROP CONSTRAINT accounts_pkey;
+      ALTER TABLE accounts ADD PRIMARY KEY (tenant_id, account_id);
+      ALTER TABLE accounts ALTER COLUMN tenant_id DROP DEFAULT;
+      -- Notifications name an account as '<tenant>:<account>' (tenant ids contain no ':').
+      DROP TRIGGER accounts_notify_insert ON accounts;
+      DROP TRIGGER accounts_notify_update ON accounts;
+      DROP TRIGGER accounts_notify_delete ON accounts;
+      CREATE TRIGGER accounts_notify_insert AFTER INSERT ON accounts REFERENCING NEW TABLE AS changed_new
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('tenant_id || '':'' || account_id');
+      CREATE TRIGGER accounts_notify_update AFTER UPDATE ON accounts REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('tenant_id || '':'' || account_id');
+      CREATE TRIGGER accounts_notify_delete AFTER DELETE ON accounts REFERENCING OLD TABLE AS changed_old
+        FOR EACH STATEMENT EXECUTE FUNCTION streamguard_notify_reference('tenant_id || '':'' || account_id');
+
+      -- Rule ids are unique per owner (a tenant, or '' for global rules), not across tenants: an id taken by
+      -- another tenant must not be discoverable.
+      ALTER TABLE rules DROP CONSTRAINT rules_pkey;
+      CREATE UNIQUE INDEX rules_owner_id ON rules ((coalesce(tenant_id, '')), rule_id);
+
+      -- Fail closed: a writer that forgets the tenant gets an error, not rows in the legacy tenant.
+      ALTER TABLE alerts ALTER COLUMN tenant_id DROP DEFAULT;
+      ALTER TABLE window_results ALTER COLUMN tenant_id DROP DEFAULT;
+      ALTER TABLE account_devices ALTER COLUMN tenant_id DROP DEFAULT;
+      -- Superseded by the tenant-first indexes of 0006.
+      DROP INDEX alerts_account_time;
+      DROP INDEX window_results_account;
     `,
   },
 ];

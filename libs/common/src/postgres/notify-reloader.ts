@@ -1,7 +1,10 @@
 /**
  * Keeps an in-memory copy of a table current: reloads on every NOTIFY on `channel` (a dedicated LISTEN
  * connection, reconnected when it drops) and on a slow poll as a safety net for missed notifications.
- * Reloads run one at a time, so a NOTIFY and the poll never apply out of order.
+ *
+ * Reloads are coalesced: one runs at a time, and any number of notifications arriving meanwhile cause one
+ * more reload after it (which sees all their changes), never one each — a burst of N changes costs two
+ * table reads, not N.
  */
 import type { Logger } from '../logging/logger';
 import type { Database } from './database';
@@ -16,8 +19,10 @@ interface ListenerClient {
 export class NotifyReloader {
   private poller?: NodeJS.Timeout;
   private listener?: ListenerClient;
+  private relistenTimer?: NodeJS.Timeout;
   private stopped = false;
-  private reloading: Promise<void> = Promise.resolve();
+  private running?: Promise<void>;
+  private next?: Promise<void>;
 
   constructor(
     private readonly db: Database,
@@ -30,21 +35,41 @@ export class NotifyReloader {
   /** Loads once (rejects if that fails), then keeps listening and polling until {@link stop}. */
   async start(): Promise<void> {
     await this.reload();
-    this.poller = setInterval(() => void this.reload().catch((error) => this.logger.warn(`reload after poll failed (${this.channel})`, { error: (error as Error).message })), this.pollMs);
+    this.poller = setInterval(() => this.reloadInBackground('poll'), this.pollMs);
     this.poller.unref();
     void this.listen();
   }
 
+  /**
+   * Resolves after a load that started after this call (so it sees every change committed before it).
+   * While a load runs, all callers share the single load queued behind it.
+   */
   reload(): Promise<void> {
-    const next = this.reloading.then(() => this.load(), () => this.load());
-    this.reloading = next.catch(() => undefined);
-    return next;
+    if (!this.running) return this.startLoad();
+    this.next ??= this.running.then(() => undefined, () => undefined).then(() => {
+      this.next = undefined;
+      return this.startLoad();
+    });
+    return this.next;
   }
 
   stop(): void {
     this.stopped = true;
     if (this.poller) clearInterval(this.poller);
+    if (this.relistenTimer) clearTimeout(this.relistenTimer);
     this.releaseListener();
+  }
+
+  private startLoad(): Promise<void> {
+    const load = this.load().finally(() => {
+      if (this.running === load) this.running = undefined;
+    });
+    this.running = load;
+    return load;
+  }
+
+  private reloadInBackground(cause: string): void {
+    this.reload().catch((error) => this.logger.warn(`reload after ${cause} failed (${this.channel})`, { error: (error as Error).message }));
   }
 
   private releaseListener(destroy = false): void {
@@ -56,26 +81,40 @@ export class NotifyReloader {
     client?.release(destroy);
   }
 
+  /** One pending re-listen at most, however many errors arrive. */
+  private relistenLater(delayMs: number): void {
+    if (this.stopped || this.relistenTimer) return;
+    this.relistenTimer = setTimeout(() => {
+      this.relistenTimer = undefined;
+      void this.listen();
+    }, delayMs);
+    this.relistenTimer.unref();
+  }
+
   private async listen(): Promise<void> {
     if (this.stopped) return;
+    let client: ListenerClient | undefined;
     try {
-      const client = (await this.db.connect()) as unknown as ListenerClient;
+      client = (await this.db.connect()) as unknown as ListenerClient;
       if (this.stopped) {
         client.release();
         return;
       }
       this.listener = client;
-      client.on('notification', () => void this.reload().catch((error) => this.logger.warn(`reload after NOTIFY failed (${this.channel})`, { error: (error as Error).message })));
+      const own = client;
+      client.on('notification', () => this.reloadInBackground('NOTIFY'));
       client.on('error', () => {
-        if (this.listener === client) this.releaseListener(true);
-        setTimeout(() => void this.listen(), 1000).unref();
+        if (this.listener === own) this.releaseListener(true);
+        this.relistenLater(1000);
       });
       await client.query(`LISTEN ${this.channel}`);
       // Changes committed between the first load and LISTEN would otherwise wait for the poll.
-      await this.reload().catch(() => undefined);
+      this.reloadInBackground('LISTEN');
     } catch (error) {
       this.logger.warn(`cannot LISTEN on ${this.channel} yet; polling meanwhile`, { error: (error as Error).message });
-      setTimeout(() => void this.listen(), 2000).unref();
+      if (client && this.listener === client) this.releaseListener(true);
+      else client?.release(true);
+      this.relistenLater(2000);
     }
   }
 }

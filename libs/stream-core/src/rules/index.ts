@@ -21,9 +21,10 @@ export type {
   Severity,
   ThresholdRule,
 } from './rule-definition';
-export { RULE_AGGREGATIONS, BLOCKLIST_KINDS, COMPARISONS, FILTER_OPS, RULE_TYPES, SEVERITIES, validateRule } from './rule-definition';
+export { RULE_AGGREGATIONS, BLOCKLIST_KINDS, COMPARISONS, FILTER_OPS, MAX_RULE_DURATION_MS, RULE_TYPES, SEVERITIES, validateRule } from './rule-definition';
 export { DEFAULT_RULES } from './default-rules';
 export { computeAlertId } from './alert-id';
+export { ruleKey } from './rule-key';
 export { haversineKm, type LatLon } from './geo';
 export type { BlocklistHit } from './list.rule';
 export { InMemoryRuleStateStore, type RuleStateChanges, type RuleStateStore } from './rule-state-store';

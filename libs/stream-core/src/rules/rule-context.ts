@@ -10,7 +10,7 @@ export interface RuleContext {
   /** Cap for per-key buffers (aggregate entries, pending sequence firsts). */
   readonly maxBufferedEventsPerKey: number;
   readonly maxEventIdsPerAlert: number;
-  /** `${ruleId}:${ruleVersion}:${groupKey}:${kind}`. */
+  /** `${ruleKey}:${ruleVersion}:${groupKey}:${kind}` (see ruleKey in rule-key.ts: the id, or `<id>@<tenant>` for a tenant rule). */
   stateKey(rule: RuleDefinition, groupKey: string, kind: string): string;
   /** The stored record, or undefined when absent or expired by state retention. */
   read<T extends StoredRecord>(key: string): T | undefined;

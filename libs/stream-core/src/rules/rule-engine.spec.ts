@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { computeAlertId } from './alert-id';
 import { DEFAULT_RULES } from './default-rules';
 import type { RuleDefinition, RuleEvent } from './rule-definition';
 import { ENGINE_META_KEY, RuleEngine, type AlertCandidate } from './rule-engine';
@@ -312,6 +313,62 @@ describe('RuleEngine: tenants', () => {
     expect(engine.getRules().map((r) => [r.id, r.tenantId])).toEqual([['list', 'acme'], ['thr', undefined]]);
     expect(() => engine.setRules([{ ...listRule(), tenantId: '' }])).toThrow(/tenantId/);
     expect(engine.getRules()).toHaveLength(2);
+  });
+
+  describe('rule identity: ids are unique per owner, so the engine keys everything by id and owner', () => {
+    /** Not tenant-scoped on purpose: even a groupBy without tenantId cannot make same-id rules share state. */
+    const byMerchant = (extra: Partial<RuleDefinition> = {}): RuleDefinition =>
+      ({ ...aggregateRule({ groupBy: ['merchantId'], op: '>=', limit: 2 }, { id: 'velocity', cooldownMs: 60_000 }), ...extra }) as RuleDefinition;
+    const pay = (eventId: string, t: number, tenantId: string) => ev(eventId, t, { merchantId: 'm-1' }, 'acc-1', tenantId);
+
+    it('runs two tenants\' rules with the same id side by side: own state, own alerts, ruleId as in the API', () => {
+      const { engine, store } = setup([byMerchant({ tenantId: 'globex' }), byMerchant({ tenantId: 'acme' })]);
+      expect(engine.getRules().map((r) => [r.id, r.tenantId])).toEqual([['velocity', 'acme'], ['velocity', 'globex']]);
+      const alerts = engine.evaluateBatch([pay('e1', 1, 'acme'), pay('e1', 1, 'globex'), pay('e2', 2, 'globex'), pay('e2', 2, 'acme')]);
+      // Each tenant's rule counted only its own tenant's two events (the same event ids are not duplicates).
+      expect(alerts.map((a) => [a.ruleId, a.ruleTenantId, a.tenantId, a.eventIds])).toEqual([
+        ['velocity', 'globex', 'globex', ['e1', 'e2']],
+        ['velocity', 'acme', 'acme', ['e1', 'e2']],
+      ]);
+      expect(alerts[0].alertId).not.toBe(alerts[1].alertId);
+      expect(alerts[1].alertId).toBe(computeAlertId('velocity@acme', 1, 'merchantId=m-1', 'e2'));
+      expect([...store.keys()].sort()).toEqual([ENGINE_META_KEY, 'velocity@acme:1:merchantId=m-1:agg', 'velocity@acme:1:merchantId=m-1:cooldown',
+        'velocity@globex:1:merchantId=m-1:agg', 'velocity@globex:1:merchantId=m-1:cooldown']);
+    });
+
+    it('drops only the changed tenant\'s old state when one of two same-id rules gets a new version', () => {
+      const { engine, store } = setup([byMerchant({ tenantId: 'acme' }), byMerchant({ tenantId: 'globex' })]);
+      engine.evaluateBatch([pay('e1', 1, 'acme'), pay('e1', 1, 'globex')]);
+      engine.setRules([byMerchant({ tenantId: 'acme', version: 2 }), byMerchant({ tenantId: 'globex' })]);
+      expect([...store.keys()].sort()).toEqual([ENGINE_META_KEY, 'velocity@globex:1:merchantId=m-1:agg']);
+      // globex continues from e1; acme's v2 starts afresh.
+      expect(engine.evaluateBatch([pay('e2', 2, 'acme'), pay('e2', 2, 'globex')]).map((a) => [a.tenantId, a.ruleVersion])).toEqual([['globex', 1]]);
+    });
+
+    it('keeps a global rule and a tenant rule with the same id apart: state, cooldown and alert id', () => {
+      const { engine, store } = setup([byMerchant({ tenantId: 'acme' }), byMerchant()]);
+      expect(engine.getRules().map((r) => r.tenantId)).toEqual([undefined, 'acme']); // the global rule runs first
+      const acme = engine.evaluateBatch([pay('a1', 1, 'acme'), pay('a2', 2, 'acme')]);
+      expect(acme.map((a) => [a.ruleId, a.ruleTenantId])).toEqual([['velocity', undefined], ['velocity', 'acme']]);
+      expect(acme[0]).not.toHaveProperty('ruleTenantId');
+      // The global rule's alert id is the one it always had; the tenant rule's differs although everything else is equal.
+      expect(acme[0].alertId).toBe(computeAlertId('velocity', 1, 'merchantId=m-1', 'a2'));
+      expect(acme[1].alertId).not.toBe(acme[0].alertId);
+      // The global rule (unscoped here) has seen a1, a2; globex's g1 makes 3 — but the global cooldown holds. The
+      // acme rule never sees globex's events.
+      expect(engine.evaluate(pay('g1', 3, 'globex'))).toEqual([]);
+      expect([...store.keys()].filter((k) => k.endsWith(':cooldown')).sort()).toEqual(['velocity:1:merchantId=m-1:cooldown', 'velocity@acme:1:merchantId=m-1:cooldown']);
+      // Removing the tenant rule leaves the global rule's state alone.
+      engine.setRules([byMerchant()]);
+      expect([...store.keys()].sort()).toEqual([ENGINE_META_KEY, 'velocity:1:merchantId=m-1:agg', 'velocity:1:merchantId=m-1:cooldown']);
+    });
+
+    it('refuses the same id twice for one owner only', () => {
+      const { engine } = setup([]);
+      expect(() => engine.setRules([byMerchant({ tenantId: 'acme' }), byMerchant({ tenantId: 'acme', version: 2 })])).toThrow(/duplicate rule id "velocity" for tenant "acme"/);
+      expect(() => engine.setRules([byMerchant(), byMerchant({ version: 2 })])).toThrow(/duplicate rule id "velocity"$/);
+      expect(engine.getRules()).toEqual([]);
+    });
   });
 
   it('matches filters on tenantId against the event tenant, not a same-named field of value', () => {

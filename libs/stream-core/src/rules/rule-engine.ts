@@ -6,15 +6,25 @@ import { evaluateImpossibleTravelRule } from './impossible-travel.rule';
 import { evaluateListRule } from './list.rule';
 import type { RuleContext, RuleFiring, StoredRecord } from './rule-context';
 import { validateRule, type RuleDefinition, type RuleEvent, type Severity } from './rule-definition';
+import { ruleKey } from './rule-key';
 import type { RuleStateStore } from './rule-state-store';
 import { evaluateSequenceRule } from './sequence.rule';
 import { evaluateThresholdRule } from './threshold.rule';
 
 /** What the alert service receives for each rule that fired. JSON-serialisable. */
 export interface AlertCandidate {
-  /** See {@link computeAlertId}: sha256 of [ruleId, ruleVersion, groupKey, triggering eventId], 32 hex chars. */
+  /**
+   * See {@link computeAlertId}: sha256 of [ruleKey, ruleVersion, groupKey, triggering eventId], 32 hex chars, where
+   * the {@link ruleKey} is the rule id for a global rule and `<id>@<tenant>` for a tenant rule.
+   */
   alertId: string;
+  /** The rule's id as the API shows it (unique per owner only: see ruleTenantId). */
   ruleId: string;
+  /**
+   * The owner of the rule that fired: absent for a global rule; for a tenant rule its tenant (which is then also
+   * the event's). With ruleId it identifies the rule (e.g. for per-rule metrics: `ruleKey({ id: ruleId, tenantId: ruleTenantId })`).
+   */
+  ruleTenantId?: string;
   ruleVersion: number;
   ruleType: RuleDefinition['type'];
   severity: Severity;
@@ -88,6 +98,15 @@ function splitTenant(rule: RuleDefinition): { definition: unknown; tenantId: unk
   return { definition, tenantId };
 }
 
+/** Ascending id; for equal ids the global rule first, then tenant rules by tenant. */
+function byIdThenOwner(a: RuleDefinition, b: RuleDefinition): number {
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  if (a.tenantId === b.tenantId) return 0;
+  if (a.tenantId === undefined) return -1;
+  if (b.tenantId === undefined) return 1;
+  return a.tenantId < b.tenantId ? -1 : 1;
+}
+
 /** A global rule (no `tenantId`) applies to every tenant's events; a tenant rule only to its own tenant's. */
 export function appliesToTenant(rule: Pick<RuleDefinition, 'tenantId'>, tenantId: string): boolean {
   return rule.tenantId === undefined || rule.tenantId === tenantId;
@@ -122,24 +141,26 @@ export class RuleEngine {
     this.ctx = {
       maxBufferedEventsPerKey: this.maxBufferedEventsPerKey,
       maxEventIdsPerAlert: this.maxEventIdsPerAlert,
-      stateKey: (rule, groupKey, kind) => `${rule.id}:${rule.version}:${groupKey}:${kind}`,
+      stateKey: (rule, groupKey, kind) => `${ruleKey(rule)}:${rule.version}:${groupKey}:${kind}`,
       read: <T extends StoredRecord>(key: string) => this.read<T>(key),
       write: (key, record) => this.store.put(key, record),
     };
   }
 
   /**
-   * Replaces the rule set (hot reload). Every rule is re-validated and copied; an invalid rule or a duplicate id
-   * throws (callers are expected to have validated with {@link validateRule}) and leaves the previous set in place.
+   * Replaces the rule set (hot reload). Every rule is re-validated and copied; an invalid rule or two rules with the
+   * same {@link ruleKey} (id and owner) throw (callers are expected to have validated with {@link validateRule}) and
+   * leave the previous set in place.
    * - A rule's runtime `tenantId` (not part of the rule JSON) is kept: such a tenant rule only sees events of
-   *   that tenant; a rule without one is global. Ids are unique across tenants.
+   *   that tenant; a rule without one is global. Ids are unique per owner: tenants `acme` and `globex` may both have
+   *   `velocity`, and even a global `velocity` next to them is kept apart (everything is keyed by ruleKey).
    * - `paused` rules are skipped by `evaluate` but keep their state, so resuming continues where they stopped.
-   * - State is keyed by rule id AND version: a rule whose version changed starts with fresh state.
+   * - State is keyed by rule key AND version: a rule whose version changed starts with fresh state.
    * - State of removed rules and of superseded versions is deleted eagerly, here (one scan of the store's keys).
    */
   setRules(rules: RuleDefinition[]): void {
     const validated: RuleDefinition[] = [];
-    const ids = new Set<string>();
+    const keys = new Set<string>();
     for (const [i, rule] of rules.entries()) {
       const { definition, tenantId } = splitTenant(rule);
       const result = validateRule(definition);
@@ -149,30 +170,33 @@ export class RuleEngine {
       if (!result.ok || !validTenant) {
         throw new TypeError(`invalid rule at index ${i} (${JSON.stringify((rule as { id?: unknown })?.id)}): ${problems.join('; ')}`);
       }
-      if (ids.has(result.rule.id)) throw new TypeError(`duplicate rule id "${result.rule.id}"`);
-      ids.add(result.rule.id);
-      validated.push(tenantId === undefined ? result.rule : { ...result.rule, tenantId: tenantId as string });
+      const copy = tenantId === undefined ? result.rule : { ...result.rule, tenantId: tenantId as string };
+      const key = ruleKey(copy);
+      if (keys.has(key)) throw new TypeError(`duplicate rule id "${copy.id}"${tenantId === undefined ? '' : ` for tenant ${JSON.stringify(tenantId)}`}`);
+      keys.add(key);
+      validated.push(copy);
     }
-    validated.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    validated.sort(byIdThenOwner);
     this.all = validated;
     this.active = validated.filter((r) => r.status === 'active');
 
-    const live = new Set(validated.map((r) => `${r.id}:${r.version}:`));
+    const live = new Set(validated.map((r) => `${ruleKey(r)}:${r.version}:`));
     for (const key of [...this.store.keys()]) {
       if (key.startsWith('_')) continue; // engine-owned records
-      const [id, version] = key.split(':', 2);
-      if (!live.has(`${id}:${version}:`)) this.store.delete(key);
+      const [rule, version] = key.split(':', 2);
+      if (!live.has(`${rule}:${version}:`)) this.store.delete(key);
     }
   }
 
-  /** The current (validated, id-sorted) rules, active and paused. */
+  /** The current (validated, sorted like {@link evaluate} runs them) rules, active and paused. */
   getRules(): RuleDefinition[] {
     return structuredClone(this.all);
   }
 
   /**
-   * Evaluates every active rule against one event, in ascending rule id order, and returns the alerts (at most
-   * one per rule). Tenant rules of another tenant, and rules whose filters reject the event, do not see it.
+   * Evaluates every active rule against one event, in ascending rule id order (for equal ids: the global rule
+   * first, then tenant rules by tenant), and returns the alerts (at most one per rule). Tenant rules of another
+   * tenant, and rules whose filters reject the event, do not see it.
    * Throws a TypeError, before touching any state, when the event itself is malformed (empty ids or tenant,
    * non-finite eventTime, value not an object).
    */
@@ -185,8 +209,9 @@ export class RuleEngine {
       const firing = this.dispatch(rule, event);
       if (firing === undefined || this.coolingDown(rule, firing.groupKey, event.eventTime)) continue;
       alerts.push({
-        alertId: computeAlertId(rule.id, rule.version, firing.groupKey, event.eventId),
+        alertId: computeAlertId(ruleKey(rule), rule.version, firing.groupKey, event.eventId),
         ruleId: rule.id,
+        ...(rule.tenantId === undefined ? {} : { ruleTenantId: rule.tenantId }),
         ruleVersion: rule.version,
         ruleType: rule.type,
         severity: rule.severity,
@@ -231,7 +256,7 @@ export class RuleEngine {
   }
 
   /**
-   * Cooldown per (rule, version, groupKey), in event time. cooldownMs 0 disables it. Otherwise, after an alert
+   * Cooldown per (rule key, version, groupKey), in event time. cooldownMs 0 disables it. Otherwise, after an alert
    * at T, events with eventTime < T + cooldownMs are suppressed (late ones before T too); the first qualifying
    * event at or after T + cooldownMs alerts and restarts the cooldown.
    */

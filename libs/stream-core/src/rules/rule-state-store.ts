@@ -4,7 +4,8 @@
  * the Kafka offsets) and restored after a crash.
  *
  * The engine treats values as immutable: it never mutates an object it got from `get`, it `put`s a new one.
- * Keys are `${ruleId}:${ruleVersion}:${groupKey}:${kind}` plus the engine's own `_engine:meta`.
+ * Keys are `${ruleKey}:${ruleVersion}:${groupKey}:${kind}` (ruleKey: the rule id, or `<id>@<tenant>` for a tenant
+ * rule) plus the engine's own `_engine:meta`.
  */
 export interface RuleStateStore {
   get<T = unknown>(key: string): T | undefined;

@@ -6,7 +6,9 @@
  *   ({@link tenantScopedWindowDefinition}, {@link tenantScopedRule}), so group keys read `acme|acc-1`
  *   (windows) and `tenantId=acme|accountId=acc-1` (rules), and a window's `group` carries `tenantId`;
  * - rules without a `groupBy` use the engine's default group, which starts with `tenantId` already;
- * - window dedup uses {@link tenantDedupKey} instead of the bare eventId.
+ * - window dedup uses {@link tenantDedupKey} instead of the bare eventId;
+ * - rule ids are unique per owner only, so the rule engine keys a rule's state and alert ids by its rule key
+ *   (`<id>@<tenant>` for a tenant rule, see rules/rule-key.ts), never by the bare id.
  *
  * The services apply these before handing definitions and records to the operators; the operators
  * themselves stay tenant-agnostic.

@@ -3,6 +3,7 @@
  * plain JSON (numbers, arrays, null) so window state survives `JSON.stringify` → `JSON.parse`, and `add` /
  * `merge` return new accumulators instead of mutating, so a state object is only changed by an explicit put.
  */
+import { approxDistinctAdd, approxDistinctMerge, approxDistinctResult, ApproxDistinctState, sortedIndex } from './approx-distinct';
 import type { AggregationFn, AggregationSpec } from './window-definition';
 import { isFieldScalar, readFieldPath, toFiniteNumber, type FieldScalar } from './record-fields';
 
@@ -96,6 +97,15 @@ const countDistinct: WindowAggregator<string[]> = {
   result: (acc) => acc.length,
 };
 
+/** Exact while small, then a HyperLogLog sketch of fixed size (see approx-distinct.ts). */
+const approxCountDistinct: WindowAggregator<ApproxDistinctState> = {
+  numeric: false,
+  initialize: () => [],
+  add: (acc, { value }) => (value === null ? acc : approxDistinctAdd(acc, JSON.stringify(value))),
+  merge: approxDistinctMerge,
+  result: approxDistinctResult,
+};
+
 type Ranked = [eventTime: number, arrival: number, value: FieldScalar] | null;
 /** first / last by event time, ties broken by arrival order (earlier arrival is "first"). */
 const byEventTime = (keepFirst: boolean): WindowAggregator<Ranked> => {
@@ -118,20 +128,15 @@ export const WINDOW_AGGREGATORS: Readonly<Record<AggregationFn, WindowAggregator
   avg,
   stddev,
   countDistinct,
+  approxCountDistinct,
   first: byEventTime(true),
   last: byEventTime(false),
 } as Record<AggregationFn, WindowAggregator<never>>;
 
 function insertSorted(sorted: string[], item: string): string[] {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] < item) lo = mid + 1;
-    else hi = mid;
-  }
-  if (sorted[lo] === item) return sorted;
-  return [...sorted.slice(0, lo), item, ...sorted.slice(lo)];
+  const index = sortedIndex(sorted, item);
+  if (sorted[index] === item) return sorted;
+  return [...sorted.slice(0, index), item, ...sorted.slice(index)];
 }
 
 /** Accumulators of one window: one JSON value per aggregation, in definition order. */

@@ -16,6 +16,7 @@ export type { DrainedOutput, InvalidRecord, LateReason, LateRecord, TimedRecord,
 export { PartitionWindowOperator, type WindowOperatorOptions, type WindowOperatorStats } from './window-operator';
 export { InMemoryWindowStateStore, type WindowStateStore } from './window-state-store';
 export { encodeGroupKey } from './record-fields';
+export { windowInputChecker } from './window-input';
 export {
   alignedStart,
   assignTimeWindows,

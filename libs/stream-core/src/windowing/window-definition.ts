@@ -16,7 +16,7 @@ export type WindowSpec =
 
 export type WindowType = WindowSpec['type'];
 
-export type AggregationFn = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'stddev' | 'countDistinct' | 'first' | 'last';
+export type AggregationFn = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'stddev' | 'countDistinct' | 'approxCountDistinct' | 'first' | 'last';
 
 /** `field` is required except for `count` (without a field: all records; with one: records where it is not null). */
 export interface AggregationSpec {
@@ -47,6 +47,7 @@ export const WINDOW_AGGREGATION_FNS: readonly AggregationFn[] = [
   'avg',
   'stddev',
   'countDistinct',
+  'approxCountDistinct',
   'first',
   'last',
 ];

@@ -549,3 +549,26 @@ describe('PartitionWindowOperator — restore', () => {
     }
   });
 });
+
+describe('PartitionWindowOperator — records for one definition (repartitioned input)', () => {
+  const byAccount = def({ type: 'tumbling', sizeMs: 10 }, { name: 'acct' });
+  const byMerchant = def({ type: 'tumbling', sizeMs: 10 }, { name: 'merch', groupBy: ['merchantId'] });
+
+  it('applies a record naming a definition to that definition only; the same event per definition is not a duplicate', () => {
+    const { op } = setup([byAccount, byMerchant]);
+    const value = { accountId: 'a', merchantId: 'm' };
+    op.process({ eventId: 'e1', dedupKey: 'merch|e1', definition: 'merch', eventTime: 1, value, offset: '1' });
+    op.process({ eventId: 'e1', dedupKey: 'acct|e1', definition: 'acct', eventTime: 2, value, offset: '2' });
+    op.process({ eventId: 'e1', dedupKey: 'merch|e1', definition: 'merch', eventTime: 3, value, offset: '3' }); // redelivered
+    op.process({ eventId: 'e2', dedupKey: 'merch|e2', definition: 'merch', eventTime: 10, value, offset: '4' });
+    expect(render(op.drain())).toEqual(['acct|a [0,10) n=1 v1 F', 'merch|m [0,10) n=1 v1 F', 'DUP x1']);
+  });
+
+  it('reports a record for a definition it does not run as invalid, without counting it anywhere', () => {
+    const { op } = setup([byAccount]);
+    op.process({ eventId: 'e1', definition: 'merch', eventTime: 1, value: { accountId: 'a', merchantId: 'm' }, offset: '1' });
+    op.process({ eventId: 'e2', definition: '', eventTime: 1, value: { accountId: 'a' }, offset: '2' });
+    expect(render(op.drain())).toEqual(['INVALID e1 merch: not a definition of this operator', 'INVALID e2 definition must be a non-empty string when present']);
+    expect(op.watermark).toBe(-Infinity);
+  });
+});

@@ -2,7 +2,7 @@ import type { Clock } from '../time/clock';
 import { AggregationPlan } from './aggregators';
 import { CountWindows } from './count-windows';
 import { FixedWindows } from './fixed-windows';
-import { extractGroup } from './record-fields';
+import { checkWindowInput } from './window-input';
 import { SessionWindows } from './session-windows';
 import { SlidingWindows } from './sliding-windows';
 import { TimerQueue } from './timer-queue';
@@ -63,7 +63,8 @@ interface DefinitionRuntime {
  *    lateness are included). emit 'update': one `final: false` result per record that changes a window
  *    (versions 1, 2, …), then at close one `final: true` result with the same values and version + 1.
  * 5. A record is checked per definition: invalid (missing/null group-by field, non-numeric field of a numeric
- *    aggregation) or late for one definition does not affect the others.
+ *    aggregation) or late for one definition does not affect the others. A record naming a `definition` is
+ *    applied to that definition only.
  * 6. A repeated eventId (or `dedupKey`, when the record has one) is ignored (counted in `duplicates`) while its
  *    dedup entry lives: until every window it was added to is closed, and at least `dedupHorizonMs` past its
  *    event time.
@@ -124,6 +125,11 @@ export class PartitionWindowOperator {
     const { eventId, eventTime, value } = record;
     const dedupKey = record.dedupKey ?? eventId;
     const offset = String(record.offset);
+    const only = record.definition;
+    if (only !== undefined && !this.definitions.some((d) => d.definition.name === only)) {
+      this.invalid.push({ eventId, offset, reason: `${only}: not a definition of this operator`, definition: only });
+      return;
+    }
     if (eventTime > now + this.maxFutureSkewMs) {
       this.late.push({ reason: 'FUTURE_TS', eventId, eventTime, offset, watermark: this.watermark });
       return;
@@ -142,15 +148,15 @@ export class PartitionWindowOperator {
     let retainUntil = eventTime + this.dedupHorizonMs;
     let pins = 0;
     for (const { definition, plan, kind } of this.definitions) {
-      const group = extractGroup(value, definition.groupBy);
-      const fields = group.ok ? plan.extract(value) : group;
-      if (!group.ok || !fields.ok) {
-        this.invalid.push({ eventId, offset, reason: `${definition.name}: ${(fields as { reason: string }).reason}`, definition: definition.name });
+      if (only !== undefined && definition.name !== only) continue;
+      const input = checkWindowInput(definition, plan, value);
+      if (!input.ok) {
+        this.invalid.push({ eventId, offset, reason: `${definition.name}: ${input.reason}`, definition: definition.name });
         continue;
       }
       countsForWatermark = true;
       arrival ??= this.progress.nextArrival();
-      const outcome = kind.add({ dedupKey, eventTime, arrival, groupKey: group.groupKey, group: group.group, inputs: fields.inputs }, ctx);
+      const outcome = kind.add({ dedupKey, eventTime, arrival, groupKey: input.groupKey, group: input.group, inputs: input.inputs }, ctx);
       if (outcome.accepted) {
         accepted = true;
         retainUntil = Math.max(retainUntil, outcome.retainUntil);
@@ -301,6 +307,7 @@ function envelopeProblem(record: unknown): string | undefined {
   const r = record as Record<string, unknown>;
   if (typeof r.eventId !== 'string' || r.eventId === '') return 'eventId must be a non-empty string';
   if (r.dedupKey !== undefined && (typeof r.dedupKey !== 'string' || r.dedupKey === '')) return 'dedupKey must be a non-empty string when present';
+  if (r.definition !== undefined && (typeof r.definition !== 'string' || r.definition === '')) return 'definition must be a non-empty string when present';
   if (typeof r.eventTime !== 'number' || !Number.isFinite(r.eventTime)) return 'eventTime must be a finite number (epoch ms)';
   if (typeof r.value !== 'object' || r.value === null || Array.isArray(r.value)) return 'value must be an object';
   return undefined;

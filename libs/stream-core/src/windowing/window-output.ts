@@ -15,6 +15,11 @@ export interface TimedRecord {
   value: Readonly<Record<string, unknown>>;
   /** Kafka offset, only echoed in late / invalid reports. */
   offset: string;
+  /**
+   * Apply the record to this definition only (default: every definition). A repartitioned input carries one
+   * record per definition and group; naming a definition the operator does not run makes the record invalid.
+   */
+  definition?: string;
 }
 
 export interface WindowResult {
