@@ -139,6 +139,46 @@ def check_partitions_bound(docs):
                 yield f"{name(owner)}: max replicas {top} > {partitions} topic partitions"
 
 
+# Aggregate's consumer groups depend on its window definitions (apps/aggregate/src/repartition/window-routing.ts):
+# a definition whose groupBy without tenantId starts with accountId is co-partitioned (<prefix>.aggregate on the
+# input topic); any other is shuffled (<prefix>.aggregate-repartition on the input topic into TOPIC_EVENTS_REPARTITION,
+# windowed there by <prefix>.aggregate-repartitioned). WINDOW_DEFINITIONS empty = the built-in defaults
+# (apps/aggregate/src/aggregate.config.ts: account-1m by accountId, merchant-1h by merchantId), i.e. both.
+def aggregate_stages(window_definitions):
+    if not window_definitions:
+        return True, True
+    try:
+        definitions = json.loads(window_definitions)
+        group_bys = [[f for f in d["groupBy"] if f != "tenantId"] for d in definitions]
+    except (ValueError, TypeError, KeyError):
+        return None
+    shuffled = any(gb[:1] != ["accountId"] for gb in group_bys)
+    co_partitioned = any(gb[:1] == ["accountId"] for gb in group_bys) or not shuffled
+    return co_partitioned, shuffled
+
+
+def expected_lag_groups(component, env):
+    """{consumer group: topic} the service runs, i.e. the kafka triggers its ScaledObject needs (no more: a group
+    that never commits would count as the whole topic's lag under offsetResetPolicy earliest)."""
+    prefix = env.get("KAFKA_GROUP_PREFIX")
+    group = f"{prefix}.{component}"
+    if component == "enrich":
+        return {group: env.get("TOPIC_EVENTS_RAW")}
+    if component != "aggregate":
+        return {group: env.get("TOPIC_EVENTS_ENRICHED")}
+    stages = aggregate_stages(env.get("WINDOW_DEFINITIONS", ""))
+    if stages is None:
+        return None
+    co_partitioned, shuffled = stages
+    groups = {}
+    if co_partitioned:
+        groups[group] = env.get("TOPIC_EVENTS_ENRICHED")
+    if shuffled:
+        groups[f"{group}-repartition"] = env.get("TOPIC_EVENTS_ENRICHED")
+        groups[f"{group}-repartitioned"] = env.get("TOPIC_EVENTS_REPARTITION")
+    return groups
+
+
 def check_keda_triggers(docs):
     deployments = {d["metadata"]["name"]: d for d in by_kind(docs, "Deployment")}
     for so in by_kind(docs, "ScaledObject"):
@@ -147,15 +187,26 @@ def check_keda_triggers(docs):
             continue
         env = config_env(docs, dep)
         component = dep["metadata"]["labels"]["app.kubernetes.io/component"]
-        expected_topic = env.get("TOPIC_EVENTS_RAW" if component == "enrich" else "TOPIC_EVENTS_ENRICHED")
+        expected = expected_lag_groups(component, env)
+        if expected is None:
+            yield f"{name(so)}: cannot read the window definitions of {name(dep)} (WINDOW_DEFINITIONS)"
+            continue
+        seen = {}
         for trig in so["spec"]["triggers"]:
             meta = trig.get("metadata", {})
             if trig["type"] != "kafka":
                 continue
-            if meta.get("consumerGroup") != f'{env.get("KAFKA_GROUP_PREFIX")}.{component}':
-                yield f"{name(so)}: consumerGroup {meta.get('consumerGroup')} is not {env.get('KAFKA_GROUP_PREFIX')}.{component}"
-            if meta.get("topic") != expected_topic:
-                yield f"{name(so)}: topic {meta.get('topic')} is not the service's input topic {expected_topic}"
+            group, topic = meta.get("consumerGroup"), meta.get("topic")
+            if group in seen:
+                yield f"{name(so)}: more than one trigger for consumerGroup {group}"
+            seen[group] = topic
+            if group not in expected:
+                yield (f"{name(so)}: consumerGroup {group} is not a group {component} runs "
+                       f"({', '.join(sorted(expected))})")
+            elif topic != expected[group]:
+                yield f"{name(so)}: consumerGroup {group} reads {expected[group]}, not topic {topic}"
+        for group in sorted(set(expected) - set(seen)):
+            yield f"{name(so)}: no kafka trigger for consumerGroup {group} (topic {expected[group]}): its lag is not seen"
 
 
 def check_selectors(docs):
@@ -315,6 +366,23 @@ def m_keda_group(docs):
     first(docs, "ScaledObject")["spec"]["triggers"][0]["metadata"]["consumerGroup"] = "someone-else"
 
 
+def m_keda_missing_group(docs):
+    so = first(docs, "ScaledObject", "aggregate")
+    so["spec"]["triggers"] = [t for t in so["spec"]["triggers"] if not t["metadata"]["consumerGroup"].endswith("-repartitioned")]
+
+
+def m_keda_topic(docs):
+    so = first(docs, "ScaledObject", "aggregate")
+    trig = next(t for t in so["spec"]["triggers"] if t["metadata"]["consumerGroup"].endswith("-repartitioned"))
+    trig["metadata"]["topic"] = trig["metadata"]["topic"].replace("repartition", "enriched")
+
+
+def m_keda_idle_group(docs):
+    # Only co-partitioned windows: the repartition groups never run, so their triggers would pin maxReplicas.
+    first(docs, "ConfigMap", "aggregate")["data"]["WINDOW_DEFINITIONS"] = json.dumps(
+        [{"name": "account-5m", "groupBy": ["accountId"], "window": {"type": "tumbling", "sizeMs": 300000}, "aggregations": []}])
+
+
 def m_selector(docs):
     first(docs, "Service", "enrich")["spec"]["selector"]["app.kubernetes.io/component"] = "enrichh"
 
@@ -347,6 +415,8 @@ MUTATIONS = [
     ("check_security_context", m_security), ("check_security_context", m_security_tmp),
     ("check_service_accounts", m_sa), ("check_autoscaling", m_replicas), ("check_autoscaling", m_double),
     ("check_partitions_bound", m_partitions), ("check_keda_triggers", m_keda_group),
+    ("check_keda_triggers", m_keda_missing_group), ("check_keda_triggers", m_keda_topic),
+    ("check_keda_triggers", m_keda_idle_group),
     ("check_selectors", m_selector), ("check_probes", m_liveness), ("check_probes", m_no_startup),
     ("check_termination_grace", m_grace), ("check_pod_template", m_checksum), ("check_hooks", m_hook),
     ("check_config_numbers", m_exponent),
@@ -365,7 +435,7 @@ def self_test(path):
         tested.add(check)
         status = "ok" if hits else "MISSED"
         failed += not hits
-        print(f"  self-test {mutate.__name__:16} -> {check}: {status}{' (' + hits[0] + ')' if hits else ''}")
+        print(f"  self-test {mutate.__name__:20} -> {check}: {status}{' (' + hits[0] + ')' if hits else ''}")
     untested = {c.__name__ for c in CHECKS} - tested
     if untested or failed:
         sys.exit(f"self-test failed: {failed} mutation(s) not caught, checks without a mutation: {sorted(untested)}")

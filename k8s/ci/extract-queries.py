@@ -103,7 +103,8 @@ def metric_names(expr):
 
 
 DECLARED = re.compile(r"metrics\.(counter|gauge|histogram)\(\s*[`'\"]([^`'\"]+)[`'\"]")
-SERVICES = ("ingest", "enrich", "aggregate", "alert")
+# Metric prefixes: the four services, and aggregate's repartition stage (its own prefix, repartition-stage.ts).
+SERVICES = ("ingest", "enrich", "aggregate", "alert", "aggregate_repartition")
 
 
 def declared_metrics(root):

@@ -88,6 +88,21 @@ for values in "$CHART"/ci/*.yaml; do
 done
 grep -q '^kind: ScaledObject' "$WORK"/keda-values.yaml || fail "keda-values renders no ScaledObject"
 grep -q '^kind: PrometheusRule' "$WORK"/monitoring-values.yaml || fail "monitoring-values renders no PrometheusRule"
+# Aggregate's ScaledObject has a trigger per consumer group it runs, and those depend on its window definitions.
+for variant in "co-partitioned:accountId:1" "repartitioned:merchantId:2"; do
+  IFS=: read -r kind field want <<< "$variant"
+  printf 'services:\n  aggregate:\n    config:\n      WINDOW_DEFINITIONS: %s\n' \
+    "'[{\"name\":\"w\",\"groupBy\":[\"$field\"],\"window\":{\"type\":\"tumbling\",\"sizeMs\":60000},\"aggregations\":[]}]'" \
+    > "$WORK/windows-$kind.values.yaml"
+  quiet_helm template sg "$CHART" --namespace streamguard --kube-version "$KUBE_VERSION" \
+    -f "$CHART/ci/keda-values.yaml" -f "$WORK/windows-$kind.values.yaml" > "$WORK/keda-$kind.render" ||
+    fail "helm template keda-values with $kind windows only"
+  python3 "$K8S/ci/assert-manifests.py" "$WORK/keda-$kind.render" > /dev/null || fail "assertions with $kind windows only"
+  got="$(python3 -c 'import sys, yaml; print(sum(len(d["spec"]["triggers"]) for d in yaml.safe_load_all(open(sys.argv[1]))
+    if d and d["kind"] == "ScaledObject" and d["metadata"]["name"].endswith("-aggregate")))' "$WORK/keda-$kind.render")"
+  [[ "$got" == "$want" ]] || fail "aggregate ScaledObject with $kind windows only has $got triggers, want $want"
+  echo "  aggregate ScaledObject with $kind windows only: $got kafka trigger(s)"
+done
 python3 - "$WORK" <<'PY' || fail "Postgres logins"
 # Each service connects with its own login's key; only the migration Job (and the dev opt-out) use the owner's.
 import sys, yaml
@@ -151,6 +166,9 @@ expect_refusal "two services sharing one login" "are both shared-url" --set post
   --set postgres.serviceUrlKeys.aggregate=aggregate-url,postgres.serviceUrlKeys.alert=alert-url
 expect_refusal "an ingest rate-limit burst below a full batch" "RATE_LIMIT_BURST (500) is below INGEST_MAX_BATCH_EVENTS" \
   --set services.ingest.config.RATE_LIMIT_BURST=500
+expect_refusal "KEDA for aggregate with window definitions that are not JSON" "WINDOW_DEFINITIONS is not a JSON array" \
+  --set keda.enabled=true --set services.aggregate.autoscaling.enabled=true \
+  --set-string services.aggregate.config.WINDOW_DEFINITIONS=nope
 expect_refusal "the removed ADMIN_API_TOKEN secret (API keys replace it)" "additional properties 'apiKeys' not allowed" \
   --set apiKeys.existingSecret=x
 

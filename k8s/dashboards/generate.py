@@ -28,6 +28,12 @@ def per_stage(template, legend):
     return [q(template.format(svc=s, ns=NS), legend) for s in STAGES]
 
 
+def lag_per_group(template, legend):
+    """Per stage, plus aggregate's repartition stage: its group (<prefix>.aggregate-repartition) reports its lag
+    as aggregate_repartition_consumer_lag_records (apps/aggregate/src/repartition/repartition-stage.ts)."""
+    return [q(template.format(svc=s, ns=NS), legend) for s in (*STAGES, "aggregate_repartition")]
+
+
 def all_services(template):
     """One expression over the four services' own metric names (`ingest_x or enrich_x or ...`)."""
     return "\n  or\n".join(template.format(svc=s, ns=NS) for s in ("ingest", *STAGES))
@@ -102,9 +108,9 @@ def pipeline():
     b.panel("Records processed/s per stage", [
         q(f'sum(rate(ingest_events_accepted_total{{{NS}}}[$__rate_interval]))', "ingest"),
         *per_stage('sum by (service) (rate({svc}_records_processed_total{{{ns}}}[$__rate_interval]))', "{{service}}")], "ops")
-    b.panel("Consumer lag per group and topic", per_stage('sum by (group, topic) ({svc}_consumer_lag_records{{{ns}}})', "{{group}} / {{topic}}"), "short",
+    b.panel("Consumer lag per group and topic", lag_per_group('sum by (group, topic) ({svc}_consumer_lag_records{{{ns}}})', "{{group}} / {{topic}}"), "short",
             description="Log end offset minus committed offset, summed over partitions.")
-    b.panel("Consumer lag per partition", per_stage('max by (group, topic, partition) ({svc}_consumer_lag_records{{{ns}}})', "{{group}} p{{partition}}"), "short")
+    b.panel("Consumer lag per partition", lag_per_group('max by (group, topic, partition) ({svc}_consumer_lag_records{{{ns}}})', "{{group}} p{{partition}}"), "short")
     b.row("Latency")
     b.panel("End-to-end latency at alert (ingest -> alert committed)", [
         q(f'histogram_quantile({p}, sum by (le) (rate(alert_end_to_end_latency_seconds_bucket{{{NS}}}[$__rate_interval])))', f"p{int(p * 100)}")

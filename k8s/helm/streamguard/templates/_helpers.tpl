@@ -62,6 +62,58 @@ aggregate: {portEnv: AGGREGATE_PORT, database: true, consumer: true, input: enri
 alert: {portEnv: ALERT_PORT, database: true, consumer: true, input: enriched}
 {{- end -}}
 
+{{/*
+The consumer groups a service runs, with the topic each reads, as YAML {groups: [{group, topic}]}: what its
+KEDA ScaledObject scales on. Call with (dict "root" $ "svc" <name>). Aggregate runs up to three groups,
+depending on its window definitions (apps/aggregate/src/repartition/window-routing.ts): a definition whose
+groupBy, without tenantId, starts with accountId is co-partitioned and runs on the input topic
+(<prefix>.aggregate); any other is shuffled by <prefix>.aggregate-repartition (input topic) into
+kafka.topics.repartition and windowed there by <prefix>.aggregate-repartitioned. The co-partitioned stage
+also runs when there is nothing to shuffle. A group that is not running must get no trigger: it never
+commits, so KEDA (offsetResetPolicy earliest) would count the whole topic as its lag and pin maxReplicas.
+WINDOW_DEFINITIONS empty = the built-in defaults (account-1m by accountId, merchant-1h by merchantId): all three.
+*/}}
+{{- define "streamguard.lagGroups" -}}
+{{- $v := .root.Values -}}
+{{- $f := index (include "streamguard.facts" .root | fromYaml) .svc -}}
+{{- $group := printf "%s.%s" $v.kafka.groupPrefix .svc -}}
+{{- $input := index $v.kafka.topics $f.input -}}
+{{- $groups := list -}}
+{{- if eq .svc "aggregate" -}}
+{{- $co := true -}}
+{{- $shuffled := true -}}
+{{- $raw := toString (default "" (index $v.services.aggregate.config "WINDOW_DEFINITIONS")) -}}
+{{- if $raw -}}
+{{- $co = false -}}
+{{- $shuffled = false -}}
+{{- range $def := fromJsonArray $raw -}}
+{{- if not (and (kindIs "map" $def) (kindIs "slice" $def.groupBy)) -}}
+{{- fail "services.aggregate.config.WINDOW_DEFINITIONS is not a JSON array of window definitions with a groupBy array" -}}
+{{- end -}}
+{{- $gb := without $def.groupBy "tenantId" -}}
+{{- if and $gb (eq (toString (first $gb)) "accountId") -}}
+{{- $co = true -}}
+{{- else -}}
+{{- $shuffled = true -}}
+{{- end -}}
+{{- end -}}
+{{- if not $shuffled -}}
+{{- $co = true -}}
+{{- end -}}
+{{- end -}}
+{{- if $co -}}
+{{- $groups = append $groups (dict "group" $group "topic" $input) -}}
+{{- end -}}
+{{- if $shuffled -}}
+{{- $groups = append $groups (dict "group" (printf "%s-repartition" $group) "topic" $input) -}}
+{{- $groups = append $groups (dict "group" (printf "%s-repartitioned" $group) "topic" $v.kafka.topics.repartition) -}}
+{{- end -}}
+{{- else -}}
+{{- $groups = append $groups (dict "group" $group "topic" $input) -}}
+{{- end -}}
+{{- dict "groups" $groups | toYaml -}}
+{{- end -}}
+
 {{- define "streamguard.serviceAccountName" -}}
 {{- if .root.Values.serviceAccount.create -}}
 {{- printf "%s-%s" (include "streamguard.fullname" .root) .svc -}}
