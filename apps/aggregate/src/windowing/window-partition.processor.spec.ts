@@ -1,8 +1,8 @@
 import { AggregateResultMessage, DEFAULT_TOPICS, InboundRecord, ManualClock, PrometheusMetrics, Queryable } from '@streamguard/common';
-import { parseWindowDefinitions, tenantScopedWindowDefinition } from '@streamguard/stream-core';
+import { parseWindowDefinitions, tenantScopedWindowDefinition, WindowResult } from '@streamguard/stream-core';
 import type { WindowResultsRepository } from '../aggregates/window-results.repository';
 import { AggregateMetrics } from './aggregate-metrics';
-import { tenantOf, WindowPartitionProcessor } from './window-partition.processor';
+import { latestUpdatesOnly, tenantOf, WindowPartitionProcessor } from './window-partition.processor';
 
 const T0 = 1_700_000_040_000; // a minute boundary
 
@@ -87,5 +87,27 @@ describe('WindowPartitionProcessor: repartitioned input', () => {
     const late = output.outbox.filter((r) => r.topic === DEFAULT_TOPICS.late);
     expect(late.map((r) => [r.key, JSON.parse(String(r.value)).source])).toEqual([['acc-1', { topic: 'events.enriched', partition: 2, offset: '13' }]]);
     expect(output.rejected?.map((r) => (r.error as { code?: string }).code)).toEqual(['REPARTITION_HEADER_MISSING']);
+  });
+});
+
+describe('latestUpdatesOnly (update mode, per batch)', () => {
+  const result = (groupKey: string, version: number, final: boolean, windowStart = T0): WindowResult => ({
+    definition: 'merchant-1h', groupKey, group: {}, windowType: 'tumbling', windowStart, windowEnd: windowStart + 3_600_000,
+    values: { count: version }, count: version, version, final,
+  });
+
+  it('keeps only the last update of each window of the batch, in order, and every final result', () => {
+    const batch = [
+      result('m-1', 1, false), result('m-2', 1, false), result('m-1', 2, false), result('m-1', 3, false),
+      result('m-3', 1, false, T0 - 3_600_000), result('m-3', 2, true, T0 - 3_600_000), result('m-2', 2, false),
+    ];
+    expect(latestUpdatesOnly(batch).map((r) => [r.groupKey, r.version, r.final])).toEqual([
+      ['m-1', 3, false], ['m-3', 1, false], ['m-3', 2, true], ['m-2', 2, false],
+    ]);
+  });
+
+  it('leaves windows of other definitions and starts apart', () => {
+    const other = { ...result('m-1', 1, false), definition: 'merchant-1m' };
+    expect(latestUpdatesOnly([result('m-1', 1, false), other, result('m-1', 1, false, T0 + 3_600_000)])).toHaveLength(3);
   });
 });

@@ -20,6 +20,20 @@ import type { AggregateMetrics } from './aggregate-metrics';
  */
 export type WindowInputTopic = 'enriched' | 'repartition';
 
+/**
+ * Update-mode results of one batch, coalesced like Kafka Streams' record cache: of the `final: false` results
+ * for one window, only the last (highest version) is published and stored; every `final: true` result is kept.
+ * A window changed by 500 records of one batch costs one outbox row and one Kafka record, not 500; consumers
+ * see versions increase with gaps (a version still counts changes) and always the latest values.
+ */
+export function latestUpdatesOnly(results: readonly WindowResult[]): WindowResult[] {
+  const lastUpdate = new Map<string, number>();
+  results.forEach((r, i) => {
+    if (!r.final) lastUpdate.set(`${r.definition}\u0000${r.groupKey}\u0000${r.windowStart}\u0000${r.windowEnd}`, i);
+  });
+  return results.filter((r, i) => r.final || lastUpdate.get(`${r.definition}\u0000${r.groupKey}\u0000${r.windowStart}\u0000${r.windowEnd}`) === i);
+}
+
 /** State gauges are refreshed at most this often per partition (Prometheus scrapes every 15-30 s anyway). */
 const STATS_INTERVAL_MS = 5_000;
 
@@ -94,7 +108,7 @@ export class WindowPartitionProcessor implements PartitionProcessor {
     const now = this.clock.now();
     const outbox: OutboundRecord[] = [];
     const messages: AggregateResultMessage[] = [];
-    for (const result of drained.results) {
+    for (const result of latestUpdatesOnly(drained.results)) {
       const message: AggregateResultMessage = { schemaVersion: 1, tenantId: tenantOf(result), ...result, emittedAt: now };
       messages.push(message);
       outbox.push({ topic: this.topics.aggregates, key: result.groupKey, value: JSON.stringify(message) });
