@@ -20,7 +20,7 @@ export const aggregateEnv = {
   windowDefinitions: jsonVar('WINDOW_DEFINITIONS', 'Window definitions (JSON array; see "Windows" in the README).', 'a JSON array of window definitions', parseWindowDefinitions, JSON.stringify(DEFAULT_WINDOW_DEFINITIONS)),
   maxOutOfOrdernessMs: intVar('WATERMARK_MAX_OUT_OF_ORDERNESS_MS', 'Bounded out-of-orderness: watermark = max event time seen on the partition minus this.', 2_000, 0, 86_400_000),
   idleTimeoutMs: intVar('WATERMARK_IDLE_TIMEOUT_MS', 'A partition with no records for this long advances its watermark with processing time (0 = never).', 10_000, 0, 86_400_000),
-  maxFutureSkewMs: intVar('MAX_FUTURE_SKEW_MS', 'Records with event time further than this ahead of processing time go to events.late as FUTURE_TS.', 300_000, 0, 31 * 86_400_000),
+  maxFutureSkewMs: intVar('MAX_FUTURE_SKEW_MS', 'Records with event time further than this ahead of the time they were written to events.enriched (their Kafka timestamp) go to events.late as FUTURE_TS.', 300_000, 0, 31 * 86_400_000),
   tickMs: intVar('AGGREGATE_TICK_MS', 'How often idle partitions are checked and due windows fired.', 1_000, 50, 60_000),
   partitionConcurrency: intVar('AGGREGATE_PARTITION_CONCURRENCY', 'Partitions processed in parallel by one instance.', 3, 1, 64),
   ...httpEnv,

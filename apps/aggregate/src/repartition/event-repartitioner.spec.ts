@@ -33,7 +33,7 @@ describe('EventRepartitioner', () => {
     expect(outcome.outputs.map((o) => [o.topic, o.key, o.headers])).toEqual([
       ['events.repartition', 'merchant-1h|acme|m-1', {
         [REPARTITION_HEADERS.definition]: 'merchant-1h', [REPARTITION_HEADERS.sourceTopic]: 'events.enriched',
-        [REPARTITION_HEADERS.sourcePartition]: '2', [REPARTITION_HEADERS.sourceOffset]: '7',
+        [REPARTITION_HEADERS.sourcePartition]: '2', [REPARTITION_HEADERS.sourceOffset]: '7', [REPARTITION_HEADERS.sourceTimestamp]: String(NOW),
       }],
       ['events.repartition', 'country-1h|acme|DE', expect.objectContaining({ [REPARTITION_HEADERS.definition]: 'country-1h' })],
     ]);
@@ -69,5 +69,12 @@ describe('EventRepartitioner', () => {
     });
     // At the bound the record is still repartitioned.
     expect(repartitioner([merchant], []).route(input({ occurredAt: NOW + 60_000 }), NOW).outputs).toHaveLength(1);
+  });
+
+  it('judges FUTURE_TS against the record\'s Kafka timestamp, not the clock: every stage and every replay agree', () => {
+    const future = input({ occurredAt: NOW + 61_000 }); // written at NOW, 61 s ahead: future for a 60 s skew
+    expect(repartitioner([merchant], [account]).route(future, NOW + 3_600_000)).toEqual({ outputs: [], skipped: 'future_ts' });
+    const fine = input({ occurredAt: NOW + 59_000 });
+    expect(repartitioner([merchant], [account]).route(fine, NOW - 3_600_000).outputs).toHaveLength(1);
   });
 });

@@ -55,12 +55,16 @@ export class EventRepartitioner {
     return this.coPartitioned.length > 0;
   }
 
+  /**
+   * `now` is only the fallback for a record without a Kafka timestamp: FUTURE_TS is judged against the record's
+   * timestamp, exactly as the co-partitioned stage judges the same record, so the two stages always agree.
+   */
   route(input: EnrichedInput, now: number): RepartitionOutcome {
     if ('error' in input) return this.sharesInput ? { outputs: [], skipped: 'undecodable' } : { outputs: [], rejected: input.error };
     const { record, event } = input;
     const value = event as unknown as Record<string, unknown>;
     // Same order as the operator: a future record is reported as such, not checked further.
-    if (event.occurredAt > now + this.options.maxFutureSkewMs) {
+    if (event.occurredAt > observedAt(record, now) + this.options.maxFutureSkewMs) {
       return this.sharesInput ? { outputs: [], skipped: 'future_ts' } : { outputs: [this.futureTs(record, event)] };
     }
     const outputs: OutboundRecord[] = [];
@@ -76,6 +80,7 @@ export class EventRepartitioner {
         headers: {
           [REPARTITION_HEADERS.definition]: name, [REPARTITION_HEADERS.sourceTopic]: record.topic,
           [REPARTITION_HEADERS.sourcePartition]: String(record.partition), [REPARTITION_HEADERS.sourceOffset]: record.offset,
+          [REPARTITION_HEADERS.sourceTimestamp]: String(observedAt(record, now)),
         },
       });
     }
@@ -91,4 +96,9 @@ export class EventRepartitioner {
     };
     return { topic: this.options.topics.late, key: record.key, value: JSON.stringify(message) };
   }
+}
+
+/** The record's Kafka timestamp (when the pipeline first saw it), or `fallback` for a record without one. */
+export function observedAt(record: Pick<InboundRecord, 'timestamp'>, fallback: number): number {
+  return Number.isFinite(record.timestamp) && record.timestamp > 0 ? record.timestamp : fallback;
 }

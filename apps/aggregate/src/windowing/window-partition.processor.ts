@@ -10,6 +10,7 @@ import {
   InMemoryWindowStateStore, PartitionWindowOperator, TENANT_FIELD, tenantDedupKey, WindowOperatorOptions, WindowResult, DrainedOutput,
 } from '@streamguard/stream-core';
 import type { WindowResultsRepository } from '../aggregates/window-results.repository';
+import { observedAt } from '../repartition/event-repartitioner';
 import { repartitionDedupKey, repartitionedDefinition } from '../repartition/window-routing';
 import type { AggregateMetrics } from './aggregate-metrics';
 
@@ -77,6 +78,7 @@ export class WindowPartitionProcessor implements PartitionProcessor {
       try {
         this.operator.process({
           eventId: event.eventId, eventTime: event.occurredAt, value: event as unknown as Record<string, unknown>, offset: record.offset,
+          observedAt: this.observedAt(record),
           ...(definition === undefined
             ? { dedupKey: tenantDedupKey(event.tenantId, event.eventId) }
             : { dedupKey: repartitionDedupKey(event.tenantId, event.eventId, definition), definition }),
@@ -97,6 +99,16 @@ export class WindowPartitionProcessor implements PartitionProcessor {
     const drained = this.operator.drain();
     if (drained.results.length === 0 && drained.late.length === 0 && drained.invalid.length === 0) return undefined;
     return this.toOutput(drained, []);
+  }
+
+  /**
+   * When the pipeline first saw the record: its `events.enriched` Kafka timestamp — carried in a header through
+   * the repartition topic — so FUTURE_TS is decided identically by every stage and on replay.
+   */
+  private observedAt(record: InboundRecord): number {
+    const carried = Number(record.headers[REPARTITION_HEADERS.sourceTimestamp]);
+    if (this.input === 'repartition' && Number.isFinite(carried) && carried > 0) return carried;
+    return observedAt(record, this.clock.now());
   }
 
   takeStateChanges(): StateChanges {

@@ -132,6 +132,8 @@ export const REPARTITION_HEADERS = {
   sourceTopic: 'x-source-topic',
   sourcePartition: 'x-source-partition',
   sourceOffset: 'x-source-offset',
+  /** The source record's Kafka timestamp: stage 2 judges FUTURE_TS against it, as stage 1 did. */
+  sourceTimestamp: 'x-source-timestamp',
 } as const;
 
 /**

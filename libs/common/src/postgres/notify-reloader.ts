@@ -45,8 +45,11 @@ export class NotifyReloader {
    * While a load runs, all callers share the single load queued behind it.
    */
   reload(): Promise<void> {
+    // A queued load has not started yet, so it will see this caller's changes too. (Checked first: between a
+    // load finishing and the queued one starting, `running` is already clear.)
+    if (this.next) return this.next;
     if (!this.running) return this.startLoad();
-    this.next ??= this.running.then(() => undefined, () => undefined).then(() => {
+    this.next = this.running.then(() => undefined, () => undefined).then(() => {
       this.next = undefined;
       return this.startLoad();
     });

@@ -324,6 +324,15 @@ describe('PartitionWindowOperator — watermark', () => {
     expect(render(kit.op.drain())).toEqual(['w|acc-1 [500,510) n=1 v1 F']);
   });
 
+  it('judges FUTURE_TS against observedAt when the record carries one, whatever the clock says', () => {
+    const kit = setup([def({ type: 'tumbling', sizeMs: 10 })], { maxFutureSkewMs: 100 }, 1_000_000);
+    const record = (eventId: string, eventTime: number, observedAt: number) => ({ eventId, eventTime, observedAt, value: { accountId: 'acc-1' }, offset: eventId });
+    kit.op.process(record('late-clock', 500, 300)); // 200 ahead of when it was observed: future, although the clock is far ahead
+    kit.op.process(record('ok', 500, 400)); // exactly observedAt + skew: accepted
+    expect(kit.op.drain().late.map((l) => [l.reason, l.eventId])).toEqual([['FUTURE_TS', 'late-clock']]);
+    expect(kit.op.openWindowCount()).toBe(1);
+  });
+
   it('watermark is -Infinity before any record and is reported as such on early rejections', () => {
     const kit = setup([def({ type: 'tumbling', sizeMs: 10 })], { maxFutureSkewMs: 0 }, 0);
     expect(kit.op.watermark).toBe(-Infinity);

@@ -130,7 +130,7 @@ export class PartitionWindowOperator {
       this.invalid.push({ eventId, offset, reason: `${only}: not a definition of this operator`, definition: only });
       return;
     }
-    if (eventTime > now + this.maxFutureSkewMs) {
+    if (eventTime > (record.observedAt ?? now) + this.maxFutureSkewMs) {
       this.late.push({ reason: 'FUTURE_TS', eventId, eventTime, offset, watermark: this.watermark });
       return;
     }
@@ -309,6 +309,7 @@ function envelopeProblem(record: unknown): string | undefined {
   if (r.dedupKey !== undefined && (typeof r.dedupKey !== 'string' || r.dedupKey === '')) return 'dedupKey must be a non-empty string when present';
   if (r.definition !== undefined && (typeof r.definition !== 'string' || r.definition === '')) return 'definition must be a non-empty string when present';
   if (typeof r.eventTime !== 'number' || !Number.isFinite(r.eventTime)) return 'eventTime must be a finite number (epoch ms)';
+  if (r.observedAt !== undefined && (typeof r.observedAt !== 'number' || !Number.isFinite(r.observedAt))) return 'observedAt must be a finite number (epoch ms) when present';
   if (typeof r.value !== 'object' || r.value === null || Array.isArray(r.value)) return 'value must be an object';
   return undefined;
 }

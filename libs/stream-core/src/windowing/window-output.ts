@@ -16,6 +16,12 @@ export interface TimedRecord {
   /** Kafka offset, only echoed in late / invalid reports. */
   offset: string;
   /**
+   * When the pipeline first saw the record (its Kafka timestamp), epoch ms. The FUTURE_TS check compares the
+   * event time with this instead of the clock when given, so every stage that reads the same record — and
+   * every replay of it — decides the same way.
+   */
+  observedAt?: number;
+  /**
    * Apply the record to this definition only (default: every definition). A repartitioned input carries one
    * record per definition and group; naming a definition the operator does not run makes the record invalid.
    */
