@@ -5,6 +5,8 @@
  * groups, transactions, read_committed). Replacing it means re-implementing this file only.
  */
 import { readFileSync } from 'node:fs';
+// Must come before 'kafkajs': it replaces KafkaJS's aborted-transaction filter (see the file).
+import './kafkajs-aborted-filter';
 import { Admin, Consumer, Kafka, KafkaConfig, logLevel, LogEntry, Partitioners, Producer, CompressionTypes, SASLOptions } from 'kafkajs';
 import type { Logger } from '../logging/logger';
 import {

@@ -1,0 +1,25 @@
+/**
+ * The compiled services load our fix of KafkaJS's read_committed filter (libs/common/src/kafka/
+ * kafkajs-aborted-filter.ts) in place of KafkaJS's own. Checked in a plain Node process on the build, because
+ * Jest's module registry would not show what `require` does at run time.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../tools/local-infra/src/paths';
+
+describe('KafkaJS read_committed filter in the build', () => {
+  it('drops records of interleaved aborted transactions that KafkaJS 2.2.4 alone would deliver', () => {
+    const script = `
+      require(${JSON.stringify(join(REPO_ROOT, 'dist', 'libs', 'common', 'src', 'kafka', 'kafkajs-client.js'))});
+      const Batch = require('kafkajs/src/consumer/batch');
+      const ABORT = Buffer.from([0, 0, 0, 0]);
+      const m = (offset, producerId, key = null) => ({ offset: String(offset), key, isControlRecord: key !== null, batchContext: { producerId: String(producerId), inTransaction: true } });
+      // B (producer 2) starts first, A (producer 1) aborts first: the broker lists A before B.
+      const messages = [m(10, 2), m(11, 1), m(12, 2), m(13, 1, ABORT), m(14, 2, ABORT), m(15, 3)];
+      const batch = new Batch('t', '10', { partition: 0, highWatermark: '16', messages, abortedTransactions: [{ firstOffset: '11', producerId: '1' }, { firstOffset: '10', producerId: '2' }] });
+      process.stdout.write(JSON.stringify(batch.messages.map((x) => x.offset)));
+    `;
+    const kept = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: REPO_ROOT, encoding: 'utf8' })) as string[];
+    expect(kept).toEqual(['15']); // KafkaJS's own filter keeps '10' too
+  });
+});
