@@ -38,3 +38,4 @@ export * from './auth/api-key.registry';
 export * from './auth/token-bucket';
 export * from './nest/auth';
 export * from './kafka/group-commit';
+export * from './postgres/pg-channel-listener';
