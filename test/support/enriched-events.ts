@@ -1,21 +1,10 @@
 /** Writing `events.enriched` records directly (the aggregate stage's input) and reading its committed offsets. */
 import type { Database } from '@streamguard/common';
-
-export interface EnrichedTestEvent {
-  eventId: string;
-  accountId: string;
-  occurredAt: number;
-  amountUsd: number;
-  merchantId?: string;
-}
+import { type EnrichedFields, enrichedValue } from '@streamguard/common/testing/enriched-records';
 
 /** An `events.enriched` value with no reference data (all lookups missed); `tenantId` absent = the legacy tenant. */
-export function enrichedMessage(e: EnrichedTestEvent, tenantId?: string): string {
-  return JSON.stringify({
-    schemaVersion: 1, ...(tenantId === undefined ? {} : { tenantId }), eventId: e.eventId, occurredAt: e.occurredAt, accountId: e.accountId,
-    amount: e.amountUsd, currency: 'USD', merchantId: e.merchantId ?? 'mer-1', receivedAt: e.occurredAt, amountUsd: e.amountUsd,
-    account: null, merchant: null, blocklistHits: [], flags: [], enrichedAt: e.occurredAt,
-  });
+export function enrichedMessage(e: EnrichedFields, tenantId?: string): string {
+  return JSON.stringify(enrichedValue(e, tenantId));
 }
 
 /** Records of `topic` whose processing consumer group `groupId` has committed in Postgres (sum of next offsets). */

@@ -1,4 +1,5 @@
 import { AggregateResultMessage, DEFAULT_TOPICS, InboundRecord, ManualClock, PrometheusMetrics, Queryable } from '@streamguard/common';
+import { enrichedRecord } from '@streamguard/common/testing/enriched-records';
 import { parseWindowDefinitions, tenantScopedWindowDefinition, WindowResult } from '@streamguard/stream-core';
 import type { WindowResultsRepository } from '../aggregates/window-results.repository';
 import { AggregateMetrics } from './aggregate-metrics';
@@ -6,15 +7,6 @@ import { latestUpdatesOnly, tenantOf, WindowPartitionProcessor } from './window-
 
 const T0 = 1_700_000_040_000; // a minute boundary
 
-let offset = 0;
-function enriched(tenantId: string, eventId: string, t: number, amountUsd = 10, accountId = 'acc-1'): InboundRecord {
-  offset += 1;
-  const value = {
-    schemaVersion: 1, tenantId, eventId, occurredAt: t, accountId, amount: amountUsd, currency: 'USD', merchantId: 'm-1', receivedAt: t,
-    amountUsd, account: null, merchant: null, blocklistHits: [], flags: [], enrichedAt: t,
-  };
-  return { topic: 'events.enriched', partition: 0, offset: String(offset), key: accountId, value: Buffer.from(JSON.stringify(value)), headers: {}, timestamp: t };
-}
 
 function setup() {
   const definitions = parseWindowDefinitions([
@@ -34,9 +26,9 @@ describe('WindowPartitionProcessor: tenants', () => {
   it('gives two tenants with the same account and event ids their own windows, results and rows', async () => {
     const { processor, upserted } = setup();
     const output = processor.process([
-      enriched('acme', 'e1', T0 + 1, 10), enriched('globex', 'e1', T0 + 2, 100), enriched('acme', 'e2', T0 + 3, 20),
-      enriched('acme', 'e1', T0 + 4, 10), // acme's redelivery: counted once
-      enriched('globex', 'flush', T0 + 60_000),
+      enrichedRecord('acme', 'e1', T0 + 1, 10), enrichedRecord('globex', 'e1', T0 + 2, 100), enrichedRecord('acme', 'e2', T0 + 3, 20),
+      enrichedRecord('acme', 'e1', T0 + 4, 10), // acme's redelivery: counted once
+      enrichedRecord('globex', 'flush', T0 + 60_000),
     ]);
     expect(output.rejected).toEqual([]);
     await output.write?.(undefined as unknown as Queryable);
@@ -61,7 +53,7 @@ describe('WindowPartitionProcessor: repartitioned input', () => {
   ]).map(tenantScopedWindowDefinition);
 
   function repartitioned(definition: string | undefined, eventId: string, t: number, sourceOffset: string): InboundRecord {
-    const record = enriched('acme', eventId, t);
+    const record = enrichedRecord('acme', eventId, t);
     const headers: Record<string, string> = definition === undefined ? {} : {
       'x-window-definition': definition, 'x-source-topic': 'events.enriched', 'x-source-partition': '2', 'x-source-offset': sourceOffset,
     };

@@ -1,4 +1,5 @@
 import { AlertMessage, InboundRecord, JsonLogger, ManualClock, Queryable } from '@streamguard/common';
+import { enrichedRecord } from '@streamguard/common/testing/enriched-records';
 import { DEFAULT_RULES, RuleDefinition } from '@streamguard/stream-core';
 import type { AlertsRepository } from '../alerts/alerts.repository';
 import { RuleSet } from '../rules/rule-set';
@@ -15,15 +16,6 @@ async function ruleSetOf(rules: RuleDefinition[]): Promise<RuleSet> {
   return ruleSet;
 }
 
-let offset = 0;
-function enriched(tenantId: string, eventId: string, t: number, amountUsd = 10, accountId = 'acc-1'): InboundRecord {
-  offset += 1;
-  const value = {
-    schemaVersion: 1, tenantId, eventId, occurredAt: t, accountId, amount: amountUsd, currency: 'USD', merchantId: 'm-1', receivedAt: t,
-    amountUsd, account: null, merchant: null, blocklistHits: [], flags: [], enrichedAt: t,
-  };
-  return { topic: 'events.enriched', partition: 0, offset: String(offset), key: accountId, value: Buffer.from(JSON.stringify(value)), headers: {}, timestamp: t };
-}
 
 /** Runs the batch and returns the alerts written to Postgres, which are also the ones published. */
 async function alertsOf(processor: RulePartitionProcessor, records: InboundRecord[]): Promise<AlertMessage[]> {
@@ -51,7 +43,7 @@ describe('RulePartitionProcessor: tenants', () => {
   it('keeps two tenants with the same account and event ids apart under a global rule with an explicit groupBy', async () => {
     // velocity-1m: more than 5 events per accountId in 60 s, 60 s cooldown; stored grouped by accountId only.
     const processor = await setup(DEFAULT_RULES.filter((r) => r.id === 'velocity-1m'));
-    const batch = Array.from({ length: 6 }, (_, i) => [enriched('acme', `e${i}`, T0 + i), enriched('globex', `e${i}`, T0 + i)]).flat();
+    const batch = Array.from({ length: 6 }, (_, i) => [enrichedRecord('acme', `e${i}`, T0 + i), enrichedRecord('globex', `e${i}`, T0 + i)]).flat();
     const alerts = await alertsOf(processor, batch);
     expect(alerts.map((a) => [a.tenantId, a.groupKey, a.eventIds.at(-1), a.eventIds.length])).toEqual([
       ['acme', 'tenantId=acme|accountId=acc-1', 'e5', 6],
@@ -59,7 +51,7 @@ describe('RulePartitionProcessor: tenants', () => {
     ]);
     expect(alerts[0].alertId).not.toBe(alerts[1].alertId);
     // Each tenant has its own cooldown: globex's alert above was not silenced by acme's, and acme's still holds.
-    expect(await alertsOf(processor, [enriched('acme', 'e6', T0 + 10)])).toEqual([]);
+    expect(await alertsOf(processor, [enrichedRecord('acme', 'e6', T0 + 10)])).toEqual([]);
   });
 
   it('applies a tenant rule to its tenant only and a global rule to every tenant', async () => {
@@ -68,7 +60,7 @@ describe('RulePartitionProcessor: tenants', () => {
       DEFAULT_RULES.find((r) => r.id === 'large-amount')!,
     ]);
     const alerts = await alertsOf(processor, [
-      enriched('acme', 'a1', T0, 500), enriched('globex', 'g1', T0, 500), enriched('globex', 'g2', T0, 20_000), enriched('acme', 'a2', T0, 20_000),
+      enrichedRecord('acme', 'a1', T0, 500), enrichedRecord('globex', 'g1', T0, 500), enrichedRecord('globex', 'g2', T0, 20_000), enrichedRecord('acme', 'a2', T0, 20_000),
     ]);
     expect(alerts.map((a) => [a.tenantId, a.ruleId, a.eventIds[0]])).toEqual([
       ['acme', 'acme.over-100', 'a1'],
@@ -80,7 +72,7 @@ describe('RulePartitionProcessor: tenants', () => {
 
   it('runs two tenants\' rules with the same id side by side; alerts carry the API id, metrics the rule key', async () => {
     const processor = await setup([over('big', 100, 'globex'), over('big', 1_000, 'acme')]);
-    const alerts = await alertsOf(processor, [enriched('acme', 'a1', T0, 500), enriched('globex', 'g1', T0, 500), enriched('acme', 'a2', T0, 5_000)]);
+    const alerts = await alertsOf(processor, [enrichedRecord('acme', 'a1', T0, 500), enrichedRecord('globex', 'g1', T0, 500), enrichedRecord('acme', 'a2', T0, 5_000)]);
     expect(alerts.map((a) => [a.tenantId, a.ruleId, a.eventIds[0]])).toEqual([['globex', 'big', 'g1'], ['acme', 'big', 'a2']]);
     // The published message is the AlertMessage contract: the rule's owner is not an extra field in it.
     expect(alerts.every((a) => !('ruleTenantId' in a))).toBe(true);
@@ -89,7 +81,7 @@ describe('RulePartitionProcessor: tenants', () => {
 
   it('keeps a global rule and a tenant rule with the same id apart (two alerts, two alert ids)', async () => {
     const processor = await setup([over('big', 100, 'acme'), over('big', 100)]);
-    const alerts = await alertsOf(processor, [enriched('acme', 'a1', T0, 500)]);
+    const alerts = await alertsOf(processor, [enrichedRecord('acme', 'a1', T0, 500)]);
     expect(alerts.map((a) => a.ruleId)).toEqual(['big', 'big']);
     expect(alerts[0].alertId).not.toBe(alerts[1].alertId);
     expect(counted.map((l) => l.rule)).toEqual(['big', 'big@acme']);
