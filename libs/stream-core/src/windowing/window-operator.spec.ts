@@ -365,6 +365,34 @@ describe('PartitionWindowOperator — dedup', () => {
     kit.send(1, undefined, 'a');
     expect(render(kit.op.drain())).toEqual(['w|acc-1 [50,60) n=1 v1 F', 'TOO_LATE a t=1 wm=101 w[0,10)']);
   });
+
+  it('persists the dedup keys of a batch (one drain) as one state row, deleted once all of them expired', () => {
+    const kit = setup([def({ type: 'tumbling', sizeMs: 10 })]);
+    for (let i = 0; i < 100; i++) kit.send(i % 10, undefined, `e${i}`);
+    kit.op.drain();
+    const { upserts } = kit.store.takeChanges();
+    expect(upserts.filter(([key]) => key.startsWith('dd/') || key.startsWith('d/')).map(([key]) => key)).toEqual(['dd/0']);
+    kit.send(10, undefined, 'next'); // closes [0,10): all 100 expire
+    kit.op.drain();
+    expect(kit.store.takeChanges().deletes.filter((key) => key.startsWith('dd/'))).toEqual(['dd/0']);
+    expect(kit.op.stats().dedupEntries).toBe(1);
+  });
+
+  it('still honours per-event dedup rows written by earlier versions (d/<key> = [expiresAt, pins])', () => {
+    const kit = setup([def({ type: 'tumbling', sizeMs: 10 })]);
+    kit.send(1, undefined, 'a');
+    kit.op.drain();
+    const restored = new InMemoryWindowStateStore([
+      ...kit.store.entries().filter(([key]) => !key.startsWith('dd/')),
+      ['d/a', [10, 0]],
+    ]);
+    const op = new PartitionWindowOperator({ ...defaults, definitions: [def({ type: 'tumbling', sizeMs: 10 })], clock: kit.clock }, restored);
+    op.process({ eventId: 'a', eventTime: 2, value: { accountId: 'acc-1' }, offset: '2' });
+    expect(op.drain().duplicates).toBe(1);
+    op.process({ eventId: 'b', eventTime: 10, value: { accountId: 'acc-1' }, offset: '3' });
+    op.drain();
+    expect(restored.get('d/a')).toBeUndefined(); // expired with its window
+  });
 });
 
 describe('PartitionWindowOperator — tenants (tenant-scoped definitions + tenantDedupKey)', () => {

@@ -1,6 +1,7 @@
 import type { Clock } from '../time/clock';
 import { AggregationPlan } from './aggregators';
 import { CountWindows } from './count-windows';
+import { DedupLog } from './dedup-log';
 import { FixedWindows } from './fixed-windows';
 import { checkWindowInput } from './window-input';
 import { SessionWindows } from './session-windows';
@@ -34,7 +35,10 @@ export interface WindowOperatorStats {
   duplicates: number;
 }
 
-/** Dedup entry: [watermark at which it may be forgotten, number of open count windows pinning it]. */
+/**
+ * Dedup entry of a record pinned by open count windows: [watermark at which it may be forgotten, number of
+ * open count windows pinning it]. Unpinned records (every other window type) go to the compact DedupLog.
+ */
 type DedupEntry = [expiresAt: number, pins: number];
 const DEDUP_PREFIX = 'd/';
 
@@ -67,7 +71,8 @@ interface DefinitionRuntime {
  *    applied to that definition only.
  * 6. A repeated eventId (or `dedupKey`, when the record has one) is ignored (counted in `duplicates`) while its
  *    dedup entry lives: until every window it was added to is closed, and at least `dedupHorizonMs` past its
- *    event time.
+ *    event time. Storage (not semantics): the ids of one batch — between two `drain()` calls — are one state
+ *    row (see DedupLog), so the store holds the complete state only after `drain()`.
  * 7. Output order: per `process()` call, updates in definition order then window order; results fired by one
  *    watermark advance sorted by (windowEnd, definition order, groupKey, windowStart).
  */
@@ -78,6 +83,7 @@ export class PartitionWindowOperator {
   private readonly kindsByPrefix = new Map<string, WindowKind>();
   private readonly windowTimers = new TimerQueue();
   private readonly dedupTimers = new TimerQueue();
+  private readonly dedupLog: DedupLog;
   private readonly maxFutureSkewMs: number;
   private readonly dedupHorizonMs: number;
   private results: WindowResult[] = [];
@@ -104,6 +110,7 @@ export class PartitionWindowOperator {
       this.kindsByPrefix.set(kind.prefix, kind);
       return { index, definition, plan, kind };
     });
+    this.dedupLog = new DedupLog(store, this.progress.watermark);
     this.rebuildTimers();
   }
 
@@ -134,7 +141,7 @@ export class PartitionWindowOperator {
       this.late.push({ reason: 'FUTURE_TS', eventId, eventTime, offset, watermark: this.watermark });
       return;
     }
-    if (this.store.get(DEDUP_PREFIX + dedupKey) !== undefined) {
+    if (this.dedupLog.has(dedupKey) || this.store.get(DEDUP_PREFIX + dedupKey) !== undefined) {
       this.duplicatesSinceDrain += 1;
       this.duplicatesTotal += 1;
       return;
@@ -174,10 +181,11 @@ export class PartitionWindowOperator {
         });
       }
     }
-    if (accepted) {
+    if (accepted && pins > 0) {
       const entry: DedupEntry = [retainUntil, pins];
       this.store.put(DEDUP_PREFIX + dedupKey, entry);
-      this.dedupTimers.schedule(dedupKey, retainUntil);
+    } else if (accepted) {
+      this.dedupLog.add(dedupKey, retainUntil, arrival as number);
     }
     if (countsForWatermark && this.progress.observeEventTime(eventTime)) this.fireDue();
   }
@@ -195,8 +203,12 @@ export class PartitionWindowOperator {
     this.progress.recordActivity(this.clock.now());
   }
 
-  /** Everything produced since the last drain, in deterministic order. */
+  /**
+   * Everything produced since the last drain, in deterministic order. Also the end of a batch: the store holds
+   * the operator's complete state only after a drain (dedup keys of the batch are written as one row here).
+   */
   drain(): DrainedOutput {
+    this.dedupLog.seal();
     const output = { results: this.results, late: this.late, invalid: this.invalid, duplicates: this.duplicatesSinceDrain };
     this.results = [];
     this.late = [];
@@ -217,7 +229,7 @@ export class PartitionWindowOperator {
     return {
       openWindows: this.openWindowCount(),
       stateEntries: count(this.store.keys()),
-      dedupEntries: count(this.store.keys(DEDUP_PREFIX)),
+      dedupEntries: this.dedupLog.size + count(this.store.keys(DEDUP_PREFIX)),
       duplicates: this.duplicatesTotal,
     };
   }
@@ -245,6 +257,7 @@ export class PartitionWindowOperator {
       // Pinned entries are rescheduled by unpinDedup once their count window completes.
       if (entry && entry[1] === 0 && entry[0] <= watermark) this.store.delete(DEDUP_PREFIX + timer.key);
     }
+    this.dedupLog.expire(watermark);
   }
 
   private context(watermark: number, sink: WindowResult[]): KindContext {
