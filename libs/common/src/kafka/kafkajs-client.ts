@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 // Must come before 'kafkajs': it replaces KafkaJS's aborted-transaction filter (see the file).
 import './kafkajs-aborted-filter';
+import './kafkajs-fast-encoding'; // likewise: cheaper produce encoding, same bytes (see the file)
 import { Admin, Consumer, Kafka, KafkaConfig, logLevel, LogEntry, Partitioners, Producer, CompressionTypes, SASLOptions } from 'kafkajs';
 import type { Logger } from '../logging/logger';
 import {
