@@ -38,7 +38,7 @@ export function histogramDelta(after: Histogram, before: Histogram): Histogram {
 
 /**
  * The q-quantile in milliseconds, interpolated linearly inside its bucket (as Prometheus' histogram_quantile).
- * Resolution is the bucket grid (…, 50, 100, 250, 500 ms, 1 s, …). Beyond the last finite bound: that bound.
+ * Resolution is the bucket grid (END_TO_END_LATENCY_BUCKETS_SECONDS: 25 ms steps from 50 to 200 ms, then 250, 300, 400, 500, 750 ms, 1 s, …). Beyond the last finite bound: that bound.
  */
 export function quantileMs(h: Histogram, q: number): number | null {
   if (h.count === 0) return null;

@@ -1,4 +1,4 @@
-import { BATCH_SIZE_BUCKETS, LATENCY_BUCKETS_SECONDS, Metrics } from '../metrics/metrics.port';
+import { BATCH_SIZE_BUCKETS, END_TO_END_LATENCY_BUCKETS_SECONDS, LATENCY_BUCKETS_SECONDS, Metrics } from '../metrics/metrics.port';
 
 /** Metrics every consuming stage exposes, named `<service>_…` so dashboards can line the stages up. */
 export class StageMetrics {
@@ -15,6 +15,6 @@ export class StageMetrics {
     this.retries = metrics.counter(`${service}_batch_retries_total`, 'Batches rolled back and retried after a transient error.', ['topic', 'code']);
     this.batchDuration = metrics.histogram(`${service}_batch_duration_seconds`, 'Time to process and commit one partition batch.', LATENCY_BUCKETS_SECONDS, ['topic']);
     this.batchSize = metrics.histogram(`${service}_batch_records`, 'Records per partition batch.', BATCH_SIZE_BUCKETS, ['topic']);
-    this.endToEndLatency = metrics.histogram(`${service}_end_to_end_latency_seconds`, 'From ingest acceptance (receivedAt) to this stage committing the record\'s result.', LATENCY_BUCKETS_SECONDS, []);
+    this.endToEndLatency = metrics.histogram(`${service}_end_to_end_latency_seconds`, 'From ingest acceptance (receivedAt) to this stage committing the record\'s result.', END_TO_END_LATENCY_BUCKETS_SECONDS, []);
   }
 }
