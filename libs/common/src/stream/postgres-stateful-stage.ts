@@ -12,6 +12,8 @@
  * 2. Records below `next_offset` are skipped, so a redelivered batch changes nothing.
  * 3. Output records for Kafka are written to the `outbox` table in the same transaction and published after
  *    commit by the partition's owner through a TransactionalOutbox: exactly once for read_committed readers.
+ *    Publication runs beside processing (one publisher per partition, which takes everything committed so
+ *    far), so the next batch is processed and committed while the previous one's outputs go to Kafka.
  * Kafka's own committed offset is only a hint for where to fetch from; Postgres is the source of truth.
  */
 import type { Logger } from '../logging/logger';
@@ -87,6 +89,8 @@ export class PostgresStatefulStage {
   private readonly attempts = new Map<string, number>();
   /** Partitions assigned to this instance (from rebalances and batches). */
   private readonly owned = new Map<string, { topic: string; partition: number }>();
+  /** Per partition: the running publisher, the task it publishes for, and whether more was committed meanwhile. */
+  private readonly publishing = new Map<string, { running: Promise<void>; task: PartitionTask; again: boolean }>();
   private consumer?: BatchConsumer;
 
   constructor(private readonly options: PostgresStatefulStageOptions) {}
@@ -111,6 +115,7 @@ export class PostgresStatefulStage {
       this.owned.delete(key);
       void this.serialised(key, async () => {
         this.tasks.delete(key);
+        await this.publishing.get(key)?.running;
         await this.options.outbox.release(topic, partition);
       });
     }
@@ -152,8 +157,13 @@ export class PostgresStatefulStage {
           return;
         }
       }
-      if (task.publishPending) await this.publish(task);
+      if (task.publishPending) this.requestPublish(task);
     })));
+  }
+
+  /** Waits for the outputs committed so far to be published (or their publication to fail). For shutdown. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.publishing.values()].map((p) => p.running));
   }
 
   private async handleBatch(batch: PartitionBatch, control: BatchControl): Promise<void> {
@@ -173,11 +183,12 @@ export class PostgresStatefulStage {
       options.metrics.processed.inc({ topic: batch.topic }, fresh.length);
       options.metrics.batchSize.observe({ topic: batch.topic }, fresh.length);
       options.metrics.batchDuration.observe({ topic: batch.topic }, (options.clock.now() - started) / 1000);
-      await this.publish(task);
+      this.requestPublish(task);
       await this.hintKafkaOffset(batch);
     } catch (error) {
       // Whatever happened, the in-memory state may be ahead of Postgres: throw it away and reload.
       this.tasks.delete(key);
+      await this.publishing.get(key)?.running;
       await options.outbox.release(batch.topic, batch.partition);
       const stale = error instanceof StaleStateError;
       const attempt = stale ? 0 : (this.attempts.get(key) ?? 0) + 1;
@@ -238,6 +249,37 @@ export class PostgresStatefulStage {
     task.publishPending = true;
     const now = options.clock.now();
     for (const t of output.receivedAt ?? []) options.metrics.endToEndLatency.observe({}, (now - t) / 1000);
+  }
+
+  /**
+   * Starts publishing the partition's committed outputs, or — when its publisher is busy — asks it to go once
+   * more when done: at most one publication per partition at a time, each taking every row committed before it
+   * started. It stops when the partition was revoked or its task dropped (a failed batch releases the outbox
+   * only after the running publication ended), so no publisher is ever made for a partition we gave away.
+   */
+  private requestPublish(task: PartitionTask): void {
+    const key = taskKey(task.topic, task.partition);
+    const current = this.publishing.get(key);
+    if (current) {
+      current.task = task;
+      current.again = true;
+      return;
+    }
+    const entry = { running: Promise.resolve(), task, again: true };
+    entry.running = (async () => {
+      try {
+        while (entry.again) {
+          entry.again = false;
+          const live = this.owned.has(key) ? await this.tasks.get(key)?.catch(() => undefined) : undefined;
+          if (live !== entry.task) return;
+          await this.publish(entry.task);
+        }
+      } finally {
+        // In the same synchronous step as the last `again` check: a request can never land on a finished entry.
+        this.publishing.delete(key);
+      }
+    })();
+    this.publishing.set(key, entry);
   }
 
   /**

@@ -82,6 +82,7 @@ export class StatefulStageRunner {
 
   private async disconnect(): Promise<void> {
     await this.consumer?.stop().catch(() => undefined);
+    await this.stage?.flush(); // publish what was committed before closing the producers
     await this.outbox?.close();
     this.consumer = undefined;
     this.outbox = undefined;
