@@ -12,7 +12,7 @@ const CLIENT = join(REPO_ROOT, 'dist', 'libs', 'common', 'src', 'kafka', 'kafkaj
 const runInBuild = (script: string): unknown => JSON.parse(execFileSync(process.execPath, ['-e', `require(${JSON.stringify(CLIENT)});\n${script}`], { cwd: REPO_ROOT, encoding: 'utf8' }));
 
 describe('KafkaJS modules replaced in the build', () => {
-  it('encodes produce requests with our encoders (native CRC32C, murmur2)', () => {
+  it('encodes produce requests with our encoders (native CRC32C, murmur2, per-partition grouping)', () => {
     const replaced = runInBuild(`
       const ours = require(${JSON.stringify(join(REPO_ROOT, 'dist', 'libs', 'common', 'src', 'kafka', 'kafkajs-fast-encoding.js'))});
       const crc = require('kafkajs/src/protocol/recordBatch/crc32C');
@@ -21,10 +21,11 @@ describe('KafkaJS modules replaced in the build', () => {
         crcValue: crc(Buffer.from('123456789')),
         crcImplementation: ours.crc32cImplementation,
         murmur2: require('kafkajs/src/producer/partitioners/default/murmur2') === ours.murmur2,
+        grouping: require('kafkajs/src/producer/groupMessagesPerPartition') === ours.groupMessagesPerPartition,
       }));
     `);
     // Byte equality with KafkaJS's own encoders is the unit spec's job (kafkajs-fast-encoding.spec.ts).
-    expect(replaced).toEqual({ crc: true, crcValue: 0xe3069283, crcImplementation: 'native', murmur2: true });
+    expect(replaced).toEqual({ crc: true, crcValue: 0xe3069283, crcImplementation: 'native', murmur2: true, grouping: true });
   });
 
   it('drops records of interleaved aborted transactions that KafkaJS 2.2.4 alone would deliver', () => {

@@ -1,5 +1,5 @@
 import {
-  crc32c, crc32cImplementation, crc32cJs, createRecordBatchEncoder, createRecordEncoder, murmur2,
+  crc32c, crc32cImplementation, crc32cJs, createKeyHashPartitioner, createRecordBatchEncoder, createRecordEncoder, groupMessagesPerPartition, murmur2,
 } from './kafkajs-fast-encoding';
 
 // These compare with KafkaJS's own modules, which Jest's module registry keeps unreplaced (it bypasses
@@ -79,6 +79,37 @@ describe('murmur2', () => {
       expect(murmur2(key)).toBe(originalMurmur2(key));
     }
     for (const key of ['', 'a', 'ab', 'abc', 'abcd', 'acct-100042', '21', 'foobar']) expect(murmur2(key)).toBe(originalMurmur2(key));
+  });
+});
+
+describe('partitioning', () => {
+  const originalGroup = require('kafkajs/src/producer/groupMessagesPerPartition') as typeof groupMessagesPerPartition;
+  const { Partitioners } = require('kafkajs') as { Partitioners: { DefaultPartitioner: () => (a: object) => number } };
+  const metadata = (n: number, down: number[] = []) => Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: down.includes(partitionId) ? -1 : 0 }));
+
+  it("chooses KafkaJS's DefaultPartitioner partition for keyed, unkeyed and explicitly placed records", () => {
+    const r = rng(11);
+    const ours = createKeyHashPartitioner(Partitioners.DefaultPartitioner as never)();
+    const theirs = Partitioners.DefaultPartitioner();
+    for (let i = 0; i < 3000; i++) {
+      const partitionMetadata = metadata(1 + r.int(12), [r.int(12)]);
+      const message = i % 3 === 0 ? { key: r.string(r.int(20)) } : i % 3 === 1 ? { key: r.bytes(r.int(20)), partition: r.int(3) } : { key: r.string(8) };
+      expect(ours({ topic: 't', partitionMetadata, message })).toBe(theirs({ topic: 't', partitionMetadata, message }));
+    }
+    // Unkeyed records go round-robin over available partitions, as KafkaJS's do (its counter starts at random).
+    const unkeyed = Array.from({ length: 12 }, () => ours({ topic: 'u', partitionMetadata: metadata(4, [2]), message: { key: null } }));
+    expect(new Set(unkeyed)).toEqual(new Set([0, 1, 3]));
+  });
+
+  it('groups records per partition in their order, exactly as KafkaJS does', () => {
+    const r = rng(12);
+    const partitioner = createKeyHashPartitioner(Partitioners.DefaultPartitioner as never)();
+    for (let i = 0; i < 50; i++) {
+      const messages = Array.from({ length: r.int(400) }, (_, n) => ({ key: `k${r.int(1000)}`, value: String(n) }));
+      const args = { topic: 't', partitionMetadata: metadata(1 + r.int(8)), messages, partitioner };
+      expect(groupMessagesPerPartition(args)).toEqual(originalGroup(args));
+    }
+    expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages: [{ key: 'a' }], partitioner })).toEqual({});
   });
 });
 

@@ -16,6 +16,8 @@
  *  - The record batch, ~4%: the body was grown by doubling and copied three times; now written once.
  *  - murmur2 of each key to pick the partition (our producers use KafkaJS's DefaultPartitioner and key every
  *    record): 64-bit BigInt `Long` arithmetic of which only the low 32 bits count; Math.imul now (~850 → ~75).
+ *  - Grouping records per partition (found next, in ingest's profile: 5.8 % self time): KafkaJS copies the
+ *    partition's array for every record, and its partitioner scans the partition list for every record.
  */
 const CASTAGNOLI_REVERSED = 0x82f63b78;
 
@@ -315,6 +317,49 @@ export function createRecordBatchEncoder(original: RecordBatchEncoder, crc: (dat
   };
 }
 
+// --- Partitioning -------------------------------------------------------------------------------------
+
+interface PartitionArgs {
+  topic: string;
+  partitionMetadata: Array<{ partitionId: number; leader: number }>;
+  message: { key?: Buffer | string | null; partition?: number | null };
+}
+type Partitioner = (args: PartitionArgs) => number;
+
+/**
+ * Drop-in for `kafkajs/src/producer/groupMessagesPerPartition`: the same `{ [partition]: messages in order }`,
+ * but KafkaJS copies the partition's array for every message (`[...current, message]`), quadratic in the
+ * batch: 5.8 % of ingest's CPU under batch load, before anything was encoded.
+ */
+export function groupMessagesPerPartition(args: { topic: string; partitionMetadata: PartitionArgs['partitionMetadata']; messages: Array<PartitionArgs['message']>; partitioner: Partitioner }): Record<number, Array<PartitionArgs['message']>> {
+  const { topic, partitionMetadata, messages, partitioner } = args;
+  const result: Record<number, Array<PartitionArgs['message']>> = {};
+  if (partitionMetadata.length === 0) return result;
+  for (const message of messages) {
+    const partition = partitioner({ topic, partitionMetadata, message });
+    (result[partition] ??= []).push(message);
+  }
+  return result;
+}
+
+/**
+ * KafkaJS's DefaultPartitioner (Java-compatible: `toPositive(murmur2(key)) % partitions` for a keyed record),
+ * without its per-record scan of the partition list for available leaders, which only unkeyed records use:
+ * those, and records with an explicit partition, go to KafkaJS's own partitioner unchanged.
+ */
+export function createKeyHashPartitioner(fallback: () => Partitioner): () => Partitioner {
+  return () => {
+    const unkeyed = fallback();
+    return (args) => {
+      const { message, partitionMetadata } = args;
+      if ((message.partition === null || message.partition === undefined) && message.key !== null && message.key !== undefined) {
+        return (murmur2(message.key) & 0x7fffffff) % partitionMetadata.length;
+      }
+      return unkeyed(args);
+    };
+  };
+}
+
 // --- Installation --------------------------------------------------------------------------------------
 
 const INSTALLED: unique symbol = Symbol.for('streamguard.kafkajs-fast-encoding') as never;
@@ -337,6 +382,7 @@ function install(): void {
   // The CRC first: KafkaJS's record batch module, loaded just below for compressed batches, binds it.
   replaceModule(crcId, crcExport);
   replaceModule('kafkajs/src/producer/partitioners/default/murmur2', murmur2);
+  replaceModule('kafkajs/src/producer/groupMessagesPerPartition', groupMessagesPerPartition);
   const recordId = 'kafkajs/src/protocol/recordBatch/record/v0';
   replaceModule(recordId, createRecordEncoder(require(recordId) as RecordEncoder));
   const batchId = 'kafkajs/src/protocol/recordBatch/v0';
