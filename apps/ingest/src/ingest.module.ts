@@ -37,7 +37,7 @@ export class IngestModule {
             maxInFlightEvents: config.maxInFlightEvents, idempotencyKeys: config.idempotencyKeys,
           },
         },
-        { provide: EVENT_PUBLISHER, inject: [KAFKA], useFactory: (kafka: KafkaPort) => new KafkaEventPublisher(kafka, config.topic_raw) },
+        { provide: EVENT_PUBLISHER, inject: [KAFKA], useFactory: (kafka: KafkaPort) => new KafkaEventPublisher(kafka, config.topic_raw, config.kafkaProducers) },
         IngestEventsService,
         PublisherWarmUp,
       ],

@@ -26,6 +26,11 @@ export class GroupCommit<T> {
     return this.queue.length;
   }
 
+  /** Submissions waiting, plus one while a write is in flight: how long a new submission would wait, roughly. */
+  get load(): number {
+    return this.queue.length + (this.writing ? 1 : 0);
+  }
+
   private async drain(): Promise<void> {
     this.writing = true;
     try {
