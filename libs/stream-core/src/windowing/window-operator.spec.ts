@@ -378,6 +378,22 @@ describe('PartitionWindowOperator — dedup', () => {
     expect(kit.op.stats().dedupEntries).toBe(1);
   });
 
+  it('does not remember an id whose expiry is already below the watermark (count window completed far behind it)', () => {
+    const kit = setup([def({ type: 'count', size: 1 })], { dedupHorizonMs: 10 });
+    kit.send(100, undefined, 'ahead'); // watermark 100; expiry 110
+    kit.send(3, undefined, 'behind'); // completes its count window at once: expiry 3 + 10 ≤ 100
+    kit.op.drain();
+    expect(kit.store.keys().filter((key) => key.startsWith('dd/') || key.startsWith('d/'))).toEqual(['dd/0']); // only 'ahead'
+    // Live and restored operators agree: the id is forgotten, a resend counts again (rule 6: only the horizon applies).
+    const restored = new PartitionWindowOperator(
+      { ...defaults, dedupHorizonMs: 10, definitions: [def({ type: 'count', size: 1 })], clock: kit.clock }, new InMemoryWindowStateStore(kit.store.entries()),
+    );
+    for (const op of [kit.op, restored]) {
+      op.process({ eventId: 'behind', eventTime: 3, value: { accountId: 'acc-1' }, offset: '9' });
+      expect(op.drain().duplicates).toBe(0);
+    }
+  });
+
   it('still honours per-event dedup rows written by earlier versions (d/<key> = [expiresAt, pins])', () => {
     const kit = setup([def({ type: 'tumbling', sizeMs: 10 })]);
     kit.send(1, undefined, 'a');

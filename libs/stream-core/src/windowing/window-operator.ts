@@ -184,7 +184,9 @@ export class PartitionWindowOperator {
     if (accepted && pins > 0) {
       const entry: DedupEntry = [retainUntil, pins];
       this.store.put(DEDUP_PREFIX + dedupKey, entry);
-    } else if (accepted) {
+    } else if (accepted && retainUntil > watermark) {
+      // Not when it would already be expired (a count window completed by a record far behind the watermark):
+      // an entry lives only while its expiry is above the watermark.
       this.dedupLog.add(dedupKey, retainUntil, arrival as number);
     }
     if (countsForWatermark && this.progress.observeEventTime(eventTime)) this.fireDue();
