@@ -14,6 +14,7 @@ export const kafkaEnv = {
   kafkaSaslMechanism: enumVar('KAFKA_SASL_MECHANISM', 'SASL mechanism for Kafka (`none` = no SASL). PLAIN only together with KAFKA_TLS=true.', ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const, 'none'),
   kafkaSaslUsername: optionalStringVar('KAFKA_SASL_USERNAME', 'SASL user name (required when KAFKA_SASL_MECHANISM is set).'),
   kafkaSaslPassword: secret(optionalStringVar('KAFKA_SASL_PASSWORD', 'SASL password (required when KAFKA_SASL_MECHANISM is set; never logged).')),
+  kafkaFetchMaxWaitMs: intVar('KAFKA_FETCH_MAX_WAIT_MS', 'Longest a consumer fetch waits at the broker for new records when there are none; lower means less idle-time latency at the cost of more fetch requests.', 100, 5, 10_000),
   kafkaTls: boolVar('KAFKA_TLS', 'Connect to Kafka over TLS.', false),
   kafkaTlsCaFile: optionalStringVar('KAFKA_TLS_CA_FILE', 'PEM file of the CA that signed the brokers\' certificates (default: the system CAs).'),
   kafkaTlsCertFile: optionalStringVar('KAFKA_TLS_CERT_FILE', 'PEM client certificate for mutual TLS (optional).'),

@@ -9,7 +9,7 @@ import { DATABASE, KAFKA, LOGGER, READINESS } from './tokens';
 export interface InfrastructureOptions {
   service: string;
   instanceId: string;
-  kafka: { brokers: string[]; clientId: string; security?: KafkaSecurity };
+  kafka: { brokers: string[]; clientId: string; security?: KafkaSecurity; fetchMaxWaitMs?: number };
   /**
    * Omit for a service without Postgres. `inReadiness: false` when Postgres being down must not take the
    * service out of its load balancer (ingest: it only reloads API keys from it and keeps the last copy).
@@ -39,6 +39,7 @@ export class InfrastructureModule {
           clientId: `${options.kafka.clientId}-${options.service}-${options.instanceId}`,
           logger: logger.child({ component: 'kafka' }),
           security: options.kafka.security,
+          fetchMaxWaitMs: options.kafka.fetchMaxWaitMs,
         }),
       },
     ];

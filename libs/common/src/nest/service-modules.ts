@@ -27,7 +27,7 @@ export function serviceModules(service: string, config: ServiceBasics): DynamicM
     CoreModule.forService({ service, logLevel: config.logLevel, instanceId: config.instanceId }),
     InfrastructureModule.forService({
       service, instanceId: config.instanceId,
-      kafka: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId, security: kafkaSecurityFromEnv(config) },
+      kafka: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId, security: kafkaSecurityFromEnv(config), fetchMaxWaitMs: config.kafkaFetchMaxWaitMs },
       database: config.databaseUrl ? { url: config.databaseUrl, poolSize: config.databasePoolSize ?? 10, inReadiness: config.databaseInReadiness } : undefined,
     }),
   ];
