@@ -14,7 +14,8 @@ export interface WindowStateStore {
 /**
  * In-memory store that records what changed since the last `takeChanges()`, so the caller can persist only
  * deltas. A key put and then deleted within one delta is reported as a delete (deleting an unknown row is a
- * no-op for the database). Values are held by reference: the operator never mutates a value after putting it.
+ * no-op for the database). Values are held by reference and read when changes are taken, so a value may be
+ * updated in place as long as it is `put` again (which marks it changed); snapshots must copy (JSON).
  */
 export class InMemoryWindowStateStore implements WindowStateStore {
   private readonly data = new Map<string, unknown>();
