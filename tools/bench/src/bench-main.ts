@@ -46,6 +46,8 @@ const PORTS: BenchPorts = { kafka: 31192, postgres: 31533, services: { ingest: 3
 const PARTITIONS = 3;
 const PIPELINE_BATCH = 100;
 const PIPELINE_CONNECTIONS = 32;
+/** A backlog left at the end of a step that drains within this many seconds is a transient, not lost ground. */
+const TRANSIENT_DRAIN_S = 5;
 const INGEST_SHAPES = [
   { name: 'single event', eventsPerRequest: 1, connections: 32 },
   { name: 'batch of 100', eventsPerRequest: 100, connections: 16 },
@@ -218,11 +220,18 @@ async function main(): Promise<void> {
       const reasons: string[] = [];
       if (load.eventsPerSecond < 0.95 * rate) reasons.push(`ingest accepted only ${load.eventsPerSecond} events/s`);
       if (load.failed > 0) reasons.push(`${load.failed} requests failed`);
-      if (lagAtEnd > lagBound) reasons.push(`lag ${lagAtEnd} at the end`);
+      // Lag bounded = it does not grow: the median over the second half stays within two seconds of input, and
+      // what is left at the end is within that bound too, or a transient that drains within TRANSIENT_DRAIN_S
+      // after the load stops. Why the exception: tumbling windows close together at each minute, a burst of
+      // results (one per active account) that briefly stalls the aggregate stage; a rate the pipeline cannot
+      // keep up with leaves a backlog that takes far longer to drain.
+      const transient = lagAtEnd > lagBound && drainS !== null && drainS <= TRANSIENT_DRAIN_S;
+      if (lagAtEnd > lagBound && !transient) reasons.push(`lag ${lagAtEnd} at the end${drainS === null ? ', not drained' : `, drained in ${drainS} s`}`);
       else if (medianSecondHalf > lagBound) reasons.push(`median lag ${medianSecondHalf} over the second half`);
       if (backlogAtStart > 1000) reasons.push(`started with a backlog of ${backlogAtStart} from the previous step`);
       const crashed = stack.crashed();
       if (crashed.length > 0) reasons.push(`crashed: ${crashed.join(', ')}`);
+      if (transient && reasons.length === 0) report.notes.push(`${name}: lag ${lagAtEnd} at the end (bound ${lagBound}) was a transient, drained in ${drainS} s.`);
       const result: PipelineStep = {
         targetEventsPerSecond: rate, durationS, final, load,
         alertLatencyMs: percentiles(histogramDelta(after[0], before[0])), aggregateLatencyMs: percentiles(histogramDelta(after[1], before[1])),
