@@ -135,6 +135,7 @@ default
 KAFKA_BROKERS: {{ .Values.kafka.brokers | quote }}
 KAFKA_CLIENT_ID: {{ .Values.kafka.clientId | quote }}
 KAFKA_GROUP_PREFIX: {{ .Values.kafka.groupPrefix | quote }}
+KAFKA_FETCH_MAX_WAIT_MS: {{ .Values.kafka.fetchMaxWaitMs | int | quote }}
 TOPIC_EVENTS_RAW: {{ .Values.kafka.topics.raw | quote }}
 TOPIC_EVENTS_ENRICHED: {{ .Values.kafka.topics.enriched | quote }}
 TOPIC_AGGREGATES: {{ .Values.kafka.topics.aggregates | quote }}
