@@ -32,21 +32,19 @@ export class WindowResultsRepository {
     }
     const results = [...latest.values()];
     if (results.length === 0) return;
+    // One JSON document (the messages themselves) rather than twelve arrays: serialised once, natively, with no
+    // array-literal escaping of every group and value document.
     await tx.query(
       `INSERT INTO window_results (definition, group_key, window_start, window_end, window_type, group_fields, agg_values, event_count, version, is_final, emitted_at, tenant_id)
-       SELECT d, k, to_timestamp(s / 1000.0), to_timestamp(e / 1000.0), t, g, v, c, ver, f, to_timestamp(em / 1000.0), tn
-       FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::text[], $6::jsonb[], $7::jsonb[], $8::bigint[], $9::int[], $10::bool[], $11::float8[], $12::text[])
-         AS r(d, k, s, e, t, g, v, c, ver, f, em, tn)
+       SELECT r.definition, r."groupKey", to_timestamp(r."windowStart" / 1000.0), to_timestamp(r."windowEnd" / 1000.0), r."windowType", r."group", r."values",
+              r."count", r."version", r."final", to_timestamp(r."emittedAt" / 1000.0), r."tenantId"
+       FROM jsonb_to_recordset($1::jsonb) AS r(definition text, "groupKey" text, "windowStart" float8, "windowEnd" float8, "windowType" text,
+         "group" jsonb, "values" jsonb, "count" bigint, "version" int, "final" bool, "emittedAt" float8, "tenantId" text)
        ON CONFLICT (definition, group_key, window_start, window_end) DO UPDATE SET
          agg_values = excluded.agg_values, event_count = excluded.event_count, version = excluded.version,
          is_final = excluded.is_final, emitted_at = excluded.emitted_at
        WHERE window_results.version < excluded.version`,
-      [
-        results.map((r) => r.definition), results.map((r) => r.groupKey), results.map((r) => r.windowStart), results.map((r) => r.windowEnd),
-        results.map((r) => r.windowType), results.map((r) => JSON.stringify(r.group)), results.map((r) => JSON.stringify(r.values)),
-        results.map((r) => r.count), results.map((r) => r.version), results.map((r) => r.final), results.map((r) => r.emittedAt),
-        results.map((r) => r.tenantId),
-      ],
+      [JSON.stringify(results)],
     );
   }
 
