@@ -7,7 +7,7 @@
 import type { AggregateResultMessage, Database, KafkaPort, RecordProducer, TopicNames } from '@streamguard/common';
 import { ServiceStack } from './support/service-stack';
 import { collectTopic, createTestTopics, testDatabase, testKafka, uniqueName } from './support/test-infra';
-import { committedRecords, enrichedMessage } from './support/enriched-events';
+import { committedRecords, enrichedMessage, enrichedSender, tumblingWindowTotals, withRedeliveries } from './support/enriched-events';
 import { prng } from './support/prng';
 import { waitFor } from './support/wait-for';
 
@@ -29,22 +29,6 @@ function generateEvents(run: string, start: number): TestEvent[] {
     events.push({ eventId: `${run}-${i}`, accountId: `${run}-acc-${Math.floor(random() * ACCOUNTS)}`, occurredAt, amountUsd: Math.round(random() * 100_00) / 100 });
   }
   return events;
-}
-
-function oracle(events: TestEvent[]): Map<string, { count: number; sum: number }> {
-  const windows = new Map<string, { count: number; sum: number }>();
-  const seen = new Set<string>();
-  for (const e of events) {
-    if (seen.has(e.eventId)) continue;
-    seen.add(e.eventId);
-    const start = e.occurredAt - (e.occurredAt % WINDOW_MS);
-    const key = `${e.accountId}@${start}`;
-    const w = windows.get(key) ?? { count: 0, sum: 0 };
-    w.count += 1;
-    w.sum += e.amountUsd;
-    windows.set(key, w);
-  }
-  return windows;
 }
 
 const toMessage = (e: TestEvent): string => enrichedMessage(e);
@@ -89,19 +73,10 @@ describe('aggregate: exactly-once window results across kill -9 and rebalances',
     const start = Math.floor((Date.now() - 86_400_000) / WINDOW_MS) * WINDOW_MS;
     const events = generateEvents(run, start);
     // Redeliveries: 5% of events are sent twice (same eventId, same key → same partition).
-    const random = prng(7);
-    const stream: TestEvent[] = [];
-    for (const e of events) {
-      stream.push(e);
-      if (random() < 0.05) stream.push(e);
-    }
+    const stream = withRedeliveries(events, prng(7));
     const chunk = Math.ceil(stream.length / CHUNKS);
-    let sent = 0;
-    const send = async (n: number) => {
-      const slice = stream.slice(sent, sent + n);
-      await producer.send(slice.map((e) => ({ topic: topics.enriched, key: e.accountId, value: toMessage(e) })));
-      sent += slice.length;
-    };
+    const sender = enrichedSender(producer, topics.enriched, stream, toMessage);
+    const send = (n: number) => sender.send(n);
     const output = await collectTopic(kafka, topics.aggregates);
     const restoreLines = () => stack.logs.filter((l) => l.includes('partition state restored'));
     try {
@@ -125,7 +100,7 @@ describe('aggregate: exactly-once window results across kill -9 and rebalances',
       }, 60_000);
       for (const instance of added) await instance.stop();
       await send(chunk);
-      await send(stream.length - sent);
+      await send(stream.length - sender.sent);
       // One late-enough record per partition moves every watermark past the last window.
       const last = Math.max(...events.map((e) => e.occurredAt));
       await producer.send(Array.from({ length: PARTITIONS }, (_, partition) => ({
@@ -133,7 +108,7 @@ describe('aggregate: exactly-once window results across kill -9 and rebalances',
         value: toMessage({ eventId: `${run}-flush-${partition}`, accountId: `${run}-flush`, occurredAt: last + 60_000, amountUsd: 1 }),
       })));
 
-      const expected = oracle(events);
+      const expected = tumblingWindowTotals(events, (e) => e.accountId, WINDOW_MS);
       const rows = await waitFor(`${expected.size} final windows in Postgres`, async () => {
         // Records without a tenant (written as before tenancy) belong to the tenant 'default'.
         const { rows } = await db.query<{ account: string; start: string; event_count: string; sum: number; version: number; is_final: boolean }>(

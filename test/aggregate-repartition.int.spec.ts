@@ -8,7 +8,7 @@
 import { AggregateResultMessage, Database, DLQ_HEADERS, KafkaPort, partitionForKey, RecordProducer, TopicNames } from '@streamguard/common';
 import { ServiceStack, uniqueTenant } from './support/service-stack';
 import { collectTopic, createTestTopics, testDatabase, testKafka, uniqueName } from './support/test-infra';
-import { committedRecords, enrichedMessage } from './support/enriched-events';
+import { committedRecords, enrichedMessage, enrichedSender, tumblingWindowTotals, withRedeliveries } from './support/enriched-events';
 import { prng } from './support/prng';
 import { waitFor } from './support/wait-for';
 
@@ -28,21 +28,6 @@ const OUT_OF_ORDERNESS_MS = 4 * HOUR;
 
 interface TestEvent { eventId: string; accountId: string; merchantId: string; occurredAt: number; amountUsd: number }
 
-
-function oracle(events: TestEvent[], groupOf: (e: TestEvent) => string, sizeMs: number): Map<string, { count: number; sum: number }> {
-  const windows = new Map<string, { count: number; sum: number }>();
-  const seen = new Set<string>();
-  for (const e of events) {
-    if (seen.has(e.eventId)) continue;
-    seen.add(e.eventId);
-    const key = `${groupOf(e)}@${e.occurredAt - (e.occurredAt % sizeMs)}`;
-    const w = windows.get(key) ?? { count: 0, sum: 0 };
-    w.count += 1;
-    w.sum += e.amountUsd;
-    windows.set(key, w);
-  }
-  return windows;
-}
 
 describe('aggregate: windows grouped by merchant go through a repartition topic', () => {
   let kafka: KafkaPort;
@@ -105,11 +90,7 @@ describe('aggregate: windows grouped by merchant go through a repartition topic'
       });
     }
     // Redeliveries: 5% of events are sent twice (same eventId and account).
-    const stream: TestEvent[] = [];
-    for (const e of events) {
-      stream.push(e);
-      if (random() < 0.05) stream.push(e);
-    }
+    const stream = withRedeliveries(events, random);
     const accountPartitions = new Map<string, Set<number>>();
     for (const e of events) {
       const partitions = accountPartitions.get(e.merchantId) ?? new Set<number>();
@@ -119,12 +100,8 @@ describe('aggregate: windows grouped by merchant go through a repartition topic'
     expect([...accountPartitions.values()].every((p) => p.size === PARTITIONS)).toBe(true); // the premise: merchants span partitions
 
     const chunk = Math.ceil(stream.length / CHUNKS);
-    let sent = 0;
-    const send = async (n: number) => {
-      const slice = stream.slice(sent, sent + n);
-      await producer.send(slice.map((e) => ({ topic: topics.enriched, key: e.accountId, value: toMessage(e) })));
-      sent += slice.length;
-    };
+    const sender = enrichedSender(producer, topics.enriched, stream, toMessage);
+    const send = (n: number) => sender.send(n);
     const aggregates = await collectTopic(kafka, topics.aggregates);
     const dlq = await collectTopic(kafka, topics.dlq);
     const late = await collectTopic(kafka, topics.late);
@@ -148,7 +125,7 @@ describe('aggregate: windows grouped by merchant go through a repartition topic'
       await waitFor('second aggregate ready', async () => (await fetch(`${second.url}/readyz`)).ok || undefined, 60_000);
       await send(chunk);
       await second.stop();
-      await send(stream.length - sent);
+      await send(stream.length - sender.sent);
 
       // Stage 1 has repartitioned everything before the flush: the shuffle interleaves input partitions, so a
       // flush repartitioned ahead of another partition's backlog would (rightly) make that backlog late.
@@ -172,8 +149,8 @@ describe('aggregate: windows grouped by merchant go through a repartition topic'
         value: toMessage({ eventId: `${run}-flush-${partition}`, accountId: `${run}-flush-acc-${partition}`, merchantId, occurredAt: flushAt, amountUsd: 1 }),
       })));
 
-      const expectedMerchants = oracle(events, (e) => e.merchantId, HOUR);
-      const expectedAccounts = oracle(events, (e) => e.accountId, ACCOUNT_WINDOW_MS);
+      const expectedMerchants = tumblingWindowTotals(events, (e) => e.merchantId, HOUR);
+      const expectedAccounts = tumblingWindowTotals(events, (e) => e.accountId, ACCOUNT_WINDOW_MS);
       const merchantRows = await waitFor(`${expectedMerchants.size} final merchant windows`, async () => {
         const rows = await finalRows(merchantWindow, 'merchantId');
         return rows.length >= expectedMerchants.size && rows.every((r) => r.is_final) ? rows : undefined;
