@@ -28,6 +28,7 @@ export * from './nest/bootstrap';
 export * from './time/clock';
 export * from './nest/http-error.filter';
 export * from './stream/stateful-stage-runner';
+export * from './stream/transform-stage-runner';
 export * from './nest/query-params';
 export * from './stream/keep-trying';
 export * from './nest/service-modules';

@@ -5,8 +5,8 @@
  * repartition record exactly once, across crashes and rebalances. Consumer group `<prefix>.aggregate-repartition`.
  */
 import {
-  BatchConsumer, Clock, decodeJsonRecord, KafkaPort, keepTrying, LagMonitor, Logger, Metrics, OutboundRecord, parseEnrichedEventMessage, StageMetrics,
-  TransactionalTransformStage,
+  Clock, decodeJsonRecord, KafkaPort, Logger, Metrics, OutboundRecord, parseEnrichedEventMessage, StageMetrics, TransactionalTransformStage,
+  TransformStageRunner,
 } from '@streamguard/common';
 import { EnrichedInput, EventRepartitioner } from './event-repartitioner';
 
@@ -26,17 +26,13 @@ export interface RepartitionStageOptions {
 const SERVICE = 'aggregate_repartition';
 
 export class RepartitionStage {
-  private consumer?: BatchConsumer;
-  private stopTrying?: () => void;
-  private readonly stage: TransactionalTransformStage<EnrichedInput>;
-  private readonly lag: LagMonitor;
+  private readonly runner: TransformStageRunner<EnrichedInput>;
 
-  constructor(private readonly options: RepartitionStageOptions) {
+  constructor(options: RepartitionStageOptions) {
     const { metrics, clock, logger, repartitioner } = options;
     const skipped = metrics.counter(`${SERVICE}_records_skipped_total`,
       'Records not repartitioned because the co-partitioned stage dead-letters or reports them (undecodable, invalid, future_ts).', ['reason']);
-    this.lag = new LagMonitor(options.kafka, metrics, SERVICE, logger);
-    this.stage = new TransactionalTransformStage<EnrichedInput>({
+    const stage = new TransactionalTransformStage<EnrichedInput>({
       groupId: options.groupId, dlqTopic: options.dlqTopic, kafka: options.kafka, logger, metrics: new StageMetrics(metrics, SERVICE), clock,
       // Never throws: whether an undecodable record is dead-lettered here depends on the co-partitioned stage.
       decode: (record) => {
@@ -65,34 +61,22 @@ export class RepartitionStage {
         return { outputs, rejected };
       },
     });
+    this.runner = new TransformStageRunner({
+      service: SERVICE, groupId: options.groupId, inputTopic: options.inputTopic, partitionConcurrency: options.partitionConcurrency,
+      stage, kafka: options.kafka, logger, metrics, runningMessage: 'repartitioning',
+    });
   }
 
   /** Starts consuming in the background, retrying until Kafka is reachable. */
   start(): void {
-    const o = this.options;
-    this.stopTrying = keepTrying('aggregate repartition consumer', async () => {
-      const consumer = await o.kafka.batchConsumer({
-        groupId: o.groupId, topics: [o.inputTopic], partitionConcurrency: o.partitionConcurrency,
-        readCommitted: true, fromBeginning: true, onAssignment: this.stage.onAssignment,
-      });
-      this.consumer = consumer;
-      await consumer.run(this.stage.handle);
-      this.lag.start(o.groupId, [o.inputTopic]);
-      o.logger.info('repartitioning', { from: o.inputTopic, groupId: o.groupId });
-    }, o.logger, async () => {
-      await this.consumer?.stop().catch(() => undefined);
-      this.consumer = undefined;
-    });
+    this.runner.start();
   }
 
   isReady(): boolean {
-    return this.consumer?.isReady() ?? false;
+    return this.runner.isReady();
   }
 
-  async stop(): Promise<void> {
-    this.stopTrying?.();
-    await this.consumer?.stop().catch(() => undefined);
-    await this.stage.close();
-    await this.lag.stop();
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 }

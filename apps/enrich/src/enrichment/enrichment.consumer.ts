@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import {
-  BatchConsumer, keepTrying, CLOCK, Clock, DATABASE, Database, decodeJsonRecord, KAFKA, KafkaPort, LagMonitor, LOGGER, Logger, METRICS,
-  Metrics, parseRawEventMessage, READINESS, ReadinessRegistry, StageMetrics, TopicNames, TransactionalTransformStage,
+  CLOCK, Clock, DATABASE, Database, decodeJsonRecord, KAFKA, KafkaPort, LOGGER, Logger, METRICS, Metrics, parseRawEventMessage, READINESS,
+  ReadinessRegistry, StageMetrics, TopicNames, TransactionalTransformStage, TransformStageRunner,
 } from '@streamguard/common';
 import { firstSightingsInBatch } from '../devices/device-history';
 import { PostgresDeviceHistory } from '../devices/postgres-device-history';
@@ -28,10 +28,7 @@ export const ENRICHMENT_SETTINGS = Symbol('EnrichmentSettings');
  */
 @Injectable()
 export class EnrichmentConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private consumer?: BatchConsumer;
-  private stopTrying?: () => void;
-  private stage?: TransactionalTransformStage<ReturnType<typeof parseRawEventMessage>>;
-  private readonly lag: LagMonitor;
+  private runner?: TransformStageRunner<ReturnType<typeof parseRawEventMessage>>;
   private changes?: ReferenceChangeListener;
 
   constructor(
@@ -42,9 +39,7 @@ export class EnrichmentConsumer implements OnApplicationBootstrap, BeforeApplica
     @Inject(METRICS) private readonly metrics: Metrics,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(READINESS) private readonly readiness: ReadinessRegistry,
-  ) {
-    this.lag = new LagMonitor(kafka, metrics, 'enrich', logger);
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const { settings, clock } = this;
@@ -59,7 +54,7 @@ export class EnrichmentConsumer implements OnApplicationBootstrap, BeforeApplica
       invalidations.inc({ table: change === 'all' ? 'all' : change.table });
     }, this.logger, this.metrics, settings.referencePollMs);
     this.changes.start();
-    this.stage = new TransactionalTransformStage({
+    const stage = new TransactionalTransformStage({
       groupId: settings.groupId,
       dlqTopic: settings.topics.dlq,
       kafka: this.kafka,
@@ -86,29 +81,17 @@ export class EnrichmentConsumer implements OnApplicationBootstrap, BeforeApplica
         for (const r of records) stageMetrics.endToEndLatency.observe({}, (now - r.value.receivedAt) / 1000);
       },
     });
-    this.readiness.register('kafka', () => this.consumer?.isReady() ?? false);
-    const stage = this.stage;
     // In the background, retrying: the HTTP server (health, reference API) comes up even while Kafka is down.
-    this.stopTrying = keepTrying('enrich consumer', async () => {
-      const consumer = await this.kafka.batchConsumer({
-        groupId: settings.groupId, topics: [settings.topics.raw], partitionConcurrency: settings.partitionConcurrency,
-        readCommitted: true, fromBeginning: true, onAssignment: stage.onAssignment,
-      });
-      this.consumer = consumer;
-      await consumer.run(stage.handle);
-      this.lag.start(settings.groupId, [settings.topics.raw]);
-      this.logger.info('enriching', { from: settings.topics.raw, to: settings.topics.enriched, groupId: settings.groupId });
-    }, this.logger, async () => {
-      await this.consumer?.stop().catch(() => undefined);
-      this.consumer = undefined;
+    this.runner = new TransformStageRunner({
+      service: 'enrich', groupId: settings.groupId, inputTopic: settings.topics.raw, partitionConcurrency: settings.partitionConcurrency,
+      stage, kafka: this.kafka, logger: this.logger, metrics: this.metrics, runningMessage: 'enriching', describe: { to: settings.topics.enriched },
     });
+    this.readiness.register('kafka', () => this.runner?.isReady() ?? false);
+    this.runner.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopTrying?.();
-    await this.consumer?.stop();
-    await this.stage?.close();
+    await this.runner?.stop();
     await this.changes?.stop();
-    await this.lag.stop();
   }
 }
