@@ -38,8 +38,10 @@ describe('API keys, tenancy and rate limits', () => {
     kafka = testKafka();
     db = testDatabase();
     topics = await createTestTopics(kafka, 2);
-    // Windows close 2 s after the stream goes quiet, so aggregates appear without a minute of event time.
-    stack = await new ServiceStack({ topics, env: { WATERMARK_IDLE_TIMEOUT_MS: '2000', AGGREGATE_TICK_MS: '200', ALERT_TICK_MS: '200' } }).start();
+    // The watermark moves with event time only (no idle rule): the tenant test closes its window with a later
+    // event instead of waiting for the partition to go quiet, whose timing would decide whether its events,
+    // ten minutes old, are still on time (an idle partition's watermark jumps to the present).
+    stack = await new ServiceStack({ topics, env: { WATERMARK_IDLE_TIMEOUT_MS: '0', WATERMARK_MAX_OUT_OF_ORDERNESS_MS: '2000', AGGREGATE_TICK_MS: '200', ALERT_TICK_MS: '200' } }).start();
   }, 120_000);
 
   afterAll(async () => {
@@ -149,6 +151,12 @@ describe('API keys, tenancy and rate limits', () => {
       const amounts = [20_000 + i, 5 + i];
       const events = amounts.map((amount, n) => ({ ...event(`shared-${n}`, account, amount, minute + 1_000 + n), eventId: `${tag}-shared-${n}` }));
       expect(await postEvents(stack.url('ingest'), events, other.get(tenant)!)).toEqual({ status: 202, body: { accepted: 2 } });
+    }
+    // Then, on the same partition (the key is the account), an event past the minute's end plus the 2 s
+    // out-of-orderness: the watermark passes the window's end and both tenants' windows close.
+    for (const tenant of tenants) {
+      const later = { ...event('shared-later', account, 1, minute + 65_000), eventId: `${tag}-shared-later` };
+      expect(await postEvents(stack.url('ingest'), [later], other.get(tenant)!)).toEqual({ status: 202, body: { accepted: 1 } });
     }
 
     for (const [i, tenant] of tenants.entries()) {
