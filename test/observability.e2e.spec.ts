@@ -136,6 +136,16 @@ describe('observability end to end (dashboards and alert rules on a real Prometh
       event(big, 'big', minute + 30_000, 20_000),
       event(account('unknown-merchant'), 'e0', minute + 40_000, 5, uniqueName('mer')),
     ])).toBe(202);
+    // The velocity account's window is final once its partition is idle for 2 s. Wait for it before the faulty
+    // traffic: a poison record written straight to events.enriched could otherwise reach the partition first,
+    // and if enrich then took over 2 s the idle rule would move the watermark to the present and make these
+    // ten-minute-old events TOO_LATE (seen under load).
+    await waitFor('the final account-1m window', async () => {
+      const body = (await (await fetch(`${stack.url('aggregate')}/v1/aggregates?accountId=${velocity}&definition=account-1m`, { headers: stack.auth })).json()) as {
+        aggregates: Array<{ final: boolean }>;
+      };
+      return body.aggregates.some((a) => a.final) || undefined;
+    }, 30_000, 200);
     await sendFaultyTraffic('1');
     await waitFor('the velocity and large-amount alerts', async () => (await alertedAccounts([velocity, big])).size === 2 || undefined, 60_000, 200);
     // Postgres faults: first for aggregate and alert (their offsets table; enrich keeps feeding them), then
@@ -145,13 +155,6 @@ describe('observability end to end (dashboards and alert rules on a real Prometh
     await lockOutage(['accounts', 'blocklist'], ['enrich'], [event(account('outage-2'), 'e0', minute + 50_000, 20_000)]);
     await waitFor('the alerts of the events sent during the outages', async () =>
       (await alertedAccounts([account('outage-1'), account('outage-2')])).size === 2 || undefined, 60_000, 200);
-    // The velocity account's window is final once the partitions are idle for 2 s.
-    await waitFor('the final account-1m window', async () => {
-      const body = (await (await fetch(`${stack.url('aggregate')}/v1/aggregates?accountId=${velocity}&definition=account-1m`, { headers: stack.auth })).json()) as {
-        aggregates: Array<{ final: boolean }>;
-      };
-      return body.aggregates.some((a) => a.final) || undefined;
-    }, 30_000, 200);
   }
 
   /** Moves the series once more (through every stage), after Prometheus has scraped them. */

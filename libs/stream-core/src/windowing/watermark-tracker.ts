@@ -39,6 +39,16 @@ export class WatermarkTracker {
     this.update({ lastRecordAt: now });
   }
 
+  /**
+   * Restarts the idle countdown of a partition that has seen records (after a restore, which may have a
+   * backlog). A partition that never saw one stays "no record yet": arming the idle rule there would move
+   * its watermark to the present before its first record arrives, and that record, if older than the
+   * out-of-orderness, would be TOO_LATE for no reason but a slow start upstream.
+   */
+  restartIdleCountdown(now: number): void {
+    if (this.state.lastRecordAt !== null) this.update({ lastRecordAt: now });
+  }
+
   /** Monotonic per-partition sequence number of counted records (ties in first/last). */
   nextArrival(): number {
     const arrival = this.state.arrivals;

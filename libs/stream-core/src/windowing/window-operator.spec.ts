@@ -313,6 +313,22 @@ describe('PartitionWindowOperator — watermark', () => {
     expect(kit.op.watermark).toBe(190);
   });
 
+  it('resetIdleTimer on a partition that never saw a record leaves the idle rule waiting for the first one', () => {
+    // A restored, empty partition whose first record is slow to come (upstream still starting): that record,
+    // ten minutes old, must still count, not be TOO_LATE against a watermark the idle rule moved to the present.
+    const kit = setup([def({ type: 'tumbling', sizeMs: 60_000 })], { idleTimeoutMs: 100, maxOutOfOrdernessMs: 5 }, 1_000_000);
+    kit.op.resetIdleTimer();
+    kit.clock.advance(10_000);
+    kit.op.onProcessingTime();
+    expect(kit.op.watermark).toBe(-Infinity);
+    kit.send(400_000); // ten minutes before processing time
+    expect(render(kit.op.drain())).toEqual([]);
+    expect(kit.op.openWindowCount()).toBe(1);
+    kit.clock.advance(100);
+    kit.op.onProcessingTime(); // now idle after its first record: wm = now - 5, the window closes
+    expect(render(kit.op.drain())).toEqual(['w|acc-1 [360000,420000) n=1 v1 F']);
+  });
+
   it('a far-future record is quarantined: FUTURE_TS, no firing, watermark unchanged, not counted', () => {
     const kit = setup([def({ type: 'tumbling', sizeMs: 10 })], { maxFutureSkewMs: 100 }, 1000);
     kit.send(500);

@@ -200,9 +200,10 @@ export class PartitionWindowOperator {
   /**
    * Restarts the idle countdown as if a record had just arrived. Call after a restore or partition
    * assignment when the partition may hold a backlog, so a stale `lastRecordAt` cannot close windows early.
+   * On a partition that never saw a record it does nothing: the idle rule waits for the first record.
    */
   resetIdleTimer(): void {
-    this.progress.recordActivity(this.clock.now());
+    this.progress.restartIdleCountdown(this.clock.now());
   }
 
   /**
