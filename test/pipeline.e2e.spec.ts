@@ -3,7 +3,8 @@
  * HTTP; the expected alerts come out of `GET /v1/alerts` and the `alerts` topic, the expected window out of
  * `GET /v1/aggregates`; rejected requests leave nothing in Kafka.
  */
-import type { AlertMessage, KafkaPort, TopicNames } from '@streamguard/common';
+import { type AlertMessage, DLQ_HEADERS, type KafkaPort, type TopicNames } from '@streamguard/common';
+import { enrichedMessage } from './support/enriched-events';
 import { ServiceStack } from './support/service-stack';
 import { collectTopic, createTestTopics, testKafka, uniqueName } from './support/test-infra';
 import { waitFor } from './support/wait-for';
@@ -116,6 +117,47 @@ describe('pipeline end to end', () => {
       expect(JSON.parse(raw.records.find((r) => r.value!.toString().includes(`${id}-marker`))!.value!.toString())).toMatchObject({ tenantId: stack.tenant });
     } finally {
       await raw.stop();
+    }
+  }, 60_000);
+
+  it('dead-letters records whose text Postgres cannot store (U+0000, unpaired surrogates) and keeps their partition flowing', async () => {
+    // Written straight to events.enriched, as a producer other than enrich could. Valid JSON with valid fields,
+    // but jsonb and text columns refuse U+0000 and unpaired surrogates: stored as state or results they would
+    // fail every commit of the batch, and the partition would retry it forever.
+    const account = uniqueName('acc');
+    const now = Date.now();
+    const message = (id: string, fields: Record<string, unknown>) => {
+      const value = JSON.parse(enrichedMessage({ eventId: `${account}-${id}`, accountId: account, occurredAt: now, amountUsd: 20_000 }, stack.tenant));
+      return JSON.stringify({ ...value, ...fields });
+    };
+    const poison = [
+      message('nul-account', { accountId: `${account}\u0000x` }),
+      message('lone-surrogate-merchant', { merchantId: 'mer-\ud800' }),
+      message('nul-in-nested-text', { account: { homeCountry: 'DE', note: 'a\u0000b' } }),
+      message('lone-surrogate-event-id', { eventId: `${account}-\udc00` }),
+    ];
+    const dlq = await collectTopic(kafka, topics.dlq);
+    const producer = await kafka.producer();
+    try {
+      // One key, so one partition: the good record comes after every poison record.
+      await producer.send([...poison, message('good', {})].map((value) => ({ topic: topics.enriched, key: account, value })));
+      const alerts = await waitFor('the large-amount alert of the record after the poison ones', async () => {
+        const response = await fetch(`${stack.url('alert')}/v1/alerts?accountId=${account}`, { headers: stack.auth });
+        const body = (await response.json()) as { alerts: AlertMessage[] };
+        return body.alerts.length > 0 ? body.alerts : undefined;
+      }, 30_000, 100);
+      expect(alerts.map((a) => [a.ruleId, a.eventIds])).toEqual([['large-amount', [`${account}-good`]]]);
+      // Each poison record is dead-lettered once by each stage that reads events.enriched into Postgres.
+      const groups = [stack.groupId('aggregate'), stack.groupId('alert')].sort();
+      const poisonOffsets = (group: string) => dlq.records
+        .filter((r) => r.headers[DLQ_HEADERS.originTopic] === topics.enriched && r.headers[DLQ_HEADERS.consumerGroup] === group && r.key === account);
+      await waitFor('every poison record in the DLQ from both stages', () => groups.every((g) => poisonOffsets(g).length === poison.length) || undefined, 30_000, 100);
+      for (const group of groups) {
+        expect(poisonOffsets(group).map((r) => [r.headers[DLQ_HEADERS.errorCode], r.value!.toString()])).toEqual(poison.map((value) => ['UNSTORABLE_TEXT', value]));
+      }
+    } finally {
+      await producer.disconnect();
+      await dlq.stop();
     }
   }, 60_000);
 

@@ -1,6 +1,7 @@
 // Shared plumbing of the Streamguard services: contracts, config, Kafka, Postgres, metrics, Nest wiring.
 export * from './contracts/topics';
 export * from './contracts/transaction-event';
+export * from './contracts/storable-text';
 export * from './contracts/messages';
 export * from './contracts/message-validation';
 export * from './config/env-var';

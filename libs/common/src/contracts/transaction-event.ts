@@ -4,6 +4,8 @@
  * Hand-written validator (not a schema library) because it is on the hottest path of the system and must
  * report every problem of a batch precisely: `{ index, field, reason }` per violation.
  */
+import { isStorableText, UNPAIRED_SURROGATE } from './storable-text';
+
 export const EVENT_SCHEMA_VERSION = 1;
 
 export interface GeoPoint {
@@ -76,9 +78,6 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 const ATTRIBUTE_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-// A UTF-16 surrogate without its partner: not valid Unicode, cannot be encoded as UTF-8 and is refused by
-// Postgres jsonb downstream, so it would turn into a poison record after being acknowledged.
-const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const CARD_NUMBER_SHAPE = /^[0-9 -]+$/;
 
 /** Reason given for a `cardId` that {@link looksLikeCardNumber}. */
@@ -291,7 +290,7 @@ function validateAttributes(attributes: unknown, index: number, problems: Proble
     if (typeof value === 'string') {
       if (value.length > EVENT_LIMITS.attributeValueMaxLength) {
         problems.push({ index, field, reason: `string values must be at most ${EVENT_LIMITS.attributeValueMaxLength} characters` });
-      } else if (value.includes('\u0000') || UNPAIRED_SURROGATE.test(value)) {
+      } else if (!isStorableText(value)) {
         problems.push({ index, field, reason: 'string values must not contain U+0000 or unpaired surrogates (not storable in Postgres)' });
       }
     } else if (typeof value === 'number') {

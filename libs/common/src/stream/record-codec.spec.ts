@@ -76,6 +76,30 @@ describe('decodeJsonRecord', () => {
     expect(poisonOf(() => decodeJsonRecord(record('{"schemaVersion":3}'), identity, [1, 2])).message).toBe('schemaVersion 3 is not one of 1, 2');
   });
 
+  it.each([
+    ['U+0000 in a field', '{"schemaVersion":1,"accountId":"a\\u0000b"}', 'accountId'],
+    ['a lone high surrogate', '{"schemaVersion":1,"merchantId":"m-\\ud800"}', 'merchantId'],
+    ['a lone low surrogate, upper-case escape', '{"schemaVersion":1,"eventId":"\\uDC00-e"}', 'eventId'],
+    ['swapped surrogate halves', '{"schemaVersion":1,"eventId":"\\udc00\\ud83d"}', 'eventId'],
+    ['U+0000 deep inside', '{"schemaVersion":1,"account":{"tags":["ok",{"note":"\\u0000"}]}}', 'account.tags[1].note'],
+    ['U+0000 in a key', '{"schemaVersion":1,"attributes":{"k\\u0000":1}}', 'attributes.(a key)'],
+  ])('rejects %s as UNSTORABLE_TEXT, naming where, before the validator runs', (_name, value, path) => {
+    const validate = jest.fn(identity);
+    const error = poisonOf(() => decodeJsonRecord(record(value), validate));
+    expect([error.code, error.message]).toEqual(['UNSTORABLE_TEXT', `${path} contains U+0000 or an unpaired surrogate, which Postgres cannot store`]);
+    expect(validate).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['a surrogate pair (emoji) as an escape', '{"schemaVersion":1,"note":"\\ud83d\\ude00"}'],
+    ['an emoji as UTF-8', '{"schemaVersion":1,"note":"😀"}'],
+    ['an escaped backslash before u0000 (the text \\u0000, not U+0000)', '{"schemaVersion":1,"note":"\\\\u0000"}'],
+    ['other escapes', '{"schemaVersion":1,"note":"tab\\t \\u00e9 \\u001f"}'],
+    ['bytes that are not UTF-8 inside a string (decoded as U+FFFD)', Buffer.from([...Buffer.from('{"schemaVersion":1,"note":"'), 0xed, 0xa0, 0x80, ...Buffer.from('"}')])],
+  ])('accepts %s', (_name, value) => {
+    expect(decodeJsonRecord(record(value), identity).value).toMatchObject({ schemaVersion: 1 });
+  });
+
   it('does not call the validator for an undecodable record and propagates its errors otherwise', () => {
     const validate = jest.fn(() => { throw new PoisonRecordError('INVALID_EVENT', 'amount is required'); });
     poisonOf(() => decodeJsonRecord(record('nope'), validate));
@@ -141,6 +165,13 @@ describe('toDlqRecord', () => {
   ])('names the error class and code of %s', (_name, error, errorClass, errorCode) => {
     const headers = toDlqRecord('events.dlq', record('{}'), 'g', error, NOW).headers!;
     expect([headers['x-error-class'], headers['x-error-code']]).toEqual([errorClass, errorCode]);
+  });
+
+  it('replaces U+0000 and unpaired surrogates in headers and the error message (they travel through jsonb)', () => {
+    const dlq = toDlqRecord('events.dlq', record('x', { headers: { 'h\u0000': 'v\ud800' } }), 'g', new Error('bad \udc00 and \u0000'), NOW);
+    expect(dlq.headers).toMatchObject({ 'h\uFFFD': 'v\uFFFD', [DLQ_HEADERS.errorMessage]: 'bad \uFFFD and \uFFFD' });
+    // A pair is valid text and stays.
+    expect(toDlqRecord('events.dlq', record('x'), 'g', new Error('😀'), NOW).headers).toMatchObject({ [DLQ_HEADERS.errorMessage]: '😀' });
   });
 
   it('truncates the error message to 1000 characters', () => {

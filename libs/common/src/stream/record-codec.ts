@@ -1,5 +1,6 @@
 import type { InboundRecord, OutboundRecord } from '../kafka/kafka.port';
 import { DLQ_HEADERS } from '../contracts/messages';
+import { mayHoldUnstorableText, unstorableTextPath, UNPAIRED_SURROGATE } from '../contracts/storable-text';
 import { PoisonRecordError } from './processing-error';
 
 /** The domain view of one consumed record: adapters translate once, use cases never see client types. */
@@ -19,12 +20,19 @@ export interface DecodedRecord<V> {
 export function decodeJsonRecord<V>(record: InboundRecord, validate: (json: Record<string, unknown>) => V, supportedVersions: readonly number[] = [1]): DecodedRecord<V> {
   if (!record.value || record.value.length === 0) throw new PoisonRecordError('EMPTY_VALUE', 'record has no value');
   let json: unknown;
+  const text = record.value.toString('utf8');
   try {
-    json = JSON.parse(record.value.toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     throw new PoisonRecordError('INVALID_JSON', `value is not JSON: ${(error as Error).message}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new PoisonRecordError('NOT_AN_OBJECT', 'value is not a JSON object');
+  // Refused here, before any stage logic, rather than by Postgres at commit: there it would fail the whole batch
+  // on every retry and stall the partition. Our own producers never write such text (ingest refuses it).
+  if (mayHoldUnstorableText(text)) {
+    const path = unstorableTextPath(json);
+    if (path !== undefined) throw new PoisonRecordError('UNSTORABLE_TEXT', `${path} contains U+0000 or an unpaired surrogate, which Postgres cannot store`);
+  }
   const version = (json as { schemaVersion?: unknown }).schemaVersion;
   if (typeof version !== 'number' || !supportedVersions.includes(version)) {
     throw new PoisonRecordError('UNSUPPORTED_SCHEMA_VERSION', `schemaVersion ${JSON.stringify(version)} is not one of ${supportedVersions.join(', ')}`);
@@ -37,9 +45,9 @@ export function decodeJsonRecord<V>(record: InboundRecord, validate: (json: Reco
 
 /** A DLQ record: the original value byte for byte, plus headers naming where it came from and why it failed. */
 export function toDlqRecord(dlqTopic: string, record: InboundRecord, groupId: string, error: Error, now: number): OutboundRecord {
-  // Header values travel through Postgres (jsonb) in the stateful stages, which refuses NUL characters; an
-  // error message can echo the poison input, so strip them.
-  const clean = (text: string) => text.replace(/\u0000/g, '\uFFFD');
+  // Header values travel through Postgres (jsonb) in the stateful stages, which refuses U+0000 and unpaired
+  // surrogates; an error message can echo the poison input, so replace them.
+  const clean = (text: string) => text.replace(/\u0000/g, '\uFFFD').replace(new RegExp(UNPAIRED_SURROGATE, 'g'), '\uFFFD');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(record.headers)) headers[clean(k)] = clean(v);
   return {
