@@ -120,10 +120,11 @@ describe('pipeline end to end', () => {
     }
   }, 60_000);
 
-  it('dead-letters records whose text Postgres cannot store (U+0000, unpaired surrogates) and keeps their partition flowing', async () => {
-    // Written straight to events.enriched, as a producer other than enrich could. Valid JSON with valid fields,
-    // but jsonb and text columns refuse U+0000 and unpaired surrogates: stored as state or results they would
-    // fail every commit of the batch, and the partition would retry it forever.
+  it('dead-letters records Postgres could not store (U+0000, unpaired surrogates, event times out of range) and keeps their partition flowing', async () => {
+    // Written straight to events.enriched, as a producer other than enrich could. Valid JSON, but jsonb and text
+    // columns refuse U+0000 and unpaired surrogates, and timestamptz a time before 4713 BC or after 294276 AD:
+    // stored as state, a result or an alert they would fail every commit of the batch, and the partition would
+    // retry it forever.
     const account = uniqueName('acc');
     const now = Date.now();
     const message = (id: string, fields: Record<string, unknown>) => {
@@ -136,11 +137,12 @@ describe('pipeline end to end', () => {
       message('nul-in-nested-text', { account: { homeCountry: 'DE', note: 'a\u0000b' } }),
       message('lone-surrogate-event-id', { eventId: `${account}-\udc00` }),
     ];
+    const outOfRange = [message('ancient', { occurredAt: -1e16 }), message('far-future', { occurredAt: 1e16 })];
     const dlq = await collectTopic(kafka, topics.dlq);
     const producer = await kafka.producer();
     try {
       // One key, so one partition: the good record comes after every poison record.
-      await producer.send([...poison, message('good', {})].map((value) => ({ topic: topics.enriched, key: account, value })));
+      await producer.send([...poison, ...outOfRange, message('good', {})].map((value) => ({ topic: topics.enriched, key: account, value })));
       const alerts = await waitFor('the large-amount alert of the record after the poison ones', async () => {
         const response = await fetch(`${stack.url('alert')}/v1/alerts?accountId=${account}`, { headers: stack.auth });
         const body = (await response.json()) as { alerts: AlertMessage[] };
@@ -149,11 +151,12 @@ describe('pipeline end to end', () => {
       expect(alerts.map((a) => [a.ruleId, a.eventIds])).toEqual([['large-amount', [`${account}-good`]]]);
       // Each poison record is dead-lettered once by each stage that reads events.enriched into Postgres.
       const groups = [stack.groupId('aggregate'), stack.groupId('alert')].sort();
-      const poisonOffsets = (group: string) => dlq.records
+      const dlqRecordsOf = (group: string) => dlq.records
         .filter((r) => r.headers[DLQ_HEADERS.originTopic] === topics.enriched && r.headers[DLQ_HEADERS.consumerGroup] === group && r.key === account);
-      await waitFor('every poison record in the DLQ from both stages', () => groups.every((g) => poisonOffsets(g).length === poison.length) || undefined, 30_000, 100);
+      const expected = [...poison.map((value) => ['UNSTORABLE_TEXT', value]), ...outOfRange.map((value) => ['INVALID_ENRICHED_EVENT', value])];
+      await waitFor('every poison record in the DLQ from both stages', () => groups.every((g) => dlqRecordsOf(g).length === expected.length) || undefined, 30_000, 100);
       for (const group of groups) {
-        expect(poisonOffsets(group).map((r) => [r.headers[DLQ_HEADERS.errorCode], r.value!.toString()])).toEqual(poison.map((value) => ['UNSTORABLE_TEXT', value]));
+        expect(dlqRecordsOf(group).map((r) => [r.headers[DLQ_HEADERS.errorCode], r.value!.toString()])).toEqual(expected);
       }
     } finally {
       await producer.disconnect();

@@ -75,6 +75,9 @@ describe('parseEnrichedEventMessage', () => {
     ['eventId missing', { eventId: undefined }, 'eventId must be a non-empty string'],
     ['accountId a number', { accountId: 7 }, 'accountId must be a non-empty string'],
     ['occurredAt an RFC 3339 string', { occurredAt: '2026-01-31T12:00:00Z' }, 'occurredAt must be epoch milliseconds'],
+    ['occurredAt before year 1 (timestamptz and Date could not hold its windows and alerts)', { occurredAt: -62_135_596_800_001 }, 'occurredAt must be within years 1 to 9999'],
+    ['occurredAt at year 10000', { occurredAt: 253_402_300_800_000 }, 'occurredAt must be within years 1 to 9999'],
+    ['occurredAt far out of range', { occurredAt: -1e16 }, 'occurredAt must be within years 1 to 9999'],
     ['amount NaN', { amount: NaN }, 'amount must be a number'],
     ['amountUsd missing', { amountUsd: undefined }, 'amountUsd must be a number or null'],
     ['amountUsd Infinity', { amountUsd: Infinity }, 'amountUsd must be a number or null'],
@@ -82,6 +85,11 @@ describe('parseEnrichedEventMessage', () => {
     ['flags missing', { flags: undefined }, 'flags must be an array'],
   ])('rejects %s', (_name, overrides, message) => {
     expect(poisonOf(() => parseEnrichedEventMessage(enrichedJson(overrides)))).toEqual({ code: 'INVALID_ENRICHED_EVENT', message });
+  });
+
+  it('accepts the first and last millisecond of the storable range', () => {
+    expect(parseEnrichedEventMessage(enrichedJson({ occurredAt: -62_135_596_800_000 })).occurredAt).toBe(-62_135_596_800_000);
+    expect(parseEnrichedEventMessage(enrichedJson({ occurredAt: 253_402_300_799_999 })).occurredAt).toBe(253_402_300_799_999);
   });
 
   it('reports every problem at once', () => {

@@ -31,11 +31,22 @@ export function parseRawEventMessage(json: Record<string, unknown>): RawEventMes
   return { schemaVersion: 1, tenantId, ...valid, receivedAt };
 }
 
+/**
+ * Event times a stage can store (timestamptz holds 4713 BC to 294276 AD; JavaScript dates ±273,790 years): years
+ * 1 to 9999. Ingest accepts far less (2000 to 2200); this bound only keeps a foreign record from failing every
+ * commit of its batch — a window or alert at year -300,000 would.
+ */
+export const STORABLE_EVENT_TIME = {
+  min: -62_135_596_800_000, // 0001-01-01T00:00:00Z
+  max: 253_402_300_800_000, // 10000-01-01T00:00:00Z (exclusive)
+} as const;
+
 export function parseEnrichedEventMessage(json: Record<string, unknown>): EnrichedEventMessage {
   const problems: string[] = [];
   if (typeof json.eventId !== 'string' || json.eventId === '') problems.push('eventId must be a non-empty string');
   if (typeof json.accountId !== 'string' || json.accountId === '') problems.push('accountId must be a non-empty string');
   if (typeof json.occurredAt !== 'number' || !Number.isFinite(json.occurredAt)) problems.push('occurredAt must be epoch milliseconds');
+  else if (json.occurredAt < STORABLE_EVENT_TIME.min || json.occurredAt >= STORABLE_EVENT_TIME.max) problems.push('occurredAt must be within years 1 to 9999');
   if (typeof json.amount !== 'number' || !Number.isFinite(json.amount)) problems.push('amount must be a number');
   if (json.amountUsd !== null && (typeof json.amountUsd !== 'number' || !Number.isFinite(json.amountUsd))) problems.push('amountUsd must be a number or null');
   if (!Array.isArray(json.blocklistHits)) problems.push('blocklistHits must be an array');
