@@ -3,6 +3,7 @@
  * HTTP; the expected alerts come out of `GET /v1/alerts` and the `alerts` topic, the expected window out of
  * `GET /v1/aggregates`; rejected requests leave nothing in Kafka.
  */
+import { randomBytes } from 'node:crypto';
 import { type AlertMessage, DLQ_HEADERS, type KafkaPort, type TopicNames } from '@streamguard/common';
 import { enrichedMessage } from './support/enriched-events';
 import { ServiceStack } from './support/service-stack';
@@ -120,11 +121,11 @@ describe('pipeline end to end', () => {
     }
   }, 60_000);
 
-  it('dead-letters records Postgres could not store (U+0000, unpaired surrogates, event times out of range) and keeps their partition flowing', async () => {
+  it('dead-letters records Postgres could not store (U+0000, unpaired surrogates, times and ids out of range) and keeps their partition flowing', async () => {
     // Written straight to events.enriched, as a producer other than enrich could. Valid JSON, but jsonb and text
-    // columns refuse U+0000 and unpaired surrogates, and timestamptz a time before 4713 BC or after 294276 AD:
-    // stored as state, a result or an alert they would fail every commit of the batch, and the partition would
-    // retry it forever.
+    // columns refuse U+0000 and unpaired surrogates, timestamptz a time before 4713 BC or after 294276 AD, and a
+    // btree index an entry over about 2.7 kB: stored as state, a result or an alert they would fail every
+    // commit of the batch, and the partition would retry it forever.
     const account = uniqueName('acc');
     const now = Date.now();
     const message = (id: string, fields: Record<string, unknown>) => {
@@ -137,7 +138,8 @@ describe('pipeline end to end', () => {
       message('nul-in-nested-text', { account: { homeCountry: 'DE', note: 'a\u0000b' } }),
       message('lone-surrogate-event-id', { eventId: `${account}-\udc00` }),
     ];
-    const outOfRange = [message('ancient', { occurredAt: -1e16 }), message('far-future', { occurredAt: 1e16 })];
+    // Times timestamptz cannot hold; an id longer than a Postgres index entry can be.
+    const outOfRange = [message('ancient', { occurredAt: -1e16 }), message('far-future', { occurredAt: 1e16 }), message('long-account', { accountId: `${account}${randomBytes(3000).toString('base64')}` })];
     const dlq = await collectTopic(kafka, topics.dlq);
     const producer = await kafka.producer();
     try {

@@ -5,7 +5,7 @@
 import { TENANT_ID_PATTERN } from '../auth/api-key';
 import { PoisonRecordError } from '../stream/processing-error';
 import type { EnrichedEventMessage, RawEventMessage } from './messages';
-import { FieldViolation, validateTransactionEvent } from './transaction-event';
+import { EVENT_LIMITS, FieldViolation, validateTransactionEvent } from './transaction-event';
 
 function describe(violations: FieldViolation[]): string {
   return violations.map((v) => `${v.field || 'event'} ${v.reason}`).join('; ');
@@ -45,6 +45,12 @@ export function parseEnrichedEventMessage(json: Record<string, unknown>): Enrich
   const problems: string[] = [];
   if (typeof json.eventId !== 'string' || json.eventId === '') problems.push('eventId must be a non-empty string');
   if (typeof json.accountId !== 'string' || json.accountId === '') problems.push('accountId must be a non-empty string');
+  // Ids become parts of Postgres keys and index entries (an index entry holds at most about 2.7 kB): the same
+  // bound as ingest's, so a foreign record cannot fail every commit of its batch.
+  for (const field of ['eventId', 'accountId', 'merchantId'] as const) {
+    const value = json[field];
+    if (typeof value === 'string' && value.length > EVENT_LIMITS.idMaxLength) problems.push(`${field} must be at most ${EVENT_LIMITS.idMaxLength} characters`);
+  }
   if (typeof json.occurredAt !== 'number' || !Number.isFinite(json.occurredAt)) problems.push('occurredAt must be epoch milliseconds');
   else if (json.occurredAt < STORABLE_EVENT_TIME.min || json.occurredAt >= STORABLE_EVENT_TIME.max) problems.push('occurredAt must be within years 1 to 9999');
   if (typeof json.amount !== 'number' || !Number.isFinite(json.amount)) problems.push('amount must be a number');

@@ -1,5 +1,5 @@
 import { AggregationPlan, WINDOW_AGGREGATORS } from './aggregators';
-import { encodeGroupKey, extractGroup } from './record-fields';
+import { encodeGroupKey, extractGroup, fitsGroupKeyLimit, MAX_GROUP_KEY_BYTES } from './record-fields';
 import { InMemoryWindowStateStore } from './window-state-store';
 
 const fold = (fn: keyof typeof WINDOW_AGGREGATORS, values: Array<[number | string | boolean | null, number]>) => {
@@ -87,6 +87,18 @@ describe('group keys', () => {
     expect(extractGroup({ location: null }, ['location.country'])).toMatchObject({ ok: false });
     expect(extractGroup({ a: null }, ['a'])).toEqual({ ok: false, reason: "groupBy field 'a' is missing or null" });
     expect(extractGroup({ a: [1] }, ['a'])).toEqual({ ok: false, reason: "groupBy field 'a' is not a string, finite number or boolean" });
+  });
+
+  it('rejects a group key longer than MAX_GROUP_KEY_BYTES of UTF-8 (it is part of Postgres keys), counting bytes, not characters', () => {
+    const tooLong = { ok: false, reason: `group key is longer than ${MAX_GROUP_KEY_BYTES} bytes` };
+    // 'a|' + 1,022 ASCII characters = 1,024 bytes: fits; one more does not.
+    expect(extractGroup({ a: 'a', b: 'x'.repeat(1022) }, ['a', 'b'])).toMatchObject({ ok: true });
+    expect(extractGroup({ a: 'a', b: 'x'.repeat(1023) }, ['a', 'b'])).toEqual(tooLong);
+    // 341 characters of 3 bytes = 1,023 bytes: fits; 342 = 1,026 bytes does not, though far fewer characters.
+    expect(extractGroup({ a: '€'.repeat(341) }, ['a'])).toMatchObject({ ok: true });
+    expect(extractGroup({ a: '€'.repeat(342) }, ['a'])).toEqual(tooLong);
+    expect(fitsGroupKeyLimit('😀'.repeat(256))).toBe(true); // 512 UTF-16 units, 1,024 bytes
+    expect(fitsGroupKeyLimit('😀'.repeat(257))).toBe(false);
   });
 });
 

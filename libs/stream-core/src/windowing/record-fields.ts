@@ -26,9 +26,25 @@ export function encodeGroupKey(values: readonly FieldScalar[]): string {
   return values.map((v) => String(v).replace(/[\\|]/g, (c) => `\\${c}`)).join('|');
 }
 
+/**
+ * Longest group key (UTF-8 bytes) a record may have. Group keys are parts of Postgres primary keys (window state,
+ * results), and an index entry holds at most about 2.7 kB: a longer key would fail every commit of its batch.
+ */
+export const MAX_GROUP_KEY_BYTES = 1024;
+
+const utf8 = new TextEncoder();
+
+/** Whether `key` fits {@link MAX_GROUP_KEY_BYTES}; measured only when it could not (a UTF-16 unit is at most 3 bytes). */
+export function fitsGroupKeyLimit(key: string): boolean {
+  return key.length * 3 <= MAX_GROUP_KEY_BYTES || utf8.encode(key).length <= MAX_GROUP_KEY_BYTES;
+}
+
 export type GroupExtraction = { ok: true; groupKey: string; group: Record<string, FieldScalar> } | { ok: false; reason: string };
 
-/** Group-by fields must be present, non-null scalars; anything else makes the record invalid for the definition. */
+/**
+ * Group-by fields must be present, non-null scalars, and the group key at most {@link MAX_GROUP_KEY_BYTES};
+ * anything else makes the record invalid for the definition.
+ */
 export function extractGroup(value: Readonly<Record<string, unknown>>, groupBy: readonly string[]): GroupExtraction {
   const group: Record<string, FieldScalar> = {};
   const parts: FieldScalar[] = [];
@@ -39,7 +55,9 @@ export function extractGroup(value: Readonly<Record<string, unknown>>, groupBy: 
     group[path] = field;
     parts.push(field);
   }
-  return { ok: true, groupKey: encodeGroupKey(parts), group };
+  const groupKey = encodeGroupKey(parts);
+  if (!fitsGroupKeyLimit(groupKey)) return { ok: false, reason: `group key is longer than ${MAX_GROUP_KEY_BYTES} bytes` };
+  return { ok: true, groupKey, group };
 }
 
 const NUMERIC_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
