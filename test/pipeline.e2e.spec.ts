@@ -4,7 +4,7 @@
  * `GET /v1/aggregates`; rejected requests leave nothing in Kafka.
  */
 import { randomBytes } from 'node:crypto';
-import { type AlertMessage, DLQ_HEADERS, type KafkaPort, type TopicNames } from '@streamguard/common';
+import { type AlertMessage, DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, type KafkaPort, type TopicNames } from '@streamguard/common';
 import { enrichedMessage } from './support/enriched-events';
 import { ServiceStack } from './support/service-stack';
 import { collectTopic, createTestTopics, testKafka, uniqueName } from './support/test-infra';
@@ -17,7 +17,9 @@ describe('pipeline end to end', () => {
 
   beforeAll(async () => {
     kafka = testKafka();
-    topics = await createTestTopics(kafka, 3);
+    // events.enriched takes records up to 4 MiB, as a user may configure it; every other topic keeps the broker's
+    // default of 1 MiB (so a DLQ copy of a bigger record would not fit).
+    topics = await createTestTopics(kafka, 3, { enriched: { 'max.message.bytes': String(4 * 1024 * 1024) } });
     // Windows close 2 s after the stream goes quiet, so the test does not wait for a minute of event time.
     stack = await new ServiceStack({ topics, env: { WATERMARK_IDLE_TIMEOUT_MS: '2000', AGGREGATE_TICK_MS: '200', ALERT_TICK_MS: '200' } }).start();
   }, 120_000);
@@ -163,6 +165,42 @@ describe('pipeline end to end', () => {
     } finally {
       await producer.disconnect();
       await dlq.stop();
+    }
+  }, 60_000);
+
+  it('dead-letters records too large to pass on, with their value cut to DLQ_MAX_VALUE_BYTES, and keeps publishing', async () => {
+    const account = uniqueName('acc');
+    const message = (id: string, fields: Record<string, unknown>) => JSON.stringify({
+      ...JSON.parse(enrichedMessage({ eventId: `${account}-${id}`, accountId: account, occurredAt: Date.now(), amountUsd: 20_000 }, stack.tenant)), ...fields,
+    });
+    // 2 MiB of reference data: valid, but the stages' outputs (late reports, DLQ copies) would exceed the
+    // 1 MiB limit of their topics, and a publication that can never succeed would hold back every later output.
+    const huge = message('huge', { account: { note: 'x'.repeat(2 * 1024 * 1024) } });
+    const hugeAndPoison = message('huge-poison', { account: { note: `\u0000${'y'.repeat(2 * 1024 * 1024)}` } });
+    const dlq = await collectTopic(kafka, topics.dlq);
+    const alertsTopic = await collectTopic(kafka, topics.alerts);
+    const producer = await kafka.producer();
+    try {
+      await producer.send([huge, hugeAndPoison, message('good', {})].map((value) => ({ topic: topics.enriched, key: account, value })));
+      // The alert of the record after them reaches the alerts topic: the outbox publication was not held back.
+      await waitFor('the good record\'s alert on the alerts topic', () =>
+        alertsTopic.records.some((r) => (JSON.parse(r.value!.toString()) as AlertMessage).eventIds.includes(`${account}-good`)) || undefined, 30_000, 100);
+      expect(alertsTopic.records.filter((r) => r.key === account).map((r) => (JSON.parse(r.value!.toString()) as AlertMessage).eventIds)).toEqual([[`${account}-good`]]);
+      const groups = [stack.groupId('aggregate'), stack.groupId('alert')].sort();
+      const dlqRecordsOf = (group: string) => dlq.records.filter((r) => r.headers[DLQ_HEADERS.consumerGroup] === group && r.key === account);
+      await waitFor('both oversized records in the DLQ from both stages', () => groups.every((g) => dlqRecordsOf(g).length === 2) || undefined, 30_000, 100);
+      for (const group of groups) {
+        expect(dlqRecordsOf(group).map((r) => ({
+          code: r.headers[DLQ_HEADERS.errorCode], truncatedFrom: r.headers[DLQ_HEADERS.valueTruncatedFrom], bytes: r.value!.length, offset: r.headers[DLQ_HEADERS.originOffset],
+        }))).toEqual([huge, hugeAndPoison].map((value) => ({
+          code: 'VALUE_TOO_LARGE', truncatedFrom: String(Buffer.byteLength(value)), bytes: DLQ_MAX_VALUE_BYTES, offset: expect.any(String),
+        })));
+        // The DLQ copy is the original's first bytes.
+        expect(dlqRecordsOf(group)[0].value!.toString()).toBe(huge.slice(0, DLQ_MAX_VALUE_BYTES));
+      }
+    } finally {
+      await producer.disconnect();
+      await Promise.all([dlq.stop(), alertsTopic.stop()]);
     }
   }, 60_000);
 

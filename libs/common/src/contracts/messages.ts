@@ -137,8 +137,19 @@ export const REPARTITION_HEADERS = {
 } as const;
 
 /**
+ * Largest record value a stage decodes, and the most of it a DLQ copy carries. Our own events are a few kB;
+ * a bigger record can only come from a foreign producer (or compression: the broker's 1 MiB limit applies to
+ * compressed batches). Passed on whole, it could exceed the limit of the topic an output goes to, and an output
+ * that can never be published would hold back everything after it. Such a record is VALUE_TOO_LARGE; its DLQ
+ * copy holds its first DLQ_MAX_VALUE_BYTES, and the origin headers say where the whole of it is.
+ */
+export const MAX_RECORD_VALUE_BYTES = 256 * 1024;
+export const DLQ_MAX_VALUE_BYTES = MAX_RECORD_VALUE_BYTES;
+
+/**
  * Headers on every `events.dlq` record. The value is the original record's value, byte for byte, so the
- * record can be replayed after a fix.
+ * record can be replayed after a fix; only a value over DLQ_MAX_VALUE_BYTES is cut to its first
+ * DLQ_MAX_VALUE_BYTES, with `x-value-truncated-from` giving the original size.
  */
 export const DLQ_HEADERS = {
   originTopic: 'x-origin-topic',
@@ -150,4 +161,5 @@ export const DLQ_HEADERS = {
   errorCode: 'x-error-code',
   errorMessage: 'x-error-message',
   failedAt: 'x-failed-at',
+  valueTruncatedFrom: 'x-value-truncated-from',
 } as const;

@@ -1,5 +1,5 @@
 import type { InboundRecord } from '../kafka/kafka.port';
-import { DLQ_HEADERS } from '../contracts/messages';
+import { DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, MAX_RECORD_VALUE_BYTES } from '../contracts/messages';
 import { PoisonRecordError, ProcessingError } from './processing-error';
 import { decodeJsonRecord, nextOffset, toDlqRecord } from './record-codec';
 
@@ -76,6 +76,13 @@ describe('decodeJsonRecord', () => {
     expect(poisonOf(() => decodeJsonRecord(record('{"schemaVersion":3}'), identity, [1, 2])).message).toBe('schemaVersion 3 is not one of 1, 2');
   });
 
+  it('rejects a value over MAX_RECORD_VALUE_BYTES as VALUE_TOO_LARGE without parsing it; accepts one at the limit', () => {
+    const padded = (bytes: number) => { const head = '{"schemaVersion":1,"pad":"'; return `${head}${'x'.repeat(bytes - head.length - 2)}"}`; };
+    expect(decodeJsonRecord(record(padded(MAX_RECORD_VALUE_BYTES)), identity).value).toMatchObject({ schemaVersion: 1 });
+    const error = poisonOf(() => decodeJsonRecord(record(padded(MAX_RECORD_VALUE_BYTES + 1)), identity));
+    expect([error.code, error.message]).toEqual(['VALUE_TOO_LARGE', `value is ${MAX_RECORD_VALUE_BYTES + 1} bytes; at most ${MAX_RECORD_VALUE_BYTES} are processed`]);
+  });
+
   it.each([
     ['U+0000 in a field', '{"schemaVersion":1,"accountId":"a\\u0000b"}', 'accountId'],
     ['a lone high surrogate', '{"schemaVersion":1,"merchantId":"m-\\ud800"}', 'merchantId'],
@@ -135,7 +142,9 @@ describe('toDlqRecord', () => {
       },
     });
     // The header names are the contract's, not literals that happen to match.
-    expect(Object.keys(dlq.headers!)).toEqual(expect.arrayContaining(Object.values(DLQ_HEADERS)));
+    const { valueTruncatedFrom, ...always } = DLQ_HEADERS; // only on a cut copy (below)
+    expect(Object.keys(dlq.headers!)).toEqual(expect.arrayContaining(Object.values(always)));
+    expect(dlq.headers).not.toHaveProperty(valueTruncatedFrom);
   });
 
   it('carries the original value byte for byte, including bytes that are not valid UTF-8', () => {
@@ -172,6 +181,17 @@ describe('toDlqRecord', () => {
     expect(dlq.headers).toMatchObject({ 'h\uFFFD': 'v\uFFFD', [DLQ_HEADERS.errorMessage]: 'bad \uFFFD and \uFFFD' });
     // A pair is valid text and stays.
     expect(toDlqRecord('events.dlq', record('x'), 'g', new Error('😀'), NOW).headers).toMatchObject({ [DLQ_HEADERS.errorMessage]: '😀' });
+  });
+
+  it('cuts a value over DLQ_MAX_VALUE_BYTES to its first DLQ_MAX_VALUE_BYTES and says how big it was; a value at the limit stays whole', () => {
+    const big = Buffer.alloc(DLQ_MAX_VALUE_BYTES + 10, 0x61);
+    const cut = toDlqRecord('events.dlq', record(big), 'g', new PoisonRecordError('VALUE_TOO_LARGE', 'too big'), NOW);
+    expect([(cut.value as Buffer).length, cut.headers?.[DLQ_HEADERS.valueTruncatedFrom]]).toEqual([DLQ_MAX_VALUE_BYTES, String(DLQ_MAX_VALUE_BYTES + 10)]);
+    const whole = toDlqRecord('events.dlq', record(big.subarray(0, DLQ_MAX_VALUE_BYTES)), 'g', new Error('x'), NOW);
+    expect([(whole.value as Buffer).length, whole.headers?.[DLQ_HEADERS.valueTruncatedFrom]]).toEqual([DLQ_MAX_VALUE_BYTES, undefined]);
+    // A record replayed from the DLQ does not carry the old copy's note along.
+    const replayed = toDlqRecord('events.dlq', record('x', { headers: { [DLQ_HEADERS.valueTruncatedFrom]: '999999' } }), 'g', new Error('x'), NOW);
+    expect(replayed.headers).not.toHaveProperty(DLQ_HEADERS.valueTruncatedFrom);
   });
 
   it('truncates the error message to 1000 characters', () => {

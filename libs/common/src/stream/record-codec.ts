@@ -1,5 +1,5 @@
 import type { InboundRecord, OutboundRecord } from '../kafka/kafka.port';
-import { DLQ_HEADERS } from '../contracts/messages';
+import { DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, MAX_RECORD_VALUE_BYTES } from '../contracts/messages';
 import { mayHoldUnstorableText, unstorableTextPath, UNPAIRED_SURROGATE } from '../contracts/storable-text';
 import { PoisonRecordError } from './processing-error';
 
@@ -19,6 +19,9 @@ export interface DecodedRecord<V> {
  */
 export function decodeJsonRecord<V>(record: InboundRecord, validate: (json: Record<string, unknown>) => V, supportedVersions: readonly number[] = [1]): DecodedRecord<V> {
   if (!record.value || record.value.length === 0) throw new PoisonRecordError('EMPTY_VALUE', 'record has no value');
+  if (record.value.length > MAX_RECORD_VALUE_BYTES) {
+    throw new PoisonRecordError('VALUE_TOO_LARGE', `value is ${record.value.length} bytes; at most ${MAX_RECORD_VALUE_BYTES} are processed`);
+  }
   let json: unknown;
   const text = record.value.toString('utf8');
   try {
@@ -50,12 +53,16 @@ export function toDlqRecord(dlqTopic: string, record: InboundRecord, groupId: st
   const clean = (text: string) => text.replace(/\u0000/g, '\uFFFD').replace(new RegExp(UNPAIRED_SURROGATE, 'g'), '\uFFFD');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(record.headers)) headers[clean(k)] = clean(v);
+  delete headers[DLQ_HEADERS.valueTruncatedFrom]; // a record replayed from the DLQ: says nothing about this copy
+  const value = record.value ?? Buffer.alloc(0);
+  const truncated = value.length > DLQ_MAX_VALUE_BYTES;
   return {
     topic: dlqTopic,
     key: record.key,
-    value: record.value ?? Buffer.alloc(0),
+    value: truncated ? value.subarray(0, DLQ_MAX_VALUE_BYTES) : value,
     headers: {
       ...headers,
+      ...(truncated ? { [DLQ_HEADERS.valueTruncatedFrom]: String(value.length) } : {}),
       [DLQ_HEADERS.originTopic]: record.topic,
       [DLQ_HEADERS.originPartition]: String(record.partition),
       [DLQ_HEADERS.originOffset]: record.offset,
