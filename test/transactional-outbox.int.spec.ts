@@ -21,7 +21,7 @@ describe('TransactionalOutbox', () => {
     await db.close();
   });
 
-  it('publishes text, binary, NUL-bearing and null keys and values exactly as enqueued', async () => {
+  it('publishes text, binary, NUL-bearing, invalid-Unicode and null keys and values exactly as enqueued', async () => {
     const topic = uniqueName('outbox-bytes');
     const input = uniqueName('outbox-input'); // the marker is an offset of the input partition: it must exist
     const admin = await kafka.admin();
@@ -34,6 +34,9 @@ describe('TransactionalOutbox', () => {
       { topic, key: null, value: binary },
       { topic, key: 'nul\u0000key', value: 'nul\u0000value' },
       { topic, key: 'empty', value: Buffer.alloc(0) },
+      // Not valid Unicode: sent as Kafka would send the string (U+FFFD's UTF-8 bytes), whatever the outbox's path.
+      { topic, key: 'lone\ud800surrogate', value: 'lone \udc00 surrogate', headers: { h: 'x' } },
+      { topic, key: '😀', value: JSON.stringify({ emoji: '😀', escaped: '\\u0000 is text here' }) },
     ];
     const outbox = new TransactionalOutbox(db, kafka, groupId, quietLogger, noopCounter);
     await db.query('INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, -1)', [groupId, input]);
@@ -44,7 +47,7 @@ describe('TransactionalOutbox', () => {
       await waitFor('all records on the topic', () => collected.records.length >= records.length, 20_000);
       const got = collected.records.map((r) => ({ key: r.key, value: r.value?.toString('latin1'), h: r.headers.h }));
       expect(got).toEqual(records.map((r) => ({
-        key: r.key, value: (Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value, 'utf8')).toString('latin1'), h: r.headers?.h,
+        key: r.key === null ? null : Buffer.from(r.key, 'utf8').toString('utf8'), value: (Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value, 'utf8')).toString('latin1'), h: r.headers?.h,
       })));
     } finally {
       await collected.stop();

