@@ -46,11 +46,13 @@ export function decodeJsonRecord<V>(record: InboundRecord, validate: (json: Reco
   };
 }
 
-/** A DLQ record: the original value byte for byte, plus headers naming where it came from and why it failed. */
+const UNPAIRED_SURROGATES = new RegExp(UNPAIRED_SURROGATE.source, 'g');
+
+/** A DLQ record: the original value byte for byte (at most its first DLQ_MAX_VALUE_BYTES), plus headers naming where it came from and why it failed. */
 export function toDlqRecord(dlqTopic: string, record: InboundRecord, groupId: string, error: Error, now: number): OutboundRecord {
   // Header values travel through Postgres (jsonb) in the stateful stages, which refuses U+0000 and unpaired
   // surrogates; an error message can echo the poison input, so replace them.
-  const clean = (text: string) => text.replace(/\u0000/g, '\uFFFD').replace(new RegExp(UNPAIRED_SURROGATE, 'g'), '\uFFFD');
+  const clean = (text: string) => text.replace(/\u0000/g, '\uFFFD').replace(UNPAIRED_SURROGATES, '\uFFFD');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(record.headers)) headers[clean(k)] = clean(v);
   delete headers[DLQ_HEADERS.valueTruncatedFrom]; // a record replayed from the DLQ: says nothing about this copy
