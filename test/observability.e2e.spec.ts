@@ -136,10 +136,9 @@ describe('observability end to end (dashboards and alert rules on a real Prometh
       event(big, 'big', minute + 30_000, 20_000),
       event(account('unknown-merchant'), 'e0', minute + 40_000, 5, uniqueName('mer')),
     ])).toBe(202);
-    // The velocity account's window is final once its partition is idle for 2 s. Wait for it before the faulty
-    // traffic: a poison record written straight to events.enriched could otherwise reach the partition first,
-    // and if enrich then took over 2 s the idle rule would move the watermark to the present and make these
-    // ten-minute-old events TOO_LATE (seen under load).
+    // The velocity account's window is final once its partition is idle for 2 s. Checked before any other traffic,
+    // so that only these events decide it. (This test was flaky under load when a restored partition that had no
+    // record yet armed the idle rule: its watermark reached the present before these ten-minute-old events did.)
     await waitFor('the final account-1m window', async () => {
       const body = (await (await fetch(`${stack.url('aggregate')}/v1/aggregates?accountId=${velocity}&definition=account-1m`, { headers: stack.auth })).json()) as {
         aggregates: Array<{ final: boolean }>;

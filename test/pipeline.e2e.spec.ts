@@ -193,7 +193,7 @@ describe('pipeline end to end', () => {
         expect(dlqRecordsOf(group).map((r) => ({
           code: r.headers[DLQ_HEADERS.errorCode], truncatedFrom: r.headers[DLQ_HEADERS.valueTruncatedFrom], bytes: r.value!.length, offset: r.headers[DLQ_HEADERS.originOffset],
         }))).toEqual([huge, hugeAndPoison].map((value) => ({
-          code: 'VALUE_TOO_LARGE', truncatedFrom: String(Buffer.byteLength(value)), bytes: DLQ_MAX_VALUE_BYTES, offset: expect.any(String),
+          code: 'RECORD_TOO_LARGE', truncatedFrom: String(Buffer.byteLength(value)), bytes: DLQ_MAX_VALUE_BYTES, offset: expect.any(String),
         })));
         // The DLQ copy is the original's first bytes.
         expect(dlqRecordsOf(group)[0].value!.toString()).toBe(huge.slice(0, DLQ_MAX_VALUE_BYTES));

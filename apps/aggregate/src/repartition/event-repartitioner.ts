@@ -11,7 +11,7 @@
  *   (reasons of every definition in the message), and still repartitioned for the definitions it is valid for.
  */
 import {
-  EnrichedEventMessage, InboundRecord, LateEventMessage, OutboundRecord, PoisonRecordError, REPARTITION_HEADERS, TopicNames,
+  EnrichedEventMessage, InboundRecord, LateEventMessage, OutboundRecord, PoisonRecordError, REPARTITION_HEADERS, serializeLateReport, TopicNames,
 } from '@streamguard/common';
 import { WindowDefinition, windowInputChecker } from '@streamguard/stream-core';
 import { repartitionKey } from './window-routing';
@@ -94,7 +94,7 @@ export class EventRepartitioner {
       schemaVersion: 1, reason: 'FUTURE_TS', definition: null, windowStart: null, windowEnd: null, watermark: null,
       eventId: event.eventId, eventTime: event.occurredAt, source: { topic: record.topic, partition: record.partition, offset: record.offset }, event,
     };
-    return { topic: this.options.topics.late, key: record.key, value: JSON.stringify(message) };
+    return { topic: this.options.topics.late, key: record.key, value: serializeLateReport(message) };
   }
 }
 

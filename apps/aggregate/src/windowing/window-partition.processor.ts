@@ -4,7 +4,7 @@
  */
 import {
   AggregateResultMessage, Clock, decodeBatch, EnrichedEventMessage, InboundRecord, LateEventMessage, LEGACY_TENANT, OutboundRecord,
-  parseEnrichedEventMessage, PartitionProcessor, PoisonRecordError, ProcessingError, REPARTITION_HEADERS, StageOutput, StateChanges, TopicNames,
+  parseEnrichedEventMessage, PartitionProcessor, PoisonRecordError, ProcessingError, REPARTITION_HEADERS, serializeLateReport, StageOutput, StateChanges, TopicNames,
 } from '@streamguard/common';
 import {
   InMemoryWindowStateStore, PartitionWindowOperator, TENANT_FIELD, tenantDedupKey, WindowOperatorOptions, WindowResult, DrainedOutput,
@@ -138,7 +138,7 @@ export class WindowPartitionProcessor implements PartitionProcessor {
       };
       // Keyed by account as `events.enriched` is (a repartition record's key is the window group).
       const key = this.input === 'repartition' ? (source?.event?.accountId ?? null) : (source?.record.key ?? null);
-      outbox.push({ topic: this.topics.late, key, value: JSON.stringify(message) });
+      outbox.push({ topic: this.topics.late, key, value: serializeLateReport(message) });
       this.metrics.late.inc({ definition: late.definition ?? 'all', reason: late.reason });
     }
     // Invalid for a definition (missing group-by field, non-numeric value): dead-lettered once per record.

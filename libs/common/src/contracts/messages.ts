@@ -122,6 +122,21 @@ export interface LateEventMessage {
   event: unknown;
 }
 
+/** Largest late report (UTF-8 bytes) published with its event; a bigger one goes out with `event: null`. */
+export const MAX_LATE_REPORT_BYTES = 512 * 1024;
+
+/**
+ * A late report as published. `event` is the parsed event serialised again, which can be several times the size
+ * of the record it came from (`1e20` was 4 bytes, becomes 21), and a report over its topic's limit could never be
+ * published and would hold back every output after it. So a report over MAX_LATE_REPORT_BYTES carries
+ * `event: null`; `source` still names the record.
+ */
+export function serializeLateReport(message: LateEventMessage): string {
+  const json = JSON.stringify(message);
+  if (json.length * 3 <= MAX_LATE_REPORT_BYTES || Buffer.byteLength(json) <= MAX_LATE_REPORT_BYTES) return json;
+  return JSON.stringify({ ...message, event: null });
+}
+
 /**
  * Headers on every `events.repartition` record. Its key is `<definition>|<groupKey>`, its value the
  * `events.enriched` value byte for byte; the headers say which window definition it is for and where it came
@@ -137,19 +152,23 @@ export const REPARTITION_HEADERS = {
 } as const;
 
 /**
- * Largest record value a stage decodes, and the most of it a DLQ copy carries. Our own events are a few kB;
- * a bigger record can only come from a foreign producer (or compression: the broker's 1 MiB limit applies to
- * compressed batches). Passed on whole, it could exceed the limit of the topic an output goes to, and an output
- * that can never be published would hold back everything after it. Such a record is VALUE_TOO_LARGE; its DLQ
- * copy holds its first DLQ_MAX_VALUE_BYTES, and the origin headers say where the whole of it is.
+ * Largest record a stage decodes (UTF-8 bytes of key, header names and values, and value), and the most of its
+ * value a DLQ copy carries. Our own events are a few kB; a bigger record can only come from a foreign producer
+ * (or compression: the broker's 1 MiB limit applies to compressed batches). Passed on whole, it could exceed
+ * the limit of the topic an output goes to, and an output that can never be published would hold back
+ * everything after it. Such a record is RECORD_TOO_LARGE. Its DLQ copy holds the first DLQ_MAX_VALUE_BYTES of its
+ * value, and no key or original headers when those alone are over DLQ_MAX_KEY_AND_HEADER_BYTES; the origin
+ * headers say where the whole record is.
  */
-export const MAX_RECORD_VALUE_BYTES = 256 * 1024;
-export const DLQ_MAX_VALUE_BYTES = MAX_RECORD_VALUE_BYTES;
+export const MAX_RECORD_BYTES = 256 * 1024;
+export const DLQ_MAX_VALUE_BYTES = MAX_RECORD_BYTES;
+export const DLQ_MAX_KEY_AND_HEADER_BYTES = 64 * 1024;
 
 /**
  * Headers on every `events.dlq` record. The value is the original record's value, byte for byte, so the
  * record can be replayed after a fix; only a value over DLQ_MAX_VALUE_BYTES is cut to its first
- * DLQ_MAX_VALUE_BYTES, with `x-value-truncated-from` giving the original size.
+ * DLQ_MAX_VALUE_BYTES (`x-value-truncated-from` gives the original size), and a key and original headers over
+ * DLQ_MAX_KEY_AND_HEADER_BYTES together are left out (`x-key-and-headers-dropped` gives their size).
  */
 export const DLQ_HEADERS = {
   originTopic: 'x-origin-topic',
@@ -162,4 +181,5 @@ export const DLQ_HEADERS = {
   errorMessage: 'x-error-message',
   failedAt: 'x-failed-at',
   valueTruncatedFrom: 'x-value-truncated-from',
+  keyAndHeadersDropped: 'x-key-and-headers-dropped',
 } as const;

@@ -26,8 +26,9 @@ export function mayHoldUnstorableText(jsonText: string): boolean {
 }
 
 /**
- * The path (`accountId`, `account.note`, `flags[2]`) of the first string or object key in a parsed JSON value
- * that Postgres cannot store, or undefined when there is none. Iterative, so any nesting depth is safe.
+ * The path (`accountId`, `account.note`, `flags[2]`) of a string or object key in a parsed JSON value that
+ * Postgres cannot store (one of them, if there are several), or undefined when there is none. Iterative, so any
+ * nesting depth is safe.
  */
 export function unstorableTextPath(value: unknown): string | undefined {
   const pending: Array<[unknown, string]> = [[value, '']];

@@ -14,6 +14,12 @@ describe('chunkBySize', () => {
     expect(chunkBySize([record(100, 'k'.repeat(100)), record(100, 'k'.repeat(100))], 400)).toHaveLength(2);
   });
 
+  it('counts header names and values (a DLQ copy can carry large original headers)', () => {
+    const withHeaders = { ...record(100), headers: { h: 'v'.repeat(200) } };
+    expect(chunkBySize([withHeaders, withHeaders], 500)).toHaveLength(2); // 100 + 64 + 201 each: two do not fit
+    expect(chunkBySize([record(100), record(100)], 500)).toHaveLength(1);
+  });
+
   it('returns nothing for nothing', () => {
     expect(chunkBySize([])).toEqual([]);
   });

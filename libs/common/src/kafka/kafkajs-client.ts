@@ -129,7 +129,7 @@ function toMessages(records: OutboundRecord[]) {
 }
 
 /**
- * Splits records into chunks of at most MAX_REQUEST_BYTES of keys and values, in order. Each chunk is one
+ * Splits records into chunks of at most MAX_REQUEST_BYTES of keys, headers and values, in order. Each chunk is one
  * produce request, so no partition's record batch can exceed the broker's `message.max.bytes` (1 MiB by
  * default) however large a consumer batch or an ingest request is.
  */
@@ -141,7 +141,8 @@ export function chunkBySize(records: OutboundRecord[], maxBytes = MAX_REQUEST_BY
   let current: OutboundRecord[] = [];
   let size = 0;
   for (const record of records) {
-    const bytes = (typeof record.value === 'string' ? Buffer.byteLength(record.value) : record.value.length) + (record.key ? Buffer.byteLength(record.key) : 0) + RECORD_OVERHEAD_BYTES;
+    let bytes = (typeof record.value === 'string' ? Buffer.byteLength(record.value) : record.value.length) + (record.key ? Buffer.byteLength(record.key) : 0) + RECORD_OVERHEAD_BYTES;
+    for (const name in record.headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(record.headers[name]);
     if (current.length > 0 && size + bytes > maxBytes) {
       chunks.push(current);
       current = [];

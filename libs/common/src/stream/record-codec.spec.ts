@@ -1,5 +1,5 @@
 import type { InboundRecord } from '../kafka/kafka.port';
-import { DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, MAX_RECORD_VALUE_BYTES } from '../contracts/messages';
+import { DLQ_HEADERS, DLQ_MAX_KEY_AND_HEADER_BYTES, DLQ_MAX_VALUE_BYTES, MAX_RECORD_BYTES } from '../contracts/messages';
 import { PoisonRecordError, ProcessingError } from './processing-error';
 import { decodeJsonRecord, nextOffset, toDlqRecord } from './record-codec';
 
@@ -76,11 +76,16 @@ describe('decodeJsonRecord', () => {
     expect(poisonOf(() => decodeJsonRecord(record('{"schemaVersion":3}'), identity, [1, 2])).message).toBe('schemaVersion 3 is not one of 1, 2');
   });
 
-  it('rejects a value over MAX_RECORD_VALUE_BYTES as VALUE_TOO_LARGE without parsing it; accepts one at the limit', () => {
+  it('rejects a record over MAX_RECORD_BYTES (key, headers and value) as RECORD_TOO_LARGE without parsing it; accepts one at the limit', () => {
     const padded = (bytes: number) => { const head = '{"schemaVersion":1,"pad":"'; return `${head}${'x'.repeat(bytes - head.length - 2)}"}`; };
-    expect(decodeJsonRecord(record(padded(MAX_RECORD_VALUE_BYTES)), identity).value).toMatchObject({ schemaVersion: 1 });
-    const error = poisonOf(() => decodeJsonRecord(record(padded(MAX_RECORD_VALUE_BYTES + 1)), identity));
-    expect([error.code, error.message]).toEqual(['VALUE_TOO_LARGE', `value is ${MAX_RECORD_VALUE_BYTES + 1} bytes; at most ${MAX_RECORD_VALUE_BYTES} are processed`]);
+    const keyAndHeaders = Buffer.byteLength('acc-1') + Buffer.byteLength('h') + Buffer.byteLength('vé');
+    expect(decodeJsonRecord(record(padded(MAX_RECORD_BYTES - keyAndHeaders), { headers: { h: 'vé' } }), identity).value).toMatchObject({ schemaVersion: 1 });
+    const over = (overrides: Partial<InboundRecord>, value: string) => poisonOf(() => decodeJsonRecord(record(value, overrides), identity));
+    expect([over({}, padded(MAX_RECORD_BYTES)).code, over({}, padded(MAX_RECORD_BYTES)).message])
+      .toEqual(['RECORD_TOO_LARGE', `record is ${MAX_RECORD_BYTES + 5} bytes (key, headers and value); at most ${MAX_RECORD_BYTES} are processed`]);
+    // A small value does not help when the key or the headers are huge.
+    expect(over({ key: 'k'.repeat(MAX_RECORD_BYTES) }, '{"schemaVersion":1}').code).toBe('RECORD_TOO_LARGE');
+    expect(over({ headers: { big: '€'.repeat(MAX_RECORD_BYTES / 3) } }, '{"schemaVersion":1}').code).toBe('RECORD_TOO_LARGE');
   });
 
   it.each([
@@ -142,9 +147,10 @@ describe('toDlqRecord', () => {
       },
     });
     // The header names are the contract's, not literals that happen to match.
-    const { valueTruncatedFrom, ...always } = DLQ_HEADERS; // only on a cut copy (below)
+    const { valueTruncatedFrom, keyAndHeadersDropped, ...always } = DLQ_HEADERS; // only on a cut copy (below)
     expect(Object.keys(dlq.headers!)).toEqual(expect.arrayContaining(Object.values(always)));
     expect(dlq.headers).not.toHaveProperty(valueTruncatedFrom);
+    expect(dlq.headers).not.toHaveProperty(keyAndHeadersDropped);
   });
 
   it('carries the original value byte for byte, including bytes that are not valid UTF-8', () => {
@@ -185,13 +191,26 @@ describe('toDlqRecord', () => {
 
   it('cuts a value over DLQ_MAX_VALUE_BYTES to its first DLQ_MAX_VALUE_BYTES and says how big it was; a value at the limit stays whole', () => {
     const big = Buffer.alloc(DLQ_MAX_VALUE_BYTES + 10, 0x61);
-    const cut = toDlqRecord('events.dlq', record(big), 'g', new PoisonRecordError('VALUE_TOO_LARGE', 'too big'), NOW);
-    expect([(cut.value as Buffer).length, cut.headers?.[DLQ_HEADERS.valueTruncatedFrom]]).toEqual([DLQ_MAX_VALUE_BYTES, String(DLQ_MAX_VALUE_BYTES + 10)]);
+    const cut = toDlqRecord('events.dlq', record(big), 'g', new PoisonRecordError('RECORD_TOO_LARGE', 'too big'), NOW);
+    expect([(cut.value as Buffer).length, cut.headers?.[DLQ_HEADERS.valueTruncatedFrom], cut.key]).toEqual([DLQ_MAX_VALUE_BYTES, String(DLQ_MAX_VALUE_BYTES + 10), 'acc-1']);
     const whole = toDlqRecord('events.dlq', record(big.subarray(0, DLQ_MAX_VALUE_BYTES)), 'g', new Error('x'), NOW);
     expect([(whole.value as Buffer).length, whole.headers?.[DLQ_HEADERS.valueTruncatedFrom]]).toEqual([DLQ_MAX_VALUE_BYTES, undefined]);
-    // A record replayed from the DLQ does not carry the old copy's note along.
-    const replayed = toDlqRecord('events.dlq', record('x', { headers: { [DLQ_HEADERS.valueTruncatedFrom]: '999999' } }), 'g', new Error('x'), NOW);
+  });
+
+  it('leaves out the key and original headers when together they are over DLQ_MAX_KEY_AND_HEADER_BYTES, and says how big they were', () => {
+    const headers = { a: 'x'.repeat(DLQ_MAX_KEY_AND_HEADER_BYTES) };
+    const dlq = toDlqRecord('events.dlq', record('{}', { headers }), 'g', new Error('x'), NOW);
+    expect(dlq.key).toBeNull();
+    expect(dlq.headers).not.toHaveProperty('a');
+    expect(dlq.headers).toMatchObject({ [DLQ_HEADERS.keyAndHeadersDropped]: String(DLQ_MAX_KEY_AND_HEADER_BYTES + 1 + 5), [DLQ_HEADERS.originOffset]: '41' });
+    const atLimit = toDlqRecord('events.dlq', record('{}', { headers: { a: 'x'.repeat(DLQ_MAX_KEY_AND_HEADER_BYTES - 6) } }), 'g', new Error('x'), NOW);
+    expect([atLimit.key, atLimit.headers?.[DLQ_HEADERS.keyAndHeadersDropped]]).toEqual(['acc-1', undefined]);
+  });
+
+  it('does not carry the notes of an earlier DLQ copy along when a record replayed from the DLQ fails again', () => {
+    const replayed = toDlqRecord('events.dlq', record('x', { headers: { [DLQ_HEADERS.valueTruncatedFrom]: '999999', [DLQ_HEADERS.keyAndHeadersDropped]: '5' } }), 'g', new Error('x'), NOW);
     expect(replayed.headers).not.toHaveProperty(DLQ_HEADERS.valueTruncatedFrom);
+    expect(replayed.headers).not.toHaveProperty(DLQ_HEADERS.keyAndHeadersDropped);
   });
 
   it('truncates the error message to 1000 characters', () => {

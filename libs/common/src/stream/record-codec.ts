@@ -1,5 +1,5 @@
 import type { InboundRecord, OutboundRecord } from '../kafka/kafka.port';
-import { DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, MAX_RECORD_VALUE_BYTES } from '../contracts/messages';
+import { DLQ_HEADERS, DLQ_MAX_KEY_AND_HEADER_BYTES, DLQ_MAX_VALUE_BYTES, MAX_RECORD_BYTES } from '../contracts/messages';
 import { mayHoldUnstorableText, unstorableTextPath, UNPAIRED_SURROGATE } from '../contracts/storable-text';
 import { PoisonRecordError } from './processing-error';
 
@@ -19,8 +19,9 @@ export interface DecodedRecord<V> {
  */
 export function decodeJsonRecord<V>(record: InboundRecord, validate: (json: Record<string, unknown>) => V, supportedVersions: readonly number[] = [1]): DecodedRecord<V> {
   if (!record.value || record.value.length === 0) throw new PoisonRecordError('EMPTY_VALUE', 'record has no value');
-  if (record.value.length > MAX_RECORD_VALUE_BYTES) {
-    throw new PoisonRecordError('VALUE_TOO_LARGE', `value is ${record.value.length} bytes; at most ${MAX_RECORD_VALUE_BYTES} are processed`);
+  const size = record.value.length + keyAndHeaderBytes(record);
+  if (size > MAX_RECORD_BYTES) {
+    throw new PoisonRecordError('RECORD_TOO_LARGE', `record is ${size} bytes (key, headers and value); at most ${MAX_RECORD_BYTES} are processed`);
   }
   let json: unknown;
   const text = record.value.toString('utf8');
@@ -48,23 +49,35 @@ export function decodeJsonRecord<V>(record: InboundRecord, validate: (json: Reco
 
 const UNPAIRED_SURROGATES = new RegExp(UNPAIRED_SURROGATE.source, 'g');
 
+/** UTF-8 bytes of a record's key and header names and values (as they were on the wire). */
+function keyAndHeaderBytes(record: InboundRecord): number {
+  let bytes = record.key === null ? 0 : Buffer.byteLength(record.key);
+  for (const [name, value] of Object.entries(record.headers)) bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return bytes;
+}
+
 /** A DLQ record: the original value byte for byte (at most its first DLQ_MAX_VALUE_BYTES), plus headers naming where it came from and why it failed. */
 export function toDlqRecord(dlqTopic: string, record: InboundRecord, groupId: string, error: Error, now: number): OutboundRecord {
   // Header values travel through Postgres (jsonb) in the stateful stages, which refuses U+0000 and unpaired
   // surrogates; an error message can echo the poison input, so replace them.
   const clean = (text: string) => text.replace(/\u0000/g, '\uFFFD').replace(UNPAIRED_SURROGATES, '\uFFFD');
+  const keyAndHeaders = keyAndHeaderBytes(record);
+  const dropKeyAndHeaders = keyAndHeaders > DLQ_MAX_KEY_AND_HEADER_BYTES;
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(record.headers)) headers[clean(k)] = clean(v);
-  delete headers[DLQ_HEADERS.valueTruncatedFrom]; // a record replayed from the DLQ: says nothing about this copy
+  if (!dropKeyAndHeaders) for (const [k, v] of Object.entries(record.headers)) headers[clean(k)] = clean(v);
+  // A record replayed from the DLQ: its notes say nothing about this copy.
+  delete headers[DLQ_HEADERS.valueTruncatedFrom];
+  delete headers[DLQ_HEADERS.keyAndHeadersDropped];
   const value = record.value ?? Buffer.alloc(0);
   const truncated = value.length > DLQ_MAX_VALUE_BYTES;
   return {
     topic: dlqTopic,
-    key: record.key,
+    key: dropKeyAndHeaders ? null : record.key,
     value: truncated ? value.subarray(0, DLQ_MAX_VALUE_BYTES) : value,
     headers: {
       ...headers,
       ...(truncated ? { [DLQ_HEADERS.valueTruncatedFrom]: String(value.length) } : {}),
+      ...(dropKeyAndHeaders ? { [DLQ_HEADERS.keyAndHeadersDropped]: String(keyAndHeaders) } : {}),
       [DLQ_HEADERS.originTopic]: record.topic,
       [DLQ_HEADERS.originPartition]: String(record.partition),
       [DLQ_HEADERS.originOffset]: record.offset,

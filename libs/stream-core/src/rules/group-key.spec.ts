@@ -19,6 +19,12 @@ describe('groupKeyOf', () => {
     const fits = 'x'.repeat(MAX_GROUP_KEY_BYTES - prefix);
     expect(groupKeyOf(ev('e1', 0, { merchantId: fits }), ['tenantId', 'merchantId'])).toHaveLength(MAX_GROUP_KEY_BYTES);
     expect(groupKeyOf(ev('e1', 0, { merchantId: `${fits}x` }), ['tenantId', 'merchantId'])).toBeUndefined();
-    expect(groupKeyOf(ev('e1', 0, { merchantId: '€'.repeat(120) }), ['tenantId', 'merchantId'])).toBeUndefined();
+    expect(groupKeyOf(ev('e1', 0, { merchantId: '€'.repeat(250) }), ['tenantId', 'merchantId'])).toBeUndefined();
+  });
+
+  it('always has a key for the account group of an event ingest accepts: 128 characters of 3 bytes, the longest tenant', () => {
+    // Percent-encoded, each '中' is 9 bytes: 'tenantId=' + 63 + '|accountId=' + 128 × 9 = 1,235 bytes.
+    const key = groupKeyOf(ev('e1', 0, {}, '中'.repeat(128), 't'.repeat(63)), ACCOUNT_GROUP);
+    expect(key).toHaveLength(1_235);
   });
 });

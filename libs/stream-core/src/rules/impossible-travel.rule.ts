@@ -31,7 +31,8 @@ const MS_PER_HOUR = 3_600_000;
 export function evaluateImpossibleTravelRule(rule: ImpossibleTravelRule, event: RuleEvent, ctx: RuleContext): RuleFiring | undefined {
   const location = readLocation(event.value.location);
   if (location === undefined) return undefined;
-  const groupKey = groupKeyOf(event, ACCOUNT_GROUP)!;
+  const groupKey = groupKeyOf(event, ACCOUNT_GROUP);
+  if (groupKey === undefined) return undefined;
   const key = ctx.stateKey(rule, groupKey, 'loc');
   const prev = ctx.read<TravelState>(key);
   const points = prev?.p ?? [];

@@ -29,7 +29,8 @@ export function evaluateListRule(rule: ListRule, event: RuleEvent): RuleFiring |
   const kinds: readonly string[] = rule.params.kinds;
   const hits = readHits(event.value.blocklistHits).filter((h) => kinds.includes(h.kind));
   if (hits.length === 0) return undefined;
-  const groupKey = groupKeyOf(event, ACCOUNT_GROUP)!;
+  const groupKey = groupKeyOf(event, ACCOUNT_GROUP);
+  if (groupKey === undefined) return undefined;
   const listed = hits.map((h) => `${h.kind} ${h.value}${h.reason ? ` (${h.reason})` : ''}`).join(', ');
   return {
     groupKey,

@@ -12,7 +12,8 @@ export function evaluateThresholdRule(rule: ThresholdRule, event: RuleEvent): Ru
   const { field, op, value } = rule.params;
   const actual = getFieldValue(event, field);
   if (!isPresent(actual) || !compareValues(actual, op, value)) return undefined;
-  const groupKey = groupKeyOf(event, ACCOUNT_GROUP)!;
+  const groupKey = groupKeyOf(event, ACCOUNT_GROUP);
+  if (groupKey === undefined) return undefined;
   const shown = typeof actual === 'number' ? formatNumber(actual) : JSON.stringify(actual);
   return {
     groupKey,

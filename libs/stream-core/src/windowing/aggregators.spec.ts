@@ -91,14 +91,14 @@ describe('group keys', () => {
 
   it('rejects a group key longer than MAX_GROUP_KEY_BYTES of UTF-8 (it is part of Postgres keys), counting bytes, not characters', () => {
     const tooLong = { ok: false, reason: `group key is longer than ${MAX_GROUP_KEY_BYTES} bytes` };
-    // 'a|' + 1,022 ASCII characters = 1,024 bytes: fits; one more does not.
-    expect(extractGroup({ a: 'a', b: 'x'.repeat(1022) }, ['a', 'b'])).toMatchObject({ ok: true });
-    expect(extractGroup({ a: 'a', b: 'x'.repeat(1023) }, ['a', 'b'])).toEqual(tooLong);
-    // 341 characters of 3 bytes = 1,023 bytes: fits; 342 = 1,026 bytes does not, though far fewer characters.
-    expect(extractGroup({ a: '€'.repeat(341) }, ['a'])).toMatchObject({ ok: true });
-    expect(extractGroup({ a: '€'.repeat(342) }, ['a'])).toEqual(tooLong);
-    expect(fitsGroupKeyLimit('😀'.repeat(256))).toBe(true); // 512 UTF-16 units, 1,024 bytes
-    expect(fitsGroupKeyLimit('😀'.repeat(257))).toBe(false);
+    // 'a|' + 2,046 ASCII characters = 2,048 bytes: fits; one more does not.
+    expect(extractGroup({ a: 'a', b: 'x'.repeat(2046) }, ['a', 'b'])).toMatchObject({ ok: true });
+    expect(extractGroup({ a: 'a', b: 'x'.repeat(2047) }, ['a', 'b'])).toEqual(tooLong);
+    // 682 characters of 3 bytes = 2,046 bytes: fits; 683 = 2,049 bytes does not, though far fewer characters.
+    expect(extractGroup({ a: '€'.repeat(682) }, ['a'])).toMatchObject({ ok: true });
+    expect(extractGroup({ a: '€'.repeat(683) }, ['a'])).toEqual(tooLong);
+    expect(fitsGroupKeyLimit('😀'.repeat(512))).toBe(true); // 1,024 UTF-16 units, 2,048 bytes
+    expect(fitsGroupKeyLimit('😀'.repeat(513))).toBe(false);
   });
 });
 

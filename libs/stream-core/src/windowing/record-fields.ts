@@ -27,10 +27,12 @@ export function encodeGroupKey(values: readonly FieldScalar[]): string {
 }
 
 /**
- * Longest group key (UTF-8 bytes) a record may have. Group keys are parts of Postgres primary keys (window state,
- * results), and an index entry holds at most about 2.7 kB: a longer key would fail every commit of its batch.
+ * Longest group key (UTF-8 bytes) a window or rule may use. Group keys are parts of Postgres primary keys (window
+ * state, results, rule state), and an index entry holds at most about 2.7 kB with the rest of the key: a longer
+ * group key would fail every commit of its batch. Every key of an event ingest accepts, grouped by tenant and
+ * account, fits with room to spare (a rule's percent-encoded `tenantId=…|accountId=…` is at most 1,235 bytes).
  */
-export const MAX_GROUP_KEY_BYTES = 1024;
+export const MAX_GROUP_KEY_BYTES = 2048;
 
 const utf8 = new TextEncoder();
 
