@@ -4,7 +4,7 @@
  * `GET /v1/aggregates`; rejected requests leave nothing in Kafka.
  */
 import { randomBytes } from 'node:crypto';
-import { type AlertMessage, DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, type KafkaPort, type TopicNames } from '@streamguard/common';
+import { type AlertMessage, DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, type InboundRecord, type KafkaPort, type TopicNames } from '@streamguard/common';
 import { enrichedMessage } from './support/enriched-events';
 import { ServiceStack } from './support/service-stack';
 import { collectTopic, createTestTopics, testKafka, uniqueName } from './support/test-infra';
@@ -32,6 +32,19 @@ describe('pipeline end to end', () => {
     const response = await fetch(`${stack.url('ingest')}/v1/events`, { method: 'POST', headers: { 'content-type': contentType, ...stack.auth }, body });
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   }
+
+  /** An `events.enriched` value of the stack's tenant (20,000 USD: a large-amount alert), with `fields` overriding. */
+  function enrichedFor(account: string, id: string, fields: Record<string, unknown> = {}): string {
+    const value = JSON.parse(enrichedMessage({ eventId: `${account}-${id}`, accountId: account, occurredAt: Date.now(), amountUsd: 20_000 }, stack.tenant));
+    return JSON.stringify({ ...value, ...fields });
+  }
+
+  /** The stages that read events.enriched into Postgres, each of which dead-letters a poison record once. */
+  const postgresStages = () => [stack.groupId('aggregate'), stack.groupId('alert')].sort();
+
+  /** DLQ records of one stage for records of `account` in events.enriched. */
+  const dlqRecordsOf = (dlq: { records: InboundRecord[] }, group: string, account: string) => dlq.records
+    .filter((r) => r.headers[DLQ_HEADERS.originTopic] === topics.enriched && r.headers[DLQ_HEADERS.consumerGroup] === group && r.key === account);
 
   it('raises the threshold and velocity alerts and computes the window, exactly once each', async () => {
     const account = uniqueName('acc');
@@ -129,11 +142,7 @@ describe('pipeline end to end', () => {
     // btree index an entry over about 2.7 kB: stored as state, a result or an alert they would fail every
     // commit of the batch, and the partition would retry it forever.
     const account = uniqueName('acc');
-    const now = Date.now();
-    const message = (id: string, fields: Record<string, unknown>) => {
-      const value = JSON.parse(enrichedMessage({ eventId: `${account}-${id}`, accountId: account, occurredAt: now, amountUsd: 20_000 }, stack.tenant));
-      return JSON.stringify({ ...value, ...fields });
-    };
+    const message = (id: string, fields?: Record<string, unknown>) => enrichedFor(account, id, fields);
     const poison = [
       message('nul-account', { accountId: `${account}\u0000x` }),
       message('lone-surrogate-merchant', { merchantId: 'mer-\ud800' }),
@@ -146,7 +155,7 @@ describe('pipeline end to end', () => {
     const producer = await kafka.producer();
     try {
       // One key, so one partition: the good record comes after every poison record.
-      await producer.send([...poison, ...outOfRange, message('good', {})].map((value) => ({ topic: topics.enriched, key: account, value })));
+      await producer.send([...poison, ...outOfRange, message('good')].map((value) => ({ topic: topics.enriched, key: account, value })));
       const alerts = await waitFor('the large-amount alert of the record after the poison ones', async () => {
         const response = await fetch(`${stack.url('alert')}/v1/alerts?accountId=${account}`, { headers: stack.auth });
         const body = (await response.json()) as { alerts: AlertMessage[] };
@@ -154,13 +163,11 @@ describe('pipeline end to end', () => {
       }, 30_000, 100);
       expect(alerts.map((a) => [a.ruleId, a.eventIds])).toEqual([['large-amount', [`${account}-good`]]]);
       // Each poison record is dead-lettered once by each stage that reads events.enriched into Postgres.
-      const groups = [stack.groupId('aggregate'), stack.groupId('alert')].sort();
-      const dlqRecordsOf = (group: string) => dlq.records
-        .filter((r) => r.headers[DLQ_HEADERS.originTopic] === topics.enriched && r.headers[DLQ_HEADERS.consumerGroup] === group && r.key === account);
+      const groups = postgresStages();
       const expected = [...poison.map((value) => ['UNSTORABLE_TEXT', value]), ...outOfRange.map((value) => ['INVALID_ENRICHED_EVENT', value])];
-      await waitFor('every poison record in the DLQ from both stages', () => groups.every((g) => dlqRecordsOf(g).length === expected.length) || undefined, 30_000, 100);
+      await waitFor('every poison record in the DLQ from both stages', () => groups.every((g) => dlqRecordsOf(dlq, g, account).length === expected.length) || undefined, 30_000, 100);
       for (const group of groups) {
-        expect(dlqRecordsOf(group).map((r) => [r.headers[DLQ_HEADERS.errorCode], r.value!.toString()])).toEqual(expected);
+        expect(dlqRecordsOf(dlq, group, account).map((r) => [r.headers[DLQ_HEADERS.errorCode], r.value!.toString()])).toEqual(expected);
       }
     } finally {
       await producer.disconnect();
@@ -170,9 +177,7 @@ describe('pipeline end to end', () => {
 
   it('dead-letters records too large to pass on, with their value cut to DLQ_MAX_VALUE_BYTES, and keeps publishing', async () => {
     const account = uniqueName('acc');
-    const message = (id: string, fields: Record<string, unknown>) => JSON.stringify({
-      ...JSON.parse(enrichedMessage({ eventId: `${account}-${id}`, accountId: account, occurredAt: Date.now(), amountUsd: 20_000 }, stack.tenant)), ...fields,
-    });
+    const message = (id: string, fields?: Record<string, unknown>) => enrichedFor(account, id, fields);
     // 2 MiB of reference data: valid, but the stages' outputs (late reports, DLQ copies) would exceed the
     // 1 MiB limit of their topics, and a publication that can never succeed would hold back every later output.
     const huge = message('huge', { account: { note: 'x'.repeat(2 * 1024 * 1024) } });
@@ -181,22 +186,21 @@ describe('pipeline end to end', () => {
     const alertsTopic = await collectTopic(kafka, topics.alerts);
     const producer = await kafka.producer();
     try {
-      await producer.send([huge, hugeAndPoison, message('good', {})].map((value) => ({ topic: topics.enriched, key: account, value })));
+      await producer.send([huge, hugeAndPoison, message('good')].map((value) => ({ topic: topics.enriched, key: account, value })));
       // The alert of the record after them reaches the alerts topic: the outbox publication was not held back.
       await waitFor('the good record\'s alert on the alerts topic', () =>
         alertsTopic.records.some((r) => (JSON.parse(r.value!.toString()) as AlertMessage).eventIds.includes(`${account}-good`)) || undefined, 30_000, 100);
       expect(alertsTopic.records.filter((r) => r.key === account).map((r) => (JSON.parse(r.value!.toString()) as AlertMessage).eventIds)).toEqual([[`${account}-good`]]);
-      const groups = [stack.groupId('aggregate'), stack.groupId('alert')].sort();
-      const dlqRecordsOf = (group: string) => dlq.records.filter((r) => r.headers[DLQ_HEADERS.consumerGroup] === group && r.key === account);
-      await waitFor('both oversized records in the DLQ from both stages', () => groups.every((g) => dlqRecordsOf(g).length === 2) || undefined, 30_000, 100);
+      const groups = postgresStages();
+      await waitFor('both oversized records in the DLQ from both stages', () => groups.every((g) => dlqRecordsOf(dlq, g, account).length === 2) || undefined, 30_000, 100);
       for (const group of groups) {
-        expect(dlqRecordsOf(group).map((r) => ({
+        expect(dlqRecordsOf(dlq, group, account).map((r) => ({
           code: r.headers[DLQ_HEADERS.errorCode], truncatedFrom: r.headers[DLQ_HEADERS.valueTruncatedFrom], bytes: r.value!.length, offset: r.headers[DLQ_HEADERS.originOffset],
         }))).toEqual([huge, hugeAndPoison].map((value) => ({
           code: 'RECORD_TOO_LARGE', truncatedFrom: String(Buffer.byteLength(value)), bytes: DLQ_MAX_VALUE_BYTES, offset: expect.any(String),
         })));
         // The DLQ copy is the original's first bytes.
-        expect(dlqRecordsOf(group)[0].value!.toString()).toBe(huge.slice(0, DLQ_MAX_VALUE_BYTES));
+        expect(dlqRecordsOf(dlq, group, account)[0].value!.toString()).toBe(huge.slice(0, DLQ_MAX_VALUE_BYTES));
       }
     } finally {
       await producer.disconnect();

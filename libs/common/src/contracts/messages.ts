@@ -4,6 +4,7 @@
  * one account lives in one partition.
  */
 import type { TransactionEvent } from './transaction-event';
+import { fitsUtf8Bytes } from '@streamguard/stream-core';
 
 /** `events.raw`: an accepted event plus ingest metadata. */
 export interface RawEventMessage extends TransactionEvent {
@@ -133,7 +134,7 @@ export const MAX_LATE_REPORT_BYTES = 512 * 1024;
  */
 export function serializeLateReport(message: LateEventMessage): string {
   const json = JSON.stringify(message);
-  if (json.length * 3 <= MAX_LATE_REPORT_BYTES || Buffer.byteLength(json) <= MAX_LATE_REPORT_BYTES) return json;
+  if (fitsUtf8Bytes(json, MAX_LATE_REPORT_BYTES)) return json;
   return JSON.stringify({ ...message, event: null });
 }
 

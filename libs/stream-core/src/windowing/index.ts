@@ -15,7 +15,7 @@ export {
 export type { DrainedOutput, InvalidRecord, LateReason, LateRecord, TimedRecord, WindowResult } from './window-output';
 export { PartitionWindowOperator, type WindowOperatorOptions, type WindowOperatorStats } from './window-operator';
 export { InMemoryWindowStateStore, type WindowStateStore } from './window-state-store';
-export { encodeGroupKey } from './record-fields';
+export { encodeGroupKey, fitsUtf8Bytes } from './record-fields';
 export { windowInputChecker } from './window-input';
 export {
   alignedStart,

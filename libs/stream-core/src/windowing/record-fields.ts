@@ -36,9 +36,14 @@ export const MAX_GROUP_KEY_BYTES = 2048;
 
 const utf8 = new TextEncoder();
 
-/** Whether `key` fits {@link MAX_GROUP_KEY_BYTES}; measured only when it could not (a UTF-16 unit is at most 3 bytes). */
+/** Whether `text` is at most `maxBytes` in UTF-8; measured only when it could be more (a UTF-16 unit is at most 3 bytes). */
+export function fitsUtf8Bytes(text: string, maxBytes: number): boolean {
+  return text.length * 3 <= maxBytes || utf8.encode(text).length <= maxBytes;
+}
+
+/** Whether `key` fits {@link MAX_GROUP_KEY_BYTES}. */
 export function fitsGroupKeyLimit(key: string): boolean {
-  return key.length * 3 <= MAX_GROUP_KEY_BYTES || utf8.encode(key).length <= MAX_GROUP_KEY_BYTES;
+  return fitsUtf8Bytes(key, MAX_GROUP_KEY_BYTES);
 }
 
 export type GroupExtraction = { ok: true; groupKey: string; group: Record<string, FieldScalar> } | { ok: false; reason: string };
