@@ -4,7 +4,7 @@
 #   docker run streamguard:0.1.0 dist/apps/enrich/src/main.js      (the default command runs ingest)
 # The Helm chart and k8s/manifests pass the entry point as the container args.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

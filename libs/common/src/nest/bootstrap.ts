@@ -74,8 +74,7 @@ export async function bootstrapService(module: unknown, options: BootstrapOption
   // On shutdown, idle keep-alive connections close at once; requests in flight finish (their events are acked).
   // Every rejection, even one Node or Fastify answers before Nest sees the request, gets the JSON error body.
   // A missing Host header is accepted (nothing here routes by host) instead of Node's empty 400.
-  // `requireHostHeader` exists since Node 20.0 but not in the @types/node version pinned here.
-  const http: ServerOptions & { requireHostHeader: boolean } = { requireHostHeader: false };
+  const http: ServerOptions = { requireHostHeader: false };
   const fastifyOptions: FastifyHttpOptions<Server> = {
     bodyLimit: options.bodyLimit ?? 1024 * 1024, logger: false, forceCloseConnections: 'idle',
     clientErrorHandler: jsonClientErrorHandler, frameworkErrors: frameworkError, http,
