@@ -119,6 +119,23 @@ def check_autoscaling(docs):
             yield f"Deployment/{dname}: not autoscaled and has no spec.replicas"
 
 
+def check_topic_durability(docs):
+    """The topic Job sets min.insync.replicas explicitly, never above the replication factor."""
+    for job in by_kind(docs, "Job"):
+        args = pod_spec(job)["containers"][0].get("args", [])
+        if "create-topics" not in args:
+            continue
+        if "--min-insync-replicas" not in args:
+            yield f"{name(job)}: create-topics without --min-insync-replicas"
+            continue
+        replicas = int(args[args.index("--replication-factor") + 1]) if "--replication-factor" in args else 1
+        min_isr = int(args[args.index("--min-insync-replicas") + 1])
+        if min_isr > replicas:
+            yield f"{name(job)}: --min-insync-replicas {min_isr} > --replication-factor {replicas}"
+        if replicas >= 3 and min_isr < 2:
+            yield f"{name(job)}: replication factor {replicas} with min.insync.replicas {min_isr} acknowledges writes held by one broker"
+
+
 def check_partitions_bound(docs):
     partitions = None
     for job in by_kind(docs, "Job"):
@@ -315,7 +332,7 @@ def check_config_numbers(docs):
                 yield f"{name(cm)}: {key}={value} is in exponent notation (the services parse integers as digits)"
 
 
-CHECKS = [check_security_context, check_service_accounts, check_autoscaling, check_partitions_bound,
+CHECKS = [check_security_context, check_service_accounts, check_autoscaling, check_partitions_bound, check_topic_durability,
           check_keda_triggers, check_selectors, check_probes, check_termination_grace, check_pod_template, check_hooks,
           check_config_numbers]
 
@@ -360,6 +377,11 @@ def m_double(docs):
 
 def m_partitions(docs):
     first(docs, "ScaledObject")["spec"]["maxReplicaCount"] = 10_000
+
+
+def m_min_isr(docs):
+    args = next(pod_spec(j)["containers"][0]["args"] for j in by_kind(docs, "Job") if "create-topics" in pod_spec(j)["containers"][0]["args"])
+    args[args.index("--min-insync-replicas") + 1] = "1"
 
 
 def m_keda_group(docs):
@@ -414,7 +436,7 @@ def m_exponent(docs):
 MUTATIONS = [
     ("check_security_context", m_security), ("check_security_context", m_security_tmp),
     ("check_service_accounts", m_sa), ("check_autoscaling", m_replicas), ("check_autoscaling", m_double),
-    ("check_partitions_bound", m_partitions), ("check_keda_triggers", m_keda_group),
+    ("check_partitions_bound", m_partitions), ("check_topic_durability", m_min_isr), ("check_keda_triggers", m_keda_group),
     ("check_keda_triggers", m_keda_missing_group), ("check_keda_triggers", m_keda_topic),
     ("check_keda_triggers", m_keda_idle_group),
     ("check_selectors", m_selector), ("check_probes", m_liveness), ("check_probes", m_no_startup),

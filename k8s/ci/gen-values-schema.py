@@ -45,6 +45,7 @@ OVERRIDES = {
     "kafka.brokers": {"type": "string", "minLength": 1},
     "kafka.partitions": {"type": "integer", "minimum": 1, "maximum": 10000},
     "kafka.replicationFactor": {"type": "integer", "minimum": 1, "maximum": 10},
+    "kafka.minInsyncReplicas": {"type": "integer", "minimum": 1, "maximum": 10},
     "kafka.sasl.mechanism": {"enum": ["plain", "scram-sha-256", "scram-sha-512"]},
     "postgres.poolSize": {"type": "integer", "minimum": 1, "maximum": 200},
     "serviceAccount.annotations": STRING_MAP,

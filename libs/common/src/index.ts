@@ -11,6 +11,7 @@ export * from './metrics/metrics.port';
 export * from './metrics/prometheus-metrics';
 export * from './kafka/kafka.port';
 export * from './kafka/kafkajs-client';
+export * from './kafka/topic-durability';
 export * from './postgres/database';
 export * from './postgres/migrations';
 export * from './postgres/sql-filters';

@@ -1,14 +1,14 @@
 /**
  * Operations CLI (used by the Helm hook Jobs and by hand):
  *   migrate [--seed]                          apply database migrations (and demo data)
- *   create-topics [--partitions N] [--replication-factor R]
+ *   create-topics [--partitions N] [--replication-factor R] [--min-insync-replicas M]
  *   fetch-kafka                               download the local broker's jars (Maven) ahead of time
  *   keys create --tenant T --scopes ingest,read,admin [--name N] [--rate R] [--burst B] [--legacy-tenant]
  *   keys list [--tenant T]
  *   keys revoke KEY_ID
  * Reads DATABASE_URL, KAFKA_BROKERS and the TOPIC_* variables like the services do.
  */
-import { ApiKeyStore, Database, databaseEnv, intVar, JsonLogger, parseScopes, kafkaEnv, kafkaSecurityFromEnv, loadConfig, topicEnv, topicsFrom } from '@streamguard/common';
+import { ApiKeyStore, Database, databaseEnv, intVar, optionalIntVar, JsonLogger, parseScopes, kafkaEnv, kafkaSecurityFromEnv, loadConfig, topicEnv, topicsFrom } from '@streamguard/common';
 import { ensureKafkaJars } from '../../local-infra/src/kafka-broker';
 import { streamguardHome } from '../../local-infra/src/paths';
 import { fail } from '../../local-infra/src/progress';
@@ -32,8 +32,10 @@ async function main(): Promise<void> {
         ...kafkaEnv, ...topicEnv,
         partitions: intVar('TOPIC_PARTITIONS', 'Partitions per topic created by `admin create-topics`.', Number(flag('partitions') ?? 6), 1, 10_000),
         replicationFactor: intVar('TOPIC_REPLICATION_FACTOR', 'Replication factor of topics created by `admin create-topics`.', Number(flag('replication-factor') ?? 1), 1, 10),
+        minInsyncReplicas: optionalIntVar('TOPIC_MIN_INSYNC_REPLICAS', 'min.insync.replicas of topics created by `admin create-topics` (unset: 2 from a replication factor of 3 on, else 1).', 1, 10, flag('min-insync-replicas') === undefined ? undefined : Number(flag('min-insync-replicas'))),
       });
-      await createTopics(config.kafkaBrokers, config.partitions, config.replicationFactor, topicsFrom(config), kafkaSecurityFromEnv(config));
+      const layout = { partitions: config.partitions, replicationFactor: config.replicationFactor, minInsyncReplicas: config.minInsyncReplicas };
+      await createTopics(config.kafkaBrokers, layout, topicsFrom(config), kafkaSecurityFromEnv(config));
       return;
     }
     case 'keys':
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
       await ensureKafkaJars(streamguardHome());
       return;
     default:
-      fail(`usage: admin <migrate [--seed] | create-topics [--partitions N] [--replication-factor R] | keys <create|list|revoke> | fetch-kafka>${command ? ` (unknown command "${command}")` : ''}`);
+      fail(`usage: admin <migrate [--seed] | create-topics [--partitions N] [--replication-factor R] [--min-insync-replicas M] | keys <create|list|revoke> | fetch-kafka>${command ? ` (unknown command "${command}")` : ''}`);
   }
 }
 

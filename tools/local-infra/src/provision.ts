@@ -1,5 +1,5 @@
 /** Everything a fresh Kafka + Postgres needs before the services start: schema, demo data, topics. */
-import { createKafkaClient, Database, DEFAULT_TOPICS, JsonLogger, KafkaSecurity, runMigrations, TopicNames } from '@streamguard/common';
+import { createKafkaClient, Database, DEFAULT_TOPICS, durabilityConfig, JsonLogger, KafkaSecurity, runMigrations, TopicNames } from '@streamguard/common';
 import { done, step } from './progress';
 import { seedDemoData } from './seed';
 
@@ -20,12 +20,22 @@ export async function migrateDatabase(databaseUrl: string, seed: boolean): Promi
   }
 }
 
-/** Creates missing topics (existing ones are left as they are). */
-export async function createTopics(brokers: string[], partitions: number, replicationFactor = 1, topics: TopicNames = DEFAULT_TOPICS, security?: KafkaSecurity): Promise<void> {
+export interface TopicLayout {
+  partitions: number;
+  replicationFactor: number;
+  /** Default: 2 from three replicas on, else 1 (see topic-durability.ts). */
+  minInsyncReplicas?: number;
+}
+
+/** Creates missing topics with explicit durability settings (existing ones are left as they are). */
+export async function createTopics(brokers: string[], layout: TopicLayout, topics: TopicNames = DEFAULT_TOPICS, security?: KafkaSecurity): Promise<void> {
+  const { partitions, replicationFactor } = layout;
+  const config = durabilityConfig(replicationFactor, layout.minInsyncReplicas);
   const admin = await createKafkaClient({ brokers, clientId: 'streamguard-provision', logger, security }).admin();
   try {
-    const created = await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions, replicationFactor })));
-    done(created.length > 0 ? `Topics created (${partitions} partitions): ${created.join(', ')}` : 'Topics present');
+    const created = await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions, replicationFactor, config })));
+    const settings = `${partitions} partitions, replication factor ${replicationFactor}, min.insync.replicas ${config['min.insync.replicas']}`;
+    done(created.length > 0 ? `Topics created (${settings}): ${created.join(', ')}` : 'Topics present');
   } finally {
     await admin.disconnect();
   }
@@ -41,5 +51,5 @@ export interface ProvisionOptions {
 
 export async function provision(options: ProvisionOptions): Promise<void> {
   await migrateDatabase(options.databaseUrl, options.seed);
-  await createTopics(options.brokers, options.partitions, 1, options.topics);
+  await createTopics(options.brokers, { partitions: options.partitions, replicationFactor: 1 }, options.topics);
 }

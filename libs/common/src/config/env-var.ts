@@ -63,6 +63,12 @@ export function intVar(name: string, description: string, defaultValue: number |
   }, defaultValue === undefined ? undefined : String(defaultValue));
 }
 
+/** An integer that may be left unset (or empty): `undefined` then, and the caller decides (say so in `description`). */
+export function optionalIntVar(name: string, description: string, min = 0, max = Number.MAX_SAFE_INTEGER, defaultValue?: number): EnvVar<number | undefined> {
+  const required = intVar(name, description, undefined, min, max);
+  return envVar<number | undefined>(name, description, `unset, or ${required.expected}`, (raw) => (raw.trim() === '' ? undefined : required.parse(raw)), defaultValue === undefined ? '' : String(defaultValue));
+}
+
 export function enumVar<T extends string>(name: string, description: string, values: readonly T[], defaultValue?: T): EnvVar<T> {
   return envVar(name, description, `one of ${values.join(', ')}`, (raw) => {
     if (!values.includes(raw as T)) throw new ParseError('is not allowed');

@@ -101,6 +101,8 @@ export interface KafkaAdminPort {
   consumerLag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]>;
   /** The group's committed offset for one partition (read_committed: aborted transactional commits do not count); null if none. */
   committedOffset(groupId: string, topic: string, partition: number): Promise<string | null>;
+  /** The topic's configuration as the broker reports it (explicit and default entries). */
+  topicConfig(topic: string): Promise<Record<string, string>>;
   disconnect(): Promise<void>;
 }
 

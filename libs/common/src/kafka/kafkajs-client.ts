@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 // Must come before 'kafkajs': it replaces KafkaJS's aborted-transaction filter (see the file).
 import './kafkajs-aborted-filter';
 import { createKeyHashPartitioner } from './kafkajs-fast-encoding'; // likewise: cheaper produce encoding, same bytes (see the file)
-import { Admin, Consumer, ICustomPartitioner, ISocketFactory, Kafka, KafkaConfig, logLevel, LogEntry, Partitioners, Producer, CompressionTypes, SASLOptions } from 'kafkajs';
+import { Admin, ConfigResourceTypes, Consumer, ICustomPartitioner, ISocketFactory, Kafka, KafkaConfig, logLevel, LogEntry, Partitioners, Producer, CompressionTypes, SASLOptions } from 'kafkajs';
 import type { Logger } from '../logging/logger';
 import {
   Assignment, BatchConsumer, BatchConsumerOptions, BatchHandler, InboundRecord, KafkaAdminPort, KafkaHeaders,
@@ -418,6 +418,11 @@ class KafkaJsAdmin implements KafkaAdminPort {
     const [entry] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
     const offset = entry?.partitions.find((p) => p.partition === partition)?.offset;
     return offset === undefined || offset === '-1' ? null : offset;
+  }
+
+  async topicConfig(topic: string): Promise<Record<string, string>> {
+    const { resources } = await this.admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+    return Object.fromEntries((resources[0]?.configEntries ?? []).map((entry) => [entry.configName, entry.configValue]));
   }
 
   disconnect(): Promise<void> {
