@@ -50,6 +50,13 @@ export interface PartitionBatch {
   topic: string;
   partition: number;
   records: InboundRecord[];
+  /**
+   * The offset to commit once the batch is processed: past its last record AND past the entries after it
+   * that are not records — the transaction markers (control records) that end every upstream transaction,
+   * and aborted records. Committing "last record + 1" instead stops before the marker, so a caught-up group
+   * shows lag 1 per partition forever (the broker's tool, autoscalers, our lag gauges).
+   */
+  nextOffset: string;
 }
 
 export interface BatchControl {

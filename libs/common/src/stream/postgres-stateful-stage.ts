@@ -21,7 +21,7 @@ import type { Clock } from '../time/clock';
 import type { Assignment, BatchConsumer, BatchControl, InboundRecord, OutboundRecord, PartitionBatch } from '../kafka/kafka.port';
 import type { Database, Queryable } from '../postgres/database';
 import { backoffMs, isRetriable } from './processing-error';
-import { nextOffset, toDlqRecord } from './record-codec';
+import { toDlqRecord } from './record-codec';
 import type { StageMetrics } from './stage-metrics';
 import type { TransactionalOutbox } from './transactional-outbox';
 
@@ -178,7 +178,8 @@ export class PostgresStatefulStage {
       if (fresh.length === 0) return this.hintKafkaOffset(batch);
       if (!control.isActive()) return;
       const output = task.processor.process(fresh);
-      await this.commit(task, output, fresh, nextOffset(fresh[fresh.length - 1].offset));
+      // The batch's next offset, past the transaction marker that follows its records (lag 0 once caught up).
+      await this.commit(task, output, fresh, batch.nextOffset);
       this.attempts.delete(key);
       options.metrics.processed.inc({ topic: batch.topic }, fresh.length);
       options.metrics.batchSize.observe({ topic: batch.topic }, fresh.length);
@@ -342,8 +343,7 @@ export class PostgresStatefulStage {
   }
 
   private async hintKafkaOffset(batch: PartitionBatch): Promise<void> {
-    const last = batch.records[batch.records.length - 1];
-    await this.consumer?.commit([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last.offset) }]).catch((error) => {
+    await this.consumer?.commit([{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]).catch((error) => {
       this.options.logger.debug('kafka offset hint not committed (harmless: Postgres holds the real offset)', { error: (error as Error).message });
     });
   }

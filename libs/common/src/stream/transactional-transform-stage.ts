@@ -11,7 +11,7 @@ import type { Logger } from '../logging/logger';
 import type { Clock } from '../time/clock';
 import type { Assignment, BatchControl, InboundRecord, KafkaAdminPort, KafkaPort, OutboundRecord, PartitionBatch, TransactionalProducer } from '../kafka/kafka.port';
 import { backoffMs, isRetriable } from './processing-error';
-import { DecodedRecord, nextOffset, toDlqRecord } from './record-codec';
+import { DecodedRecord, toDlqRecord } from './record-codec';
 import type { StageMetrics } from './stage-metrics';
 
 export interface TransformResult {
@@ -71,11 +71,11 @@ export class TransactionalTransformStage<V> {
         if (record) dlq.push(this.toDlq(record, error));
       }
       if (!control.isActive()) return; // shutting down: commit nothing, the next owner redoes it
-      const last = records[records.length - 1];
+      // The batch's next offset, not last record + 1: it includes the transaction marker after the records.
       await producer.sendAtomically([...outputs, ...dlq], options.groupId, [
-        { topic: batch.topic, partition: batch.partition, offset: nextOffset(last.offset) },
+        { topic: batch.topic, partition: batch.partition, offset: batch.nextOffset },
       ]);
-      this.floors.set(partitionKey, nextOffset(last.offset));
+      this.floors.set(partitionKey, batch.nextOffset);
       this.attempts.delete(partitionKey);
       options.metrics.processed.inc({ topic: batch.topic }, records.length);
       options.metrics.batchSize.observe({ topic: batch.topic }, records.length);
