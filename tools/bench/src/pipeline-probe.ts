@@ -92,8 +92,8 @@ export class LagProbe {
     const stateful = (service: string) => enrichedEnds.reduce((sum, { partition, lag: end }) => {
       const row = rows.rows.find((r) => r.group_id === `${GROUP_PREFIX}.${service}` && Number(r.partition) === partition);
       const next = row ? Math.max(0, Number(row.next_offset)) : 0;
-      // Transaction markers sit after the last record: up to one per partition is not lag.
-      return sum + Math.max(0, end - next - 1);
+      // The stages commit past the transaction marker after their last record, so caught up is end == next.
+      return sum + Math.max(0, end - next);
     }, 0);
     return { enrich: enrich.reduce((s, p) => s + p.lag, 0), aggregate: stateful('aggregate'), alert: stateful('alert') };
   }
