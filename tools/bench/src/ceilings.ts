@@ -8,7 +8,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { portOpen } from '../../local-infra/src/kafka-broker';
-import { waitFor } from '../../local-infra/src/progress';
+import { StartupFailure, waitFor } from '../../local-infra/src/progress';
 
 export interface ProducerPerfResult {
   records: number;
@@ -56,7 +56,7 @@ export async function startHttpCeilingServer(port: number, bodyLimit: number): P
     env: { ...process.env, PORT: String(port), BODY_LIMIT: String(bodyLimit) }, stdio: ['ignore', 'inherit', 'inherit'],
   });
   await waitFor('bare HTTP server', async () => {
-    if (child.exitCode !== null) throw new Error('the bare HTTP server exited');
+    if (child.exitCode !== null) throw new StartupFailure('the bare HTTP server exited');
     return portOpen(port);
   }, 15_000, 100);
   return child;

@@ -7,7 +7,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, wr
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths';
-import { done, step, waitFor } from './progress';
+import { done, StartupFailure, step, waitFor } from './progress';
 
 export const KAFKA_VERSION = /<kafka\.version>([^<]+)</.exec(readFileSync(join(REPO_ROOT, 'tools', 'kafka', 'pom.xml'), 'utf8'))![1];
 
@@ -171,12 +171,18 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
   const child = spawn('java', [...jvm, 'kafka.Kafka', propsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
-  let exited = false;
-  child.once('exit', () => { exited = true; });
-  await waitFor('Kafka broker', async () => {
-    if (exited) throw new Error(`the Kafka broker exited during start-up; see ${logFile}`);
-    return portOpen(options.port);
-  }, 60_000);
+  let failure: StartupFailure | undefined;
+  child.once('error', (error: NodeJS.ErrnoException) => { failure = new StartupFailure(`could not run java (${error.code ?? error.message}): install Java 17 or newer, or set KAFKA_BROKERS to use an existing broker.`); });
+  child.once('exit', () => { failure ??= new StartupFailure(`the Kafka broker exited during start-up; see ${logFile}`); });
+  try {
+    await waitFor('Kafka broker', async () => {
+      if (failure) throw failure;
+      return portOpen(options.port);
+    }, 60_000);
+  } catch (error) {
+    await stopProcess(child, 20_000); // a broker that never became ready must not outlive this failure
+    throw error;
+  }
   done(`Kafka ready at 127.0.0.1:${options.port}`);
   return {
     brokers: `127.0.0.1:${options.port}`,
@@ -187,7 +193,8 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
 
 /** SIGTERM (Kafka shuts down cleanly), SIGKILL after `graceMs`. */
 export function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  // No pid: the spawn itself failed, there is nothing to stop (and no 'exit' will come).
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => { clearTimeout(timer); resolve(); });

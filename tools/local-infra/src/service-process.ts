@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from './paths';
 import { stopProcess } from './kafka-broker';
-import { waitFor } from './progress';
+import { StartupFailure, waitFor } from './progress';
 
 export type ServiceName = 'ingest' | 'enrich' | 'aggregate' | 'alert';
 export const SERVICES: ServiceName[] = ['ingest', 'enrich', 'aggregate', 'alert'];
@@ -47,7 +47,7 @@ export function startService(
 
 export async function waitUntilReady(service: ServiceProcess, timeoutMs = 60_000): Promise<void> {
   await waitFor(`${service.name} (${service.url}/readyz)`, async () => {
-    if (service.exited()) throw new Error(`${service.name} exited during start-up (code ${service.process.exitCode})`);
+    if (service.exited()) throw new StartupFailure(`${service.name} exited during start-up (code ${service.process.exitCode})`);
     const response = await fetch(`${service.url}/readyz`);
     return response.ok;
   }, timeoutMs, 250);

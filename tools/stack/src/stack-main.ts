@@ -31,11 +31,19 @@ async function main(): Promise<void> {
     await Promise.allSettled(services.map((s) => s.stop()));
     step('Stopping Kafka and Postgres…');
     await Promise.allSettled([kafka?.stop(), postgres?.stop()]);
-    done('Stopped. Data kept in ' + home + ' (delete it for a clean slate).');
+    const relocated = postgres && !postgres.dataDir.startsWith(home) ? ` and ${postgres.dataDir}` : '';
+    done(`Stopped. Data kept in ${home}${relocated} (delete ${home} for a clean slate).`);
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  // A surprise anywhere (an 'error' event nobody listens to…) still stops what is already running.
+  const crash = (error: unknown) => {
+    process.stderr.write(`\n${error instanceof Error ? error.message : String(error)}\n`);
+    void shutdown(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
 
   try {
     const brokers = process.env.KAFKA_BROKERS ?? (kafka = await startKafkaBroker({ home, port: config.kafkaPort, controllerPort: config.kafkaPort + 1 })).brokers;
