@@ -335,7 +335,9 @@ class KafkaJsBatchConsumer implements BatchConsumer {
           timestamp: Number(m.timestamp),
         }));
         try {
-          await handler({ topic: batch.topic, partition: batch.partition, records }, {
+          // lastOffset() is the last fetched entry, control records and aborted records included.
+          const nextOffset = String(BigInt(batch.lastOffset()) + 1n);
+          await handler({ topic: batch.topic, partition: batch.partition, records, nextOffset }, {
             heartbeat,
             isActive: () => isRunning() && !isStale() && !this.stopping,
             retryFrom: (_offset, delayMs) => {
