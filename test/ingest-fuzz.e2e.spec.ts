@@ -25,8 +25,8 @@ const CONCURRENCY = 16;
 /**
  * RSS bound for the ingest process. Idle it needs ~100-130 MB (Node, Nest, kafkajs). The worst transient
  * load here is 16 requests of up to 1 MB each: raw bytes + decoded string + parsed value ≈ 4-6 MB per
- * request, so < 100 MB on top. On Node 24, V8 collects later: the peak measured here was 289-301 MB (first
- * 120, last 267 MB after the run; 289 MB max on Node 20). 384 MB leaves room for that lazy collection while
+ * request, so < 100 MB on top. On Node 24, V8 collects later: the peak measured here was 289 and 301 MB in two runs (first
+ * 120, last 267 MB in the second). 384 MB leaves room for that lazy collection while
  * still catching any per-request leak (10 000 requests leaking even 20 KB each would add 200 MB to that
  * peak) or body amplification.
  */
