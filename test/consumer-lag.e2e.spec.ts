@@ -9,17 +9,17 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { TopicNames } from '@streamguard/common';
-import { KAFKA_VERSION } from '../tools/local-infra/src/kafka-broker';
-import { streamguardHome } from '../tools/local-infra/src/paths';
+import { ensureKafkaJars } from '../tools/local-infra/src/kafka-broker';
+import { testInfraHome } from '../tools/local-infra/src/paths';
 import { ServiceStack } from './support/service-stack';
 import { createTestTopics, testInfra, testKafka, uniqueName } from './support/test-infra';
 import { waitFor } from './support/wait-for';
 
 interface PartitionLag { group: string; topic: string; partition: number; lag: number | null }
 
-/** `kafka-consumer-groups.sh --describe --all-groups`, run from the broker's own jars. */
-function describeGroupsWithBrokerTool(): PartitionLag[] {
-  const classpath = join(streamguardHome(), 'kafka', `lib-${KAFKA_VERSION}`, '*');
+/** `kafka-consumer-groups.sh --describe --all-groups`, run from the broker's own jars (`libDir`). */
+function describeGroupsWithBrokerTool(libDir: string): PartitionLag[] {
+  const classpath = join(libDir, '*');
   const run = spawnSync('java', ['-cp', classpath, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
     '--bootstrap-server', testInfra().brokers, '--describe', '--all-groups'], { encoding: 'utf8', timeout: 60_000 });
   if (run.status !== 0) throw new Error(`kafka-consumer-groups failed: ${run.stderr}`);
@@ -62,10 +62,12 @@ describe('consumer lag after catch-up', () => {
       [`${stack.groupId('aggregate')}-repartition`, topics.enriched],
       [`${stack.groupId('aggregate')}-repartitioned`, topics.repartition],
     ];
+    // The jars the global setup's broker runs from (already fetched: this returns at once).
+    const libDir = await ensureKafkaJars(testInfraHome());
     let last: PartitionLag[] = [];
     try {
       await waitFor('lag 0 on every partition by kafka-consumer-groups', () => {
-        last = describeGroupsWithBrokerTool().filter((row) => stages.some(([group, topic]) => row.group === group && row.topic === topic));
+        last = describeGroupsWithBrokerTool(libDir).filter((row) => stages.some(([group, topic]) => row.group === group && row.topic === topic));
         return last.length === stages.length * 3 && last.every((row) => row.lag === 0);
       }, 60_000, 500);
     } catch (error) {

@@ -6,27 +6,22 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DEFAULT_TOPICS, TOPIC_ENV, TopicRole } from '@streamguard/common';
+import type { TopicNames } from '@streamguard/common';
 import { REPO_ROOT } from '../tools/local-infra/src/paths';
-import { testInfra, testKafka, uniqueName } from './support/test-infra';
+import { testInfra, testKafka, topicEnv, uniqueTopicNames } from './support/test-infra';
 
 const run = promisify(execFile);
 
-function createTopicsCommand(topics: Record<TopicRole, string>, args: string[]) {
-  const env = { ...process.env, KAFKA_BROKERS: testInfra().brokers, ...Object.fromEntries((Object.keys(topics) as TopicRole[]).map((role) => [TOPIC_ENV[role], topics[role]])) };
+function createTopicsCommand(topics: TopicNames, args: string[]) {
+  const env = { ...process.env, KAFKA_BROKERS: testInfra().brokers, ...topicEnv(topics) };
   return run(process.execPath, [join(REPO_ROOT, 'dist', 'tools', 'admin', 'src', 'admin-main.js'), 'create-topics', ...args], { env, timeout: 60_000 });
-}
-
-function freshTopicNames(): Record<TopicRole, string> {
-  const suffix = uniqueName('d');
-  return Object.fromEntries(Object.entries(DEFAULT_TOPICS).map(([role, name]) => [role, `${name}.${suffix}`])) as Record<TopicRole, string>;
 }
 
 describe('topic durability on creation', () => {
   const kafka = testKafka();
 
   it('creates every topic with min.insync.replicas set on the topic itself', async () => {
-    const topics = freshTopicNames();
+    const topics = uniqueTopicNames();
     const { stderr } = await createTopicsCommand(topics, ['--partitions', '2', '--replication-factor', '1', '--min-insync-replicas', '1']);
     expect(stderr).toContain('replication factor 1, min.insync.replicas 1'); // progress lines go to stderr
     const admin = await kafka.admin();
@@ -38,7 +33,7 @@ describe('topic durability on creation', () => {
   });
 
   it('refuses a value above the replication factor before creating anything, saying what to change', async () => {
-    const topics = freshTopicNames();
+    const topics = uniqueTopicNames();
     const failure = await createTopicsCommand(topics, ['--partitions', '1', '--replication-factor', '1', '--min-insync-replicas', '2']).then(() => null, (error: { code: number; stderr: string }) => error);
     expect(failure?.code).not.toBe(0);
     expect(failure?.stderr).toContain('min.insync.replicas 2 is above the replication factor 1');

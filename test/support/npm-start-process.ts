@@ -4,11 +4,12 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { portOpen } from '../../tools/local-infra/src/kafka-broker';
+import { REPO_ROOT, streamguardHome, testInfraHome } from '../../tools/local-infra/src/paths';
 import { waitFor } from './wait-for';
 
-export const REPO_ROOT = join(__dirname, '..', '..');
+export { portOpen, REPO_ROOT };
 
 export interface StackPorts {
   kafka: number;
@@ -61,14 +62,6 @@ export async function waitForOutput(run: NpmStart, pattern: RegExp, timeoutMs: n
   });
 }
 
-export function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /** Pids of live processes whose command line mentions `needle` (a path only one test uses). */
 export function processesMentioning(needle: string): number[] {
   return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
@@ -84,7 +77,7 @@ export function processesMentioning(needle: string): number[] {
 
 /** The Kafka jars global setup (or an earlier `npm start`) already fetched, so a test never downloads them. */
 export function fetchedKafkaJars(): string | undefined {
-  for (const home of [join(REPO_ROOT, '.streamguard', 'test'), join(REPO_ROOT, '.streamguard')]) {
+  for (const home of [testInfraHome(), streamguardHome()]) {
     const kafkaDir = join(home, 'kafka');
     if (!existsSync(kafkaDir)) continue;
     const lib = readdirSync(kafkaDir).find((name) => name.startsWith('lib-') && existsSync(join(kafkaDir, name, '.complete')));

@@ -27,10 +27,15 @@ export function testDatabase(): Database {
   return new Database(testInfra().databaseUrl, 4, quietLogger, 'streamguard-test');
 }
 
+/** Topic names no other test uses (not created). */
+export function uniqueTopicNames(): TopicNames {
+  const suffix = uniqueName('t');
+  return Object.fromEntries(Object.entries(DEFAULT_TOPICS).map(([role, name]) => [role, `${name}.${suffix}`])) as TopicNames;
+}
+
 /** Fresh topics for one test, so tests never see each other's records; `config` sets topic configs per role. */
 export async function createTestTopics(kafka: KafkaPort, partitions = 3, config: Partial<Record<TopicRole, Record<string, string>>> = {}): Promise<TopicNames> {
-  const suffix = uniqueName('t');
-  const topics = Object.fromEntries(Object.entries(DEFAULT_TOPICS).map(([role, name]) => [role, `${name}.${suffix}`])) as TopicNames;
+  const topics = uniqueTopicNames();
   const admin = await kafka.admin();
   await admin.ensureTopics((Object.entries(topics) as Array<[TopicRole, string]>).map(([role, topic]) => ({ topic, partitions, replicationFactor: 1, config: config[role] })));
   await admin.disconnect();

@@ -11,7 +11,7 @@ import { chownSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { done, StartupFailure, step, waitFor } from './progress';
-import { portOpen } from './kafka-broker';
+import { portOpen, stopProcess } from './kafka-broker';
 import { placePostgres, PostgresPlacement, prepareDataDir } from './postgres-placement';
 
 export interface EmbeddedPostgresOptions {
@@ -75,13 +75,7 @@ async function initdb(placement: PostgresPlacement): Promise<void> {
 
 /** SIGINT is Postgres' "fast" shutdown (clients are disconnected, data flushed); SIGKILL after the grace. */
 function stopPostgres(child: ChildProcess): Promise<void> {
-  // No pid: the spawn failed, nothing to stop (and no 'exit' will come).
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
-    child.kill('SIGINT');
-  });
+  return stopProcess(child, STOP_GRACE_MS, 'SIGINT');
 }
 
 async function serverAccepts(adminUrl: string): Promise<boolean> {

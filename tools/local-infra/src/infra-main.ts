@@ -5,9 +5,8 @@
  */
 import { RunningKafka, startKafkaBroker } from './kafka-broker';
 import { RunningPostgres, startEmbeddedPostgres } from './embedded-postgres';
-import { streamguardHome } from './paths';
+import { testInfraHome } from './paths';
 import { provision } from './provision';
-import { join } from 'node:path';
 
 let kafka: RunningKafka | undefined;
 let postgres: RunningPostgres | undefined;
@@ -17,7 +16,7 @@ async function stopAll(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const home = join(streamguardHome(), 'test');
+  const home = testInfraHome();
   const kafkaPort = Number(process.env.TEST_KAFKA_PORT ?? 19092);
   const pgPort = Number(process.env.TEST_POSTGRES_PORT ?? 15433);
   const external = { brokers: process.env.KAFKA_BROKERS, databaseUrl: process.env.DATABASE_URL };

@@ -191,13 +191,13 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
   };
 }
 
-/** SIGTERM (Kafka shuts down cleanly), SIGKILL after `graceMs`. */
-export function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+/** `signal` (SIGTERM: Kafka and our services shut down cleanly), SIGKILL after `graceMs`. */
+export function stopProcess(child: ChildProcess, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   // No pid: the spawn itself failed, there is nothing to stop (and no 'exit' will come).
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => { clearTimeout(timer); resolve(); });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }

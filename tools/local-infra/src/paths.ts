@@ -7,3 +7,8 @@ export const REPO_ROOT = resolve(__dirname, '..', '..', '..', ...(__dirname.spli
 export function streamguardHome(): string {
   return process.env.STREAMGUARD_HOME ?? join(REPO_ROOT, '.streamguard');
 }
+
+/** The test suite's broker and Postgres (and the broker's jars), apart from `npm start`'s. */
+export function testInfraHome(): string {
+  return join(streamguardHome(), 'test');
+}

@@ -1,5 +1,5 @@
 /** Everything a fresh Kafka + Postgres needs before the services start: schema, demo data, topics. */
-import { createKafkaClient, Database, DEFAULT_TOPICS, durabilityConfig, JsonLogger, KafkaSecurity, runMigrations, TopicNames } from '@streamguard/common';
+import { createKafkaClient, Database, DEFAULT_TOPICS, durabilityConfig, JsonLogger, KafkaSecurity, MIN_INSYNC_REPLICAS, runMigrations, TopicNames } from '@streamguard/common';
 import { done, step } from './progress';
 import { seedDemoData } from './seed';
 
@@ -34,7 +34,7 @@ export async function createTopics(brokers: string[], layout: TopicLayout, topic
   const admin = await createKafkaClient({ brokers, clientId: 'streamguard-provision', logger, security }).admin();
   try {
     const created = await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions, replicationFactor, config })));
-    const settings = `${partitions} partitions, replication factor ${replicationFactor}, min.insync.replicas ${config['min.insync.replicas']}`;
+    const settings = `${partitions} partitions, replication factor ${replicationFactor}, ${MIN_INSYNC_REPLICAS} ${config[MIN_INSYNC_REPLICAS]}`;
     done(created.length > 0 ? `Topics created (${settings}): ${created.join(', ')}` : 'Topics present');
   } finally {
     await admin.disconnect();
