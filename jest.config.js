@@ -25,6 +25,8 @@ const common = {
   testEnvironment: 'node',
 };
 module.exports = {
+  // A native client left connected by a failed test (librdkafka threads) must not keep CI waiting after the run.
+  forceExit: true,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/src/**/*.spec.ts'] },
     {

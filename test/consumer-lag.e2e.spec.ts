@@ -6,28 +6,11 @@
  * "lag = 0" check never settles. Production defaults throughout (default window definitions, which include
  * the repartitioned `merchant-1h`, so all five consumer groups run).
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { TopicNames } from '@streamguard/common';
-import { ensureKafkaJars } from '../tools/local-infra/src/kafka-broker';
-import { testInfraHome } from '../tools/local-infra/src/paths';
+import { describeGroupsWithBrokerTool, PartitionLag } from './support/broker-tools';
 import { ServiceStack } from './support/service-stack';
-import { createTestTopics, testInfra, testKafka, uniqueName } from './support/test-infra';
+import { createTestTopics, testKafka, uniqueName } from './support/test-infra';
 import { waitFor } from './support/wait-for';
-
-interface PartitionLag { group: string; topic: string; partition: number; lag: number | null }
-
-/** `kafka-consumer-groups.sh --describe --all-groups`, run from the broker's own jars (`libDir`). */
-function describeGroupsWithBrokerTool(libDir: string): PartitionLag[] {
-  const classpath = join(libDir, '*');
-  const run = spawnSync('java', ['-cp', classpath, 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
-    '--bootstrap-server', testInfra().brokers, '--describe', '--all-groups'], { encoding: 'utf8', timeout: 60_000 });
-  if (run.status !== 0) throw new Error(`kafka-consumer-groups failed: ${run.stderr}`);
-  return run.stdout.split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter((cols) => cols.length >= 6 && /^\d+$/.test(cols[2]))
-    .map(([group, topic, partition, , , lag]) => ({ group, topic, partition: Number(partition), lag: lag === '-' ? null : Number(lag) }));
-}
 
 describe('consumer lag after catch-up', () => {
   let topics: TopicNames;
@@ -62,12 +45,10 @@ describe('consumer lag after catch-up', () => {
       [`${stack.groupId('aggregate')}-repartition`, topics.enriched],
       [`${stack.groupId('aggregate')}-repartitioned`, topics.repartition],
     ];
-    // The jars the global setup's broker runs from (already fetched: this returns at once).
-    const libDir = await ensureKafkaJars(testInfraHome());
     let last: PartitionLag[] = [];
     try {
-      await waitFor('lag 0 on every partition by kafka-consumer-groups', () => {
-        last = describeGroupsWithBrokerTool(libDir).filter((row) => stages.some(([group, topic]) => row.group === group && row.topic === topic));
+      await waitFor('lag 0 on every partition by kafka-consumer-groups', async () => {
+        last = (await describeGroupsWithBrokerTool()).filter((row) => stages.some(([group, topic]) => row.group === group && row.topic === topic));
         return last.length === stages.length * 3 && last.every((row) => row.lag === 0);
       }, 60_000, 500);
     } catch (error) {

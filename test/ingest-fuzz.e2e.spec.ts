@@ -23,7 +23,7 @@ const PARTITIONS = 3;
 const MAX_BODY_BYTES = 1_048_576; // INGEST_MAX_BODY_BYTES default
 const CONCURRENCY = 16;
 /**
- * RSS bound for the ingest process. Idle it needs ~100-130 MB (Node, Nest, kafkajs). The worst transient
+ * RSS bound for the ingest process. Idle it needs ~100-130 MB (Node, Nest, the Kafka client). The worst transient
  * load here is 16 requests of up to 1 MB each: raw bytes + decoded string + parsed value ≈ 4-6 MB per
  * request, so < 100 MB on top. On Node 24, V8 collects later: three runs here peaked at 289, 301 and 322 MB
  * (from ~120 MB idle). 448 MB leaves room for that lazy collection while still catching any per-request leak

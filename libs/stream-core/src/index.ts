@@ -1,4 +1,4 @@
-// Public surface of the framework-free stream core. No @nestjs/*, kafkajs, pg or prom-client in here:
+// Public surface of the framework-free stream core. No @nestjs/*, Kafka client, pg or prom-client in here:
 // lint enforces it (see eslint.config.mjs).
 export * from './time/clock';
 export * from './windowing';

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kafkaSecurityFromEnv } from './kafkajs-client';
+import { kafkaSecurityFromEnv } from './kafka-security';
 
 const none = { kafkaSaslMechanism: 'none' as const, kafkaTls: false };
 

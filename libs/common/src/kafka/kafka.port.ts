@@ -1,6 +1,7 @@
 /**
- * What the services need from Kafka, in our own types. Only `kafkajs-client.ts` imports the client library,
- * so the client can be swapped (e.g. for a librdkafka binding) without touching handlers or domain code.
+ * What the services need from Kafka, in our own types. Only `librdkafka-client.ts` imports the client library,
+ * so the client can be swapped without touching handlers or domain code (it was, from KafkaJS: see
+ * docs/kafka-client-choice.md).
  */
 export type KafkaHeaders = Record<string, string>;
 
@@ -106,10 +107,12 @@ export interface KafkaAdminPort {
   ensureTopics(topics: TopicSpec[]): Promise<string[]>;
   /** Sum of (log end - committed) over the group's partitions of `topic`; for tests and lag metrics. */
   consumerLag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]>;
-  /** The group's committed offset for one partition (read_committed: aborted transactional commits do not count); null if none. */
+  /**
+   * The group's committed offset for one partition, null if none. A stable read (KIP-447 `require_stable`):
+   * while a transaction that commits offsets for the partition is pending, it waits for that transaction's
+   * outcome, so a read right after fencing the previous owner sees what its last transaction left.
+   */
   committedOffset(groupId: string, topic: string, partition: number): Promise<string | null>;
-  /** The topic's configuration as the broker reports it (explicit and default entries). */
-  topicConfig(topic: string): Promise<Record<string, string>>;
   disconnect(): Promise<void>;
 }
 

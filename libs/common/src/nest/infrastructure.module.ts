@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { createKafkaClient, KafkaSecurity } from '../kafka/kafkajs-client';
+import { createKafkaClient } from '../kafka/librdkafka-client';
+import type { KafkaSecurity } from '../kafka/kafka-security';
 import type { KafkaPort } from '../kafka/kafka.port';
 import type { Logger } from '../logging/logger';
 import { Database } from '../postgres/database';

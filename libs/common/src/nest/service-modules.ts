@@ -1,5 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
-import { kafkaSecurityFromEnv } from '../kafka/kafkajs-client';
+import { kafkaSecurityFromEnv } from '../kafka/kafka-security';
 import type { KafkaEnv } from '../config/common-env';
 import type { LogLevel } from '../logging/logger';
 import { AuthModule } from './auth';

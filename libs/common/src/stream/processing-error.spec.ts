@@ -36,8 +36,9 @@ describe('isRetriable', () => {
     ['pg "Connection terminated unexpectedly"', new Error('Connection terminated unexpectedly')],
     ['pg "Client has encountered a connection error and is not queryable"', new Error('Client has encountered a connection error and is not queryable')],
     ['a query timeout', new Error('Query read timeout')],
-    ['an object marked retriable (KafkaJS)', { name: 'SomeError', retriable: true }],
+    ['an object marked retriable (the Kafka client)', { name: 'SomeError', retriable: true }],
     ['any KafkaJS error by name, even one marked not retriable', Object.assign(new Error('fenced'), { name: 'KafkaJSNonRetriableError', retriable: false })],
+    ['a librdkafka error by name', Object.assign(new Error('Local: Timed out'), { name: 'LibrdKafkaError', code: -185 })],
   ])('true for %s', (_name, error) => {
     expect(isRetriable(error)).toBe(true);
   });

@@ -24,9 +24,10 @@ export function isRetriable(error: unknown): boolean {
   if (error instanceof ProcessingError) return error.retriable;
   if (isConnectionError(error)) return true;
   const e = error as { retriable?: boolean; name?: string };
-  // KafkaJS marks transient protocol errors `retriable`; a fenced or broken producer is recreated on retry.
+  // The Kafka client marks transient protocol errors `retriable`; any Kafka error is worth a retry, since a
+  // fenced or broken producer is recreated on retry (KafkaJSError, LibrdKafkaError: the client's two names).
   if (e?.retriable === true) return true;
-  if (e?.name && /^Kafka/.test(e.name)) return true;
+  if (e?.name && /Kafka/.test(e.name)) return true;
   return false;
 }
 

@@ -118,29 +118,6 @@ export class TransactionalOutbox {
     if (this.admin) await (await this.admin.catch(() => undefined))?.disconnect().catch(() => undefined);
   }
 
-  /**
-   * The marker, read until it has not changed for MARKER_STABLE_MS. Why: fencing completes the previous
-   * owner's transaction, but the broker applies a committed transaction's offset commit to the group a moment
-   * later, and KafkaJS cannot ask for stable offsets only (OffsetFetch `require_stable`, KIP-447) — a read in
-   * that moment returns the previous marker and the last batch would be published twice. Seen after broker
-   * restarts in the fault suite; the wait costs about a second, only when a partition's publisher is (re)made.
-   */
-  private async stableMarker(admin: KafkaAdminPort, topic: string, partition: number): Promise<string | null> {
-    const started = Date.now();
-    let marker = await admin.committedOffset(this.markerGroup, topic, partition);
-    let stableSince = Date.now();
-    while (Date.now() - stableSince < MARKER_STABLE_MS && Date.now() - started < MARKER_MAX_WAIT_MS) {
-      await new Promise((resolve) => setTimeout(resolve, MARKER_READ_INTERVAL_MS));
-      const again = await admin.committedOffset(this.markerGroup, topic, partition);
-      if (again !== marker) {
-        this.logger.warn('outbox marker moved while being read; waiting for it to settle', { topic, partition, from: marker, to: again });
-        marker = again;
-        stableSince = Date.now();
-      }
-    }
-    return marker;
-  }
-
   private async publisher(topic: string, partition: number): Promise<PartitionPublisher> {
     const key = `${topic}-${partition}`;
     let publisher = this.publishers.get(key);
@@ -153,7 +130,9 @@ export class TransactionalOutbox {
       }
       await publisher.producer;
       this.admin ??= this.kafka.admin();
-      const marker = await this.stableMarker(await this.admin, topic, partition);
+      // A stable read (KIP-447 require_stable, see KafkaAdminPort.committedOffset): if the fenced owner's last
+      // transaction is still being completed, this waits for its outcome instead of returning the marker before it.
+      const marker = await (await this.admin).committedOffset(this.markerGroup, topic, partition);
       publisher.confirmed = marker === null ? 0 : Number(marker) - 1;
       this.logger.info('outbox marker read', { topic, partition, publishedThroughSeq: publisher.confirmed });
       return publisher;
@@ -164,11 +143,6 @@ export class TransactionalOutbox {
     }
   }
 }
-
-/** How long the marker must read the same before it is trusted, and the most time spent waiting for that. */
-export const MARKER_STABLE_MS = 1_000;
-const MARKER_READ_INTERVAL_MS = 250;
-const MARKER_MAX_WAIT_MS = 10_000;
 
 /** A key or value as JSON text: itself when Postgres text can hold it, else its bytes as base64 (flag true). */
 function asPgText(value: string | Buffer | null): [text: string | null, base64: boolean] {

@@ -1,0 +1,671 @@
+/**
+ * The only module that imports the Kafka client: `@confluentinc/kafka-javascript`, Confluent's binding of
+ * librdkafka (the C client with the Java client's semantics: idempotence, transactions, KIP-447 stable offset
+ * reads, cooperative rebalancing). Everything else sees the types of `kafka.port.ts`. Why this client and not
+ * another: docs/kafka-client-choice.md.
+ *
+ * Two of its APIs are used, both public and documented:
+ * - the KafkaJS-shaped promise API (`KafkaJS.Kafka`) for producers, transactions and the admin client;
+ * - the librdkafka-shaped `KafkaConsumer` for the batch consumer, because only it exposes the consumer's
+ *   position (the offset past transaction markers, see `PartitionBatch.nextOffset`) and lets us decide when a
+ *   revoked partition is given up (after its in-flight batch finished).
+ */
+import { GlobalConfig, KafkaConsumer, KafkaJS, LibrdKafkaError, Message, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
+import type { Logger } from '../logging/logger';
+import {
+  Assignment, BatchConsumer, BatchConsumerOptions, BatchHandler, InboundRecord, KafkaAdminPort, KafkaHeaders,
+  KafkaPort, OutboundRecord, RecordProducer, TopicPartitionOffset as PortOffset, TopicSpec, TransactionalProducer,
+} from './kafka.port';
+import type { KafkaSecurity } from './kafka-security';
+
+// Public methods of KafkaConsumer that the package's type declarations (1.10.1) leave out; see its
+// lib/kafka-consumer.js and the node-rdkafka API documentation.
+declare module '@confluentinc/kafka-javascript/types/rdkafka' {
+  interface KafkaConsumer {
+    incrementalAssign(assignments: TopicPartition[]): this;
+    incrementalUnassign(assignments: TopicPartition[]): this;
+    rebalanceProtocol(): 'NONE' | 'EAGER' | 'COOPERATIVE';
+    assignmentLost(): boolean;
+    commitCb(toppars: TopicPartitionOffset[], cb: (err: LibrdKafkaError | null) => void): this;
+    setDefaultIsTimeoutOnlyForFirstMessage(isTimeoutOnlyForFirstMessage: boolean): void;
+  }
+}
+
+export interface KafkaClientOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  security?: KafkaSecurity;
+  /** Per-request timeout; also bounds how long a produce may wait for an unavailable broker. */
+  requestTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+  /** How long a consumer fetch may wait at the broker when no records are available (default 100 ms). */
+  fetchMaxWaitMs?: number;
+}
+
+/** librdkafka error codes we act on (rdkafka.h). */
+const ERR_ASSIGN_PARTITIONS = -175;
+const ERR_REVOKE_PARTITIONS = -174;
+const ERR_UNSTABLE_OFFSET_COMMIT = 88;
+/** librdkafka's "no offset" (RD_KAFKA_OFFSET_INVALID): position() before anything was fetched. */
+const OFFSET_INVALID = -1001;
+
+/** At most this many records are taken from the client per poll, over all partitions. */
+const MAX_RECORDS_PER_POLL = 5_000;
+
+// Conditions the client retries by itself within a second or two, e.g. while a fresh broker loads its
+// coordinators: not worth a warning unless they persist (then a real error follows).
+const TRANSIENT = /coordinator is loading|coordinator is not available|not the correct coordinator|concurrent transactions|not coordinator|rebalance in progress|no leader|leader not available|unstable offset commit/i;
+
+export function isTransientKafkaMessage(text: string): boolean {
+  return TRANSIENT.test(text);
+}
+
+/** librdkafka's own settings for the connection: bootstrap servers, client id, security. */
+function connectionConfig(options: KafkaClientOptions): Record<string, string | number | boolean> {
+  const config: Record<string, string | number | boolean> = {
+    'bootstrap.servers': options.brokers.join(','),
+    'client.id': options.clientId,
+    'socket.connection.setup.timeout.ms': options.connectionTimeoutMs ?? 10_000,
+    // Logs reach us as events (forwarded to our logger), never on stderr; warnings and errors only.
+    'log_level': 4,
+  };
+  const { sasl, tls } = options.security ?? {};
+  config['security.protocol'] = sasl ? (tls ? 'sasl_ssl' : 'sasl_plaintext') : tls ? 'ssl' : 'plaintext';
+  if (sasl) {
+    config['sasl.mechanisms'] = sasl.mechanism.toUpperCase();
+    config['sasl.username'] = sasl.username;
+    config['sasl.password'] = sasl.password;
+  }
+  if (tls?.ca) config['ssl.ca.pem'] = tls.ca;
+  if (tls?.cert) config['ssl.certificate.pem'] = tls.cert;
+  if (tls?.key) config['ssl.key.pem'] = tls.key;
+  return config;
+}
+
+/** The client's log lines into ours: routine, self-healing conditions at debug, the rest at warn. */
+function clientLogger(logger: Logger): KafkaJS.Logger {
+  const forward = (level: 'debug' | 'warn') => (message: string, extra?: object) => {
+    logger[isTransientKafkaMessage(message) ? 'debug' : level](`kafka client: ${message}`, { kafka: extra });
+  };
+  const bridge: KafkaJS.Logger = {
+    debug: forward('debug'), info: forward('debug'), warn: forward('warn'), error: forward('warn'),
+    namespace: () => bridge, setLogLevel: () => undefined,
+  };
+  return bridge;
+}
+
+export function createKafkaClient(options: KafkaClientOptions): KafkaPort {
+  return new LibrdKafkaPort(options);
+}
+
+class LibrdKafkaPort implements KafkaPort {
+  private readonly kafka: KafkaJS.Kafka;
+
+  constructor(private readonly options: KafkaClientOptions) {
+    this.kafka = new KafkaJS.Kafka({
+      ...(connectionConfig(options) as GlobalConfig),
+      kafkaJS: { brokers: options.brokers, clientId: options.clientId, logger: clientLogger(options.logger), logLevel: KafkaJS.logLevel.WARN },
+    });
+  }
+
+  private producerConfig(transactionalId?: string): KafkaJS.ProducerConstructorConfig {
+    const timeoutMs = this.options.requestTimeoutMs ?? 30_000;
+    return {
+      kafkaJS: { idempotent: true, acks: -1, allowAutoTopicCreation: false, ...(transactionalId ? { transactionalId, transactionTimeout: 60_000 } : {}) },
+      // Bounds how long a send may wait for an unavailable broker (librdkafka's default is 5 minutes).
+      'message.timeout.ms': timeoutMs,
+      'request.timeout.ms': timeoutMs,
+      // A few ms of batching: cheaper produce requests under load, invisible next to acks=all's round trip.
+      'linger.ms': 2,
+    };
+  }
+
+  async producer(): Promise<RecordProducer> {
+    const producer = this.kafka.producer(this.producerConfig());
+    await producer.connect();
+    return new LibrdKafkaProducer(producer);
+  }
+
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const producer = this.kafka.producer(this.producerConfig(transactionalId));
+    // connect() runs InitProducerId: it fences every earlier producer with this id and completes (aborts)
+    // its pending transaction before we read or write anything.
+    await producer.connect();
+    return new LibrdKafkaTransactionalProducer(producer, (groupId) => this.kafka.consumer({ kafkaJS: { groupId, autoCommit: false } }));
+  }
+
+  async batchConsumer(options: BatchConsumerOptions): Promise<BatchConsumer> {
+    const consumer = new LibrdKafkaBatchConsumer(connectionConfig(this.options), options, this.options.logger, this.options.fetchMaxWaitMs ?? 100);
+    await consumer.connect();
+    return consumer;
+  }
+
+  async admin(): Promise<KafkaAdminPort> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    return new LibrdKafkaAdmin(admin);
+  }
+}
+
+function toMessage(record: OutboundRecord): KafkaJS.Message {
+  return { key: record.key, value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value, headers: record.headers, partition: record.partition };
+}
+
+/** Groups records by topic, preserving order within each topic. */
+function byTopic(records: OutboundRecord[]): KafkaJS.TopicMessages[] {
+  const grouped = new Map<string, KafkaJS.Message[]>();
+  for (const record of records) {
+    const list = grouped.get(record.topic);
+    if (list) list.push(toMessage(record));
+    else grouped.set(record.topic, [toMessage(record)]);
+  }
+  return [...grouped].map(([topic, messages]) => ({ topic, messages }));
+}
+
+class LibrdKafkaProducer implements RecordProducer {
+  private connected = true;
+  constructor(private readonly producer: KafkaJS.Producer) {}
+
+  async send(records: OutboundRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    try {
+      // Resolves once every record is acknowledged by all in-sync replicas (acks=-1), or rejects.
+      await this.producer.sendBatch({ topicMessages: byTopic(records) });
+    } catch (error) {
+      if ((error as { fatal?: boolean }).fatal) this.connected = false; // unusable: the owner makes a new one
+      throw error;
+    }
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  async disconnect(): Promise<void> {
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+}
+
+/**
+ * Offsets go into a transaction through a consumer handle of their group (librdkafka takes the group from
+ * it). We pass one that is connected but never subscribes: generation -1 and no member id, the form the
+ * broker accepts from transactional producers that fence by transactional id (ours: one per input
+ * partition) rather than by consumer generation — and the only form possible for the outbox's marker
+ * group, which has no consumer at all.
+ */
+class LibrdKafkaTransactionalProducer implements TransactionalProducer {
+  private readonly groupHandles = new Map<string, Promise<KafkaJS.Consumer>>();
+
+  constructor(private readonly producer: KafkaJS.Producer, private readonly newGroupHandle: (groupId: string) => KafkaJS.Consumer) {}
+
+  async sendAtomically(records: OutboundRecord[], groupId: string, offsets: PortOffset[]): Promise<void> {
+    const consumer = await this.groupHandle(groupId);
+    const transaction = await this.producer.transaction();
+    try {
+      if (records.length > 0) await transaction.sendBatch({ topicMessages: byTopic(records) });
+      if (offsets.length > 0) await transaction.sendOffsets({ consumer, topics: offsetsByTopic(offsets) });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private groupHandle(groupId: string): Promise<KafkaJS.Consumer> {
+    let handle = this.groupHandles.get(groupId);
+    if (!handle) {
+      const consumer = this.newGroupHandle(groupId);
+      handle = consumer.connect().then(() => consumer);
+      handle.catch(() => this.groupHandles.delete(groupId));
+      this.groupHandles.set(groupId, handle);
+    }
+    return handle;
+  }
+
+  async disconnect(): Promise<void> {
+    const handles = [...this.groupHandles.values()];
+    this.groupHandles.clear();
+    await Promise.all([
+      this.producer.disconnect(),
+      ...handles.map((h) => h.then((c) => c.disconnect()).catch(() => undefined)),
+    ]);
+  }
+}
+
+function offsetsByTopic(offsets: PortOffset[]): KafkaJS.TopicOffsets[] {
+  const topics = new Map<string, { partition: number; offset: string }[]>();
+  for (const { topic, partition, offset } of offsets) {
+    const list = topics.get(topic) ?? [];
+    list.push({ partition, offset });
+    topics.set(topic, list);
+  }
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+function decodeHeaders(headers: Message['headers']): KafkaHeaders {
+  const out: KafkaHeaders = {};
+  for (const header of headers ?? []) {
+    for (const name in header) {
+      const value = header[name];
+      out[name] = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+    }
+  }
+  return out;
+}
+
+function toInbound(message: Message): InboundRecord {
+  const { key } = message;
+  return {
+    topic: message.topic,
+    partition: message.partition,
+    offset: String(message.offset),
+    key: key === null || key === undefined ? null : Buffer.isBuffer(key) ? key.toString('utf8') : String(key),
+    value: message.value,
+    headers: decodeHeaders(message.headers),
+    timestamp: message.timestamp ?? 0,
+  };
+}
+
+/** What the consumer knows about one partition it owns. */
+interface OwnedPartition {
+  topic: string;
+  partition: number;
+  /** Offset after the last record handed to the handler: a record below it is never delivered twice. */
+  deliveredNext: bigint | null;
+  /** The `nextOffset` of the last batch the handler completed (it committed through there). */
+  completedNext: bigint | null;
+  /** A failed batch, held to be delivered again at `dueAt`; records fetched meanwhile wait behind it. */
+  retry?: { records: InboundRecord[]; nextOffset: string; dueAt: number };
+  waiting: InboundRecord[];
+  revoked: boolean;
+  /** The committed offset was read once after assignment (to commit markers past it when nothing follows). */
+  committedRead: boolean;
+}
+
+interface DueBatch {
+  state: OwnedPartition;
+  records: InboundRecord[];
+  nextOffset: string;
+}
+
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * Batches per partition over librdkafka's consumer, with cooperative rebalancing (`cooperative-sticky`):
+ * a rebalance takes away only the partitions that move, and the others keep flowing.
+ *
+ * The loop: poll (up to MAX_RECORDS_PER_POLL records, waiting at most `fetchMaxWaitMs` for the first),
+ * group by partition, hand each partition's records to the handler as one batch (up to `partitionConcurrency`
+ * at once), and wait for them before polling again. librdkafka heartbeats on its own thread, so a long batch
+ * does not cost the membership (up to `max.poll.interval.ms`, 5 minutes).
+ *
+ * - **Revocation** waits for the partition's in-flight batch: `isActive()` turns false at once (the handler
+ *   commits nothing more), and the partition is released after the round, so the next owner never overlaps
+ *   with a batch of ours that is still committing.
+ * - **Retry** (`retryFrom`): the batch's records are held and delivered again after the delay; the partition
+ *   is paused meanwhile and anything fetched for it waits behind the held batch. Other partitions go on.
+ * - **Transaction markers**: a batch's `nextOffset` is the consumer's position, past the markers and
+ *   aborted records that follow its records. When the position moves past such entries and no record
+ *   follows (an upstream transaction's marker arrived after its records were delivered), the consumer
+ *   commits that position itself — nothing lies between, so nothing is skipped — and lag reaches 0.
+ */
+class LibrdKafkaBatchConsumer implements BatchConsumer {
+  private readonly consumer: KafkaConsumer;
+  private readonly owned = new Map<string, OwnedPartition>();
+  private joined = false;
+  private stopping = false;
+  private fatal = false;
+  private loop?: Promise<void>;
+  /** Settles when the round in progress (handlers running) is over. */
+  private round: Promise<void> = Promise.resolve();
+
+  constructor(connection: Record<string, string | number | boolean>, private readonly options: BatchConsumerOptions, private readonly logger: Logger, fetchMaxWaitMs: number) {
+    this.consumer = new KafkaConsumer({
+      ...connection,
+      'group.id': options.groupId,
+      'partition.assignment.strategy': 'cooperative-sticky',
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false,
+      'isolation.level': options.readCommitted ? 'read_committed' : 'read_uncommitted',
+      'allow.auto.create.topics': false,
+      // A crashed member's partitions move after this long; short enough for quick failover, long enough for a GC pause.
+      'session.timeout.ms': 10_000,
+      'heartbeat.interval.ms': 3_000,
+      'fetch.wait.max.ms': fetchMaxWaitMs,
+      // Prefetch bound (librdkafka's default is 64 MB per consumer): keeps a consumer's memory small.
+      'queued.max.messages.kbytes': 16_384,
+      'rebalance_cb': (error: LibrdKafkaError, assignment: TopicPartition[]) => this.onRebalance(error, assignment),
+    }, { 'auto.offset.reset': options.fromBeginning ? 'earliest' : 'latest' });
+    this.consumer.setDefaultConsumeTimeout(fetchMaxWaitMs);
+    this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
+    this.consumer.on('event.log', (log: { severity: number; fac: string; message: string }) => {
+      this.logger[isTransientKafkaMessage(log.message) ? 'debug' : 'warn'](`kafka client: ${log.message}`, { groupId: options.groupId, facility: log.fac });
+    });
+    this.consumer.on('event.error', (error: LibrdKafkaError) => this.onError(error));
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.consumer.connect({ timeout: 30_000 }, (error) => {
+        if (error) return reject(error);
+        this.consumer.subscribe(this.options.topics);
+        resolve();
+      });
+    });
+  }
+
+  async run(handler: BatchHandler): Promise<void> {
+    this.loop ??= this.consumeLoop(handler);
+  }
+
+  async commit(offsets: PortOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const toppars = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }));
+    await new Promise<void>((resolve, reject) => this.consumer.commitCb(toppars, (error) => (error ? reject(error) : resolve())));
+  }
+
+  isReady(): boolean {
+    return this.joined && !this.stopping && !this.fatal && this.consumer.isConnected();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop?.catch(() => undefined);
+    // Leaving the group revokes everything (onRebalance releases at once: no round is running any more).
+    await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+  }
+
+  private onError(error: LibrdKafkaError): void {
+    if (error.isFatal && !this.stopping) {
+      // The client gave up for good: a process that can never consume again must not look alive. Exit and
+      // let the orchestrator (or npm start) restart it; committed work is safe by construction.
+      this.fatal = true;
+      this.logger.error('consumer failed for good; exiting so the process is restarted', { groupId: this.options.groupId, error: error.message });
+      setTimeout(() => process.exit(1), 100).unref();
+      return;
+    }
+    this.logger[isTransientKafkaMessage(error.message) ? 'debug' : 'warn']('kafka consumer error (the client retries)', { groupId: this.options.groupId, error: error.message, code: error.code });
+  }
+
+  private onRebalance(error: LibrdKafkaError, assignment: TopicPartition[]): void {
+    const partitions = assignment.map(({ topic, partition }) => ({ topic, partition }));
+    const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
+    try {
+      if (error.code === ERR_ASSIGN_PARTITIONS) {
+        for (const { topic, partition } of partitions) {
+          this.owned.set(key(topic, partition), { topic, partition, deliveredNext: null, completedNext: null, waiting: [], revoked: false, committedRead: false });
+        }
+        if (cooperative) this.consumer.incrementalAssign(partitions);
+        else this.consumer.assign(partitions);
+        this.joined = true;
+        const added = groupByTopic(partitions);
+        this.logger.info('partitions assigned', { groupId: this.options.groupId, added, assignment: groupByTopic(this.assignedPartitions()) });
+        this.options.onAssignment?.(added, []);
+      } else if (error.code === ERR_REVOKE_PARTITIONS) {
+        const lost = this.consumer.assignmentLost();
+        // Revoked partitions stop at once (isActive() is false); they are released once the round ends.
+        for (const { topic, partition } of partitions) {
+          const state = this.owned.get(key(topic, partition));
+          if (state) state.revoked = true;
+        }
+        void this.round.then(() => {
+          for (const { topic, partition } of partitions) this.owned.delete(key(topic, partition));
+          try {
+            if (cooperative) this.consumer.incrementalUnassign(partitions);
+            else this.consumer.unassign();
+          } catch (unassignError) {
+            if (!this.stopping) this.logger.warn('could not release revoked partitions', { groupId: this.options.groupId, error: (unassignError as Error).message });
+          }
+          const revoked = groupByTopic(partitions);
+          this.logger.info(lost ? 'partitions lost (membership expired)' : 'partitions revoked', { groupId: this.options.groupId, revoked });
+          this.options.onAssignment?.([], revoked);
+        });
+      } else {
+        this.logger.warn('rebalance error', { groupId: this.options.groupId, error: error.message, code: error.code });
+      }
+    } catch (rebalanceError) {
+      if (!this.stopping) this.logger.warn('rebalance handling failed', { groupId: this.options.groupId, error: (rebalanceError as Error).message });
+    }
+  }
+
+  private assignedPartitions(): TopicPartition[] {
+    return [...this.owned.values()].filter((s) => !s.revoked).map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  private poll(): Promise<Message[]> {
+    return new Promise((resolve, reject) => this.consumer.consume(MAX_RECORDS_PER_POLL, (error, messages) => (error ? reject(error) : resolve(messages ?? []))));
+  }
+
+  private async consumeLoop(handler: BatchHandler): Promise<void> {
+    while (!this.stopping) {
+      let messages: Message[];
+      try {
+        messages = await this.poll();
+      } catch (error) {
+        if (this.stopping) break;
+        this.logger[isTransientKafkaMessage((error as Error).message) ? 'debug' : 'warn']('kafka poll failed; polling again', { groupId: this.options.groupId, error: (error as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      const due = this.dueBatches(messages);
+      if (due.length > 0) {
+        const round = this.dispatch(due, handler);
+        this.round = round;
+        await round;
+      }
+      if (!this.stopping) await this.commitMarkersPastCompleted(due);
+    }
+  }
+
+  /** This round's batches: held retries that are due, then new records (behind any held batch). */
+  private dueBatches(messages: Message[]): DueBatch[] {
+    const fresh = new Map<OwnedPartition, InboundRecord[]>();
+    for (const message of messages) {
+      const state = this.owned.get(key(message.topic, message.partition));
+      if (!state || state.revoked) continue; // no longer ours: its next owner reads it from the committed offset
+      if (state.deliveredNext !== null && BigInt(message.offset) < state.deliveredNext) continue; // delivered already
+      const records = fresh.get(state);
+      if (records) records.push(toInbound(message));
+      else fresh.set(state, [toInbound(message)]);
+    }
+    const due: DueBatch[] = [];
+    const now = Date.now();
+    for (const state of this.owned.values()) {
+      if (state.revoked) continue;
+      const records = fresh.get(state);
+      if (records) state.waiting.push(...records);
+      if (state.retry) {
+        if (state.retry.dueAt <= now) {
+          due.push({ state, records: state.retry.records, nextOffset: state.retry.nextOffset });
+          state.retry = undefined;
+        }
+        continue;
+      }
+      if (state.waiting.length === 0) continue;
+      const batch = state.waiting;
+      state.waiting = [];
+      const last = BigInt(batch[batch.length - 1].offset);
+      state.deliveredNext = last + 1n;
+      due.push({ state, records: batch, nextOffset: String(this.positionAfter(state, last)) });
+    }
+    return due;
+  }
+
+  /** The offset after `last`: the consumer's position when it is further (markers, aborted records skipped). */
+  private positionAfter(state: OwnedPartition, last: bigint): bigint {
+    const position = this.position(state);
+    return position !== null && position > last ? position : last + 1n;
+  }
+
+  private position(state: OwnedPartition): bigint | null {
+    try {
+      const [entry] = this.consumer.position([{ topic: state.topic, partition: state.partition }]);
+      return entry && entry.offset !== OFFSET_INVALID && entry.offset >= 0 ? BigInt(entry.offset) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async dispatch(due: DueBatch[], handler: BatchHandler): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) {
+        const batch = due[next++];
+        await this.deliver(batch, handler);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.partitionConcurrency, due.length) }, worker));
+  }
+
+  private async deliver({ state, records, nextOffset }: DueBatch, handler: BatchHandler): Promise<void> {
+    const partition = { topic: state.topic, partition: state.partition };
+    let retried = false;
+    try {
+      await handler({ topic: state.topic, partition: state.partition, records, nextOffset }, {
+        heartbeat: async () => undefined, // librdkafka heartbeats on its own thread
+        isActive: () => !this.stopping && !state.revoked && this.owned.get(key(state.topic, state.partition)) === state,
+        retryFrom: (offset, delayMs) => {
+          retried = true;
+          const from = BigInt(offset);
+          state.retry = { records: records.filter((r) => BigInt(r.offset) >= from), nextOffset, dueAt: Date.now() + delayMs };
+          this.consumer.pause([partition]); // fetch nothing more for it meanwhile (what was fetched waits behind)
+        },
+      });
+    } catch (error) {
+      // Handlers map their own failures to retryFrom; an escaped error is a bug, but the records must not be lost.
+      this.logger.error('batch handler threw; delivering the batch again in 1 s', { ...partition, error: (error as Error).message });
+      retried = true;
+      state.retry = { records, nextOffset, dueAt: Date.now() + 1_000 };
+      this.consumer.pause([partition]);
+    }
+    if (retried) return;
+    if (!state.revoked && !this.stopping) state.completedNext = BigInt(nextOffset);
+    if (!state.retry && state.waiting.length === 0) this.resume(state);
+  }
+
+  private resume(state: OwnedPartition): void {
+    try {
+      this.consumer.resume([{ topic: state.topic, partition: state.partition }]);
+    } catch {
+      // not assigned any more: nothing to resume
+    }
+  }
+
+  /**
+   * Partitions with no batch this round whose position moved past their last completed batch: only
+   * transaction markers or aborted records lie between (every record before the position was delivered),
+   * so committing the position skips nothing.
+   */
+  private async commitMarkersPastCompleted(delivered: DueBatch[]): Promise<void> {
+    const busy = new Set(delivered.map((d) => d.state));
+    const commits: TopicPartitionOffset[] = [];
+    for (const state of this.owned.values()) {
+      if (state.revoked || state.retry || state.waiting.length > 0 || busy.has(state)) continue;
+      if (state.completedNext === null) {
+        if (!state.committedRead) {
+          state.committedRead = true;
+          void this.readCommitted(state);
+        }
+        continue;
+      }
+      const position = this.position(state);
+      if (position === null || position <= state.completedNext) continue;
+      if (state.deliveredNext !== null && position < state.deliveredNext) continue;
+      commits.push({ topic: state.topic, partition: state.partition, offset: Number(position) });
+      state.completedNext = position;
+    }
+    if (commits.length === 0) return;
+    await new Promise<void>((resolve) => this.consumer.commitCb(commits, (error) => {
+      if (error) this.logger.debug('commit past transaction markers failed; retried on the next idle poll', { groupId: this.options.groupId, error: error.message });
+      resolve();
+    }));
+  }
+
+  /** After assignment: where the group stands, so markers past it are committed even before any record arrives. */
+  private async readCommitted(state: OwnedPartition): Promise<void> {
+    await new Promise<void>((resolve) => this.consumer.committed([{ topic: state.topic, partition: state.partition }], 10_000, (error, [entry] = []) => {
+      if (!error && entry && entry.offset >= 0 && state.completedNext === null) state.completedNext = BigInt(entry.offset);
+      else if (error) state.committedRead = false; // try again on a later idle poll
+      resolve();
+    }));
+  }
+}
+
+function groupByTopic(partitions: TopicPartition[]): Assignment[] {
+  const topics = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) {
+    const list = topics.get(topic) ?? [];
+    list.push(partition);
+    topics.set(topic, list);
+  }
+  return [...topics].map(([topic, list]) => ({ topic, partitions: list.sort((a, b) => a - b) }));
+}
+
+class LibrdKafkaAdmin implements KafkaAdminPort {
+  constructor(private readonly admin: KafkaJS.Admin) {}
+
+  async ensureTopics(topics: TopicSpec[]): Promise<string[]> {
+    const existing = new Set(await this.admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return [];
+    await this.admin.createTopics({
+      timeout: 30_000,
+      topics: missing.map((t) => ({
+        topic: t.topic, numPartitions: t.partitions, replicationFactor: t.replicationFactor,
+        configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    await this.waitForLeaders(missing.map((t) => t.topic));
+    return missing.map((t) => t.topic);
+  }
+
+  /** Created topics are usable once every partition has a leader (the metadata says so); bounded at 30 s. */
+  private async waitForLeaders(topics: string[]): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const metadata = await this.admin.fetchTopicMetadata({ topics }).catch(() => []);
+      const ready = metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`topics created but without a leader after 30 s: ${topics.join(', ')} (is the broker healthy?)`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async consumerLag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]> {
+    const [committed, ends] = await Promise.all([
+      this.admin.fetchOffsets({ groupId, topics: [topic] }),
+      this.admin.fetchTopicOffsets(topic),
+    ]);
+    const committedByPartition = new Map<number, number>();
+    for (const p of committed[0]?.partitions ?? []) committedByPartition.set(p.partition, Number(p.offset));
+    return ends.map((end) => {
+      const done = committedByPartition.get(end.partition) ?? -1;
+      const start = done < 0 ? Number(end.low) : done;
+      return { partition: end.partition, lag: Math.max(0, Number(end.high) - start) };
+    });
+  }
+
+  /**
+   * Read with `require_stable` (KIP-447): while a transaction that commits offsets for this partition is
+   * pending, the broker answers UNSTABLE_OFFSET_COMMIT instead of the previous offset, and we ask again until
+   * the transaction is decided (bounded at 60 s, the transaction timeout). So an offset read right after
+   * fencing the previous owner is the one its last transaction left, never the one before.
+   */
+  async committedOffset(groupId: string, topic: string, partition: number): Promise<string | null> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const [entry] = await this.admin.fetchOffsets({ groupId, topics: [{ topic, partitions: [partition] }], requireStableOffsets: true });
+      const result = entry?.partitions.find((p) => p.partition === partition);
+      if (!result?.error) return result === undefined || result.offset === '-1' ? null : result.offset;
+      if (result.error.code !== ERR_UNSTABLE_OFFSET_COMMIT) throw new Error(`committed offset of ${groupId} on ${topic}[${partition}]: ${result.error.message ?? `error ${result.error.code}`}`);
+      if (Date.now() > deadline) throw new Error(`committed offset of ${groupId} on ${topic}[${partition}] stayed unstable for 60 s (a transaction that never ends?)`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  disconnect(): Promise<void> {
+    return this.admin.disconnect();
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The Kafka adapter (libs/common/src/kafka/librdkafka-client.ts) against the real broker, on the guarantees the
+ * stages build on: read_committed with interleaved aborted transactions, batches that end past transaction
+ * markers, stable committed-offset reads (KIP-447), key partitioning as the Java client does it, and
+ * cooperative rebalancing (scaling 1 → 3 → 1 moves only the partitions that change owner).
+ *
+ * Records are written here with the client library's own transactional API where the scenario needs
+ * transactions left open or aborted (the port never leaves one open); the expected answers are the keys written.
+ */
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+import { Assignment, BatchConsumer, InboundRecord, KafkaPort, partitionForKey } from '@streamguard/common';
+import { describeGroupsWithBrokerTool } from './support/broker-tools';
+import { testInfra, testKafka, uniqueName } from './support/test-infra';
+import { waitFor } from './support/wait-for';
+
+const rawKafka = () => new KafkaJS.Kafka({ kafkaJS: { brokers: testInfra().brokers.split(','), clientId: uniqueName('raw'), logLevel: KafkaJS.logLevel.NOTHING } });
+
+async function createTopic(kafka: KafkaPort, partitions: number): Promise<string> {
+  const topic = uniqueName('client');
+  const admin = await kafka.admin();
+  await admin.ensureTopics([{ topic, partitions, replicationFactor: 1 }]);
+  await admin.disconnect();
+  return topic;
+}
+
+describe('Kafka client adapter', () => {
+  const kafka = testKafka();
+
+  it('delivers only committed records under read_committed, with aborted transactions interleaved, and commits past the markers (lag 0)', async () => {
+    const topic = await createTopic(kafka, 1);
+    const raw = rawKafka();
+    const transactional = async (transactionalId: string) => {
+      const producer = raw.producer({ kafkaJS: { transactionalId, idempotent: true, maxInFlightRequests: 1, acks: -1 }, 'linger.ms': 0 });
+      await producer.connect();
+      return producer;
+    };
+    const write = (producer: KafkaJS.Producer, key: string) => producer.send({ topic, messages: [{ key, value: key, partition: 0 }] });
+    // One partition: X (producer 2) stays open while producer 1 aborts twice (the second time as a new
+    // instance with the same transactional id) and then commits C.
+    const p2 = await transactional(uniqueName('tx2'));
+    const id1 = uniqueName('tx1');
+    await p2.transaction(); await write(p2, 'X1');
+    const p1 = await transactional(id1);
+    await p1.transaction(); await write(p1, 'A1'); await write(p1, 'A2'); await p1.abort();
+    await p1.disconnect();
+    const p1again = await transactional(id1);
+    await p1again.transaction(); await write(p1again, 'B1'); await write(p2, 'X2'); await write(p1again, 'B2'); await p1again.abort();
+    await p1again.transaction(); await write(p1again, 'D1'); await p1again.abort();
+    await p1again.transaction(); await write(p1again, 'C1'); await p1again.commit();
+    await write(p2, 'X3'); await p2.commit();
+    await Promise.all([p1again.disconnect(), p2.disconnect()]);
+
+    const groupId = uniqueName('read-committed');
+    const seen: string[] = [];
+    const consumer = await kafka.batchConsumer({ groupId, topics: [topic], partitionConcurrency: 1, readCommitted: true, fromBeginning: true });
+    try {
+      await consumer.run(async (batch) => {
+        seen.push(...batch.records.map((r) => r.key ?? ''));
+        await consumer.commit([{ topic, partition: 0, offset: batch.nextOffset }]);
+      });
+      // Lag 0 by the broker's own tool: the group committed the log end, past the last commit marker. Only then
+      // is everything read, so the list below is complete.
+      await waitFor('lag 0 by kafka-consumer-groups', async () => (await describeGroupsWithBrokerTool()).some((row) => row.group === groupId && row.lag === 0), 60_000, 500);
+    } finally {
+      await consumer.stop();
+    }
+    expect(seen).toEqual(['X1', 'X2', 'C1', 'X3']);
+  }, 90_000);
+
+  it('puts a keyed record on the partition partitionForKey names (murmur2, as the Java client)', async () => {
+    const topic = await createTopic(kafka, 6);
+    const keys = Array.from({ length: 300 }, (_, i) => uniqueName(`key-${i}`));
+    const producer = await kafka.producer();
+    await producer.send(keys.map((key) => ({ topic, key, value: key })));
+    await producer.disconnect();
+    const seen: InboundRecord[] = [];
+    const consumer = await kafka.batchConsumer({ groupId: uniqueName('partitioning'), topics: [topic], partitionConcurrency: 6, readCommitted: true, fromBeginning: true });
+    try {
+      await consumer.run(async (batch) => { seen.push(...batch.records); });
+      await waitFor('all records read', () => seen.length >= keys.length, 60_000);
+    } finally {
+      await consumer.stop();
+    }
+    expect(seen).toHaveLength(keys.length);
+    const misplaced = seen.filter((r) => r.partition !== partitionForKey(r.key!, 6));
+    expect(misplaced).toEqual([]);
+    expect(new Set(seen.map((r) => r.partition)).size).toBe(6);
+  }, 90_000);
+
+  it('reads a committed offset stably: a pending transactional commit is waited for, not read around (KIP-447)', async () => {
+    const topic = await createTopic(kafka, 1);
+    const groupId = uniqueName('stable');
+    const raw = rawKafka();
+    const producer = raw.producer({ kafkaJS: { transactionalId: uniqueName('stable-tx'), idempotent: true, maxInFlightRequests: 1, acks: -1 } });
+    const groupHandle = raw.consumer({ kafkaJS: { groupId, autoCommit: false } });
+    await Promise.all([producer.connect(), groupHandle.connect()]);
+    const admin = await kafka.admin();
+    try {
+      await producer.transaction();
+      await producer.sendOffsets({ consumer: groupHandle, topics: [{ topic, partitions: [{ partition: 0, offset: '5' }] }] });
+      await producer.commit();
+      expect(await admin.committedOffset(groupId, topic, 0)).toBe('5');
+
+      await producer.transaction();
+      await producer.sendOffsets({ consumer: groupHandle, topics: [{ topic, partitions: [{ partition: 0, offset: '7' }] }] });
+      // Asked while the transaction with offset 7 is open (kept open 300 ms): a plain read answers 5 at once.
+      const read = admin.committedOffset(groupId, topic, 0);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await producer.commit();
+      expect(await read).toBe('7');
+    } finally {
+      await Promise.all([producer.disconnect(), groupHandle.disconnect(), admin.disconnect()]);
+    }
+  }, 90_000);
+
+  it('scales a group 1 → 3 → 1 cooperatively: only partitions that change owner are revoked, every record is processed once', async () => {
+    const partitions = 6;
+    const topic = await createTopic(kafka, partitions);
+    const groupId = uniqueName('cooperative');
+    const processed = new Map<string, number>();
+    const revokedFrom = new Map<string, number[]>();
+    const owned = new Map<string, Set<number>>();
+    const members: Array<{ name: string; consumer: BatchConsumer }> = [];
+
+    const join = async (name: string) => {
+      owned.set(name, new Set());
+      revokedFrom.set(name, []);
+      const consumer: BatchConsumer = await kafka.batchConsumer({
+        groupId, topics: [topic], partitionConcurrency: partitions, readCommitted: true, fromBeginning: true,
+        onAssignment: (added: Assignment[], revoked: Assignment[]) => {
+          for (const a of added) for (const p of a.partitions) owned.get(name)!.add(p);
+          for (const r of revoked) for (const p of r.partitions) { owned.get(name)!.delete(p); revokedFrom.get(name)!.push(p); }
+        },
+      });
+      await consumer.run(async (batch) => {
+        for (const r of batch.records) processed.set(`${r.partition}:${r.offset}`, (processed.get(`${r.partition}:${r.offset}`) ?? 0) + 1);
+        await consumer.commit([{ topic, partition: batch.partition, offset: batch.nextOffset }]);
+      });
+      members.push({ name, consumer });
+    };
+    const ownership = () => [...owned.values()].map((s) => s.size).sort().join(',');
+
+    // Records keep arriving on every partition during the whole test (bounded: at most 60 s of writes).
+    const producer = await kafka.producer();
+    let writing = true;
+    let written = 0;
+    const writer = (async () => {
+      const deadline = Date.now() + 60_000;
+      while (writing && Date.now() < deadline) {
+        await producer.send(Array.from({ length: partitions }, (_, p) => ({ topic, key: null, value: `r${written + p}`, partition: p })));
+        written += partitions;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+
+    const stopped = new Set<BatchConsumer>();
+    const stop = async (consumer: BatchConsumer) => {
+      if (stopped.has(consumer)) return;
+      stopped.add(consumer);
+      await consumer.stop();
+    };
+    try {
+      await join('m1');
+      await waitFor('m1 owns all partitions and processes records', () => owned.get('m1')!.size === partitions && processed.size > 0, 60_000);
+      await join('m2');
+      await join('m3');
+      await waitFor('three members own two partitions each', () => ownership() === '2,2,2', 60_000);
+      const keptByM1 = [...owned.get('m1')!];
+      // Cooperative: m1 gave up exactly the four partitions that moved, nothing it kept was revoked.
+      expect(revokedFrom.get('m1')!.sort()).toEqual([...Array(partitions).keys()].filter((p) => !keptByM1.includes(p)).sort());
+
+      const scaledUp = revokedFrom.get('m1')!.length;
+      for (const member of members.filter((m) => m.name !== 'm1')) await stop(member.consumer);
+      await waitFor('m1 owns all partitions again', () => owned.get('m1')!.size === partitions, 60_000);
+      expect(revokedFrom.get('m1')!.length).toBe(scaledUp); // scale-in revoked nothing from the member that stays
+      writing = false;
+      await writer;
+      await waitFor('every written record processed', () => processed.size >= written, 60_000);
+    } finally {
+      writing = false;
+      await writer;
+      await producer.disconnect();
+      for (const member of members) await stop(member.consumer);
+    }
+    const twice = [...processed].filter(([, count]) => count > 1);
+    expect(twice).toEqual([]);
+    expect(processed.size).toBe(written);
+  }, 240_000);
+});

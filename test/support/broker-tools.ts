@@ -1,0 +1,41 @@
+/**
+ * The broker's own command-line tools (`kafka-consumer-groups.sh`, `kafka-configs.sh`), run from the test
+ * broker's jars: an oracle that shares no code with our Kafka client.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ensureKafkaJars } from '../../tools/local-infra/src/kafka-broker';
+import { testInfraHome } from '../../tools/local-infra/src/paths';
+import { testInfra } from './test-infra';
+
+async function runBrokerTool(mainClass: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const libDir = await ensureKafkaJars(testInfraHome());
+  const run = spawnSync('java', ['-cp', join(libDir, '*'), mainClass, '--bootstrap-server', testInfra().brokers, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: run.status, stdout: run.stdout ?? '', stderr: run.stderr ?? '' };
+}
+
+export interface PartitionLag { group: string; topic: string; partition: number; lag: number | null }
+
+/** `kafka-consumer-groups.sh --describe --all-groups`: committed offset, log end and lag per partition. */
+export async function describeGroupsWithBrokerTool(): Promise<PartitionLag[]> {
+  const run = await runBrokerTool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', ['--describe', '--all-groups']);
+  if (run.status !== 0) throw new Error(`kafka-consumer-groups failed: ${run.stderr}`);
+  return run.stdout.split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((cols) => cols.length >= 6 && /^\d+$/.test(cols[2]))
+    .map(([group, topic, partition, , , lag]) => ({ group, topic, partition: Number(partition), lag: lag === '-' ? null : Number(lag) }));
+}
+
+/**
+ * `kafka-configs.sh --describe` of a topic: the configuration set on the topic itself (not broker defaults),
+ * or null when the broker says the topic does not exist.
+ */
+export async function topicConfigWithBrokerTool(topic: string): Promise<Record<string, string> | null> {
+  const run = await runBrokerTool('kafka.admin.ConfigCommand', ['--entity-type', 'topics', '--entity-name', topic, '--describe']);
+  if (run.status !== 0) {
+    if (/does not exist|UnknownTopicOrPartition/i.test(run.stdout + run.stderr)) return null;
+    throw new Error(`kafka-configs failed: ${run.stderr}`);
+  }
+  const entries = run.stdout.split('\n').map((line) => /^\s+([a-z0-9.]+)=(\S*)/.exec(line)).filter((m) => m !== null);
+  return Object.fromEntries(entries.map((m) => [m[1], m[2]]));
+}
