@@ -26,16 +26,17 @@ export async function describeGroupsWithBrokerTool(): Promise<PartitionLag[]> {
     .map(([group, topic, partition, , , lag]) => ({ group, topic, partition: Number(partition), lag: lag === '-' ? null : Number(lag) }));
 }
 
-/**
- * `kafka-configs.sh --describe` of a topic: the configuration set on the topic itself (not broker defaults),
- * or null when the broker says the topic does not exist.
- */
-export async function topicConfigWithBrokerTool(topic: string): Promise<Record<string, string> | null> {
+/** `kafka-configs.sh --describe` of a topic: the configuration set on the topic itself (not broker defaults). */
+export async function topicConfigWithBrokerTool(topic: string): Promise<Record<string, string>> {
   const run = await runBrokerTool('kafka.admin.ConfigCommand', ['--entity-type', 'topics', '--entity-name', topic, '--describe']);
-  if (run.status !== 0) {
-    if (/does not exist|UnknownTopicOrPartition/i.test(run.stdout + run.stderr)) return null;
-    throw new Error(`kafka-configs failed: ${run.stderr}`);
-  }
+  if (run.status !== 0) throw new Error(`kafka-configs failed: ${run.stderr}`);
   const entries = run.stdout.split('\n').map((line) => /^\s+([a-z0-9.]+)=(\S*)/.exec(line)).filter((m) => m !== null);
   return Object.fromEntries(entries.map((m) => [m[1], m[2]]));
+}
+
+/** `kafka-topics.sh --list`: every topic the broker has. */
+export async function topicsWithBrokerTool(): Promise<string[]> {
+  const run = await runBrokerTool('org.apache.kafka.tools.TopicCommand', ['--list']);
+  if (run.status !== 0) throw new Error(`kafka-topics failed: ${run.stderr}`);
+  return run.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
 }

@@ -83,9 +83,16 @@ function connectionConfig(options: KafkaClientOptions): Record<string, string | 
   return config;
 }
 
-/** The client's log lines into ours: routine, self-healing conditions at debug, the rest at warn. */
-function clientLogger(logger: Logger): KafkaJS.Logger {
+const AUTH_FAILURE = /SASL authentication|authentication failed|invalid credentials|SSL handshake failed|certificate verify failed/i;
+
+/**
+ * The client's log lines into ours: routine, self-healing conditions at debug, the rest at warn. Credential
+ * and TLS failures are also handed to `onAuthFailure`: librdkafka only logs them, and a failed connect()
+ * otherwise says no more than "broker transport failure".
+ */
+function clientLogger(logger: Logger, onAuthFailure: (message: string) => void): KafkaJS.Logger {
   const forward = (level: 'debug' | 'warn') => (message: string, extra?: object) => {
+    if (AUTH_FAILURE.test(message)) onAuthFailure(message);
     logger[isTransientKafkaMessage(message) ? 'debug' : level](`kafka client: ${message}`, { kafka: extra });
   };
   const bridge: KafkaJS.Logger = {
@@ -101,12 +108,25 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaPort {
 
 class LibrdKafkaPort implements KafkaPort {
   private readonly kafka: KafkaJS.Kafka;
+  private authFailure?: string;
 
   constructor(private readonly options: KafkaClientOptions) {
+    const logger = clientLogger(options.logger, (message) => { this.authFailure = message; });
     this.kafka = new KafkaJS.Kafka({
       ...(connectionConfig(options) as GlobalConfig),
-      kafkaJS: { brokers: options.brokers, clientId: options.clientId, logger: clientLogger(options.logger), logLevel: KafkaJS.logLevel.WARN },
+      kafkaJS: { brokers: options.brokers, clientId: options.clientId, logger, logLevel: KafkaJS.logLevel.WARN },
     });
+  }
+
+  /** connect(), with the reason the broker refused us when the client only logged it. */
+  private async connect(client: { connect(): Promise<void> }): Promise<void> {
+    this.authFailure = undefined;
+    try {
+      await client.connect();
+    } catch (error) {
+      if (this.authFailure) throw new Error(`Kafka refused the connection: ${this.authFailure} (check KAFKA_SASL_* / KAFKA_TLS*)`, { cause: error });
+      throw error;
+    }
   }
 
   private producerConfig(transactionalId?: string): KafkaJS.ProducerConstructorConfig {
@@ -118,12 +138,15 @@ class LibrdKafkaPort implements KafkaPort {
       'request.timeout.ms': timeoutMs,
       // A few ms of batching: cheaper produce requests under load, invisible next to acks=all's round trip.
       'linger.ms': 2,
+      // The client's own cap on one record (librdkafka's default is 1 MB). The broker enforces each topic's
+      // max.message.bytes; the client must not refuse what a topic was configured to take.
+      'message.max.bytes': 16 * 1024 * 1024,
     };
   }
 
   async producer(): Promise<RecordProducer> {
     const producer = this.kafka.producer(this.producerConfig());
-    await producer.connect();
+    await this.connect(producer);
     return new LibrdKafkaProducer(producer);
   }
 
@@ -131,7 +154,7 @@ class LibrdKafkaPort implements KafkaPort {
     const producer = this.kafka.producer(this.producerConfig(transactionalId));
     // connect() runs InitProducerId: it fences every earlier producer with this id and completes (aborts)
     // its pending transaction before we read or write anything.
-    await producer.connect();
+    await this.connect(producer);
     return new LibrdKafkaTransactionalProducer(producer, (groupId) => this.kafka.consumer({ kafkaJS: { groupId, autoCommit: false } }));
   }
 
@@ -143,13 +166,19 @@ class LibrdKafkaPort implements KafkaPort {
 
   async admin(): Promise<KafkaAdminPort> {
     const admin = this.kafka.admin();
-    await admin.connect();
+    await this.connect(admin);
     return new LibrdKafkaAdmin(admin);
   }
 }
 
+/** Keys as bytes too: the binding passes a string key to C as a C string, which a NUL byte would cut short. */
 function toMessage(record: OutboundRecord): KafkaJS.Message {
-  return { key: record.key, value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value, headers: record.headers, partition: record.partition };
+  return {
+    key: record.key === null ? null : Buffer.from(record.key, 'utf8'),
+    value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
+    headers: record.headers,
+    partition: record.partition,
+  };
 }
 
 /** Groups records by topic, preserving order within each topic. */
