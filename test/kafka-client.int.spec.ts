@@ -132,9 +132,11 @@ describe('Kafka client adapter', () => {
           for (const r of revoked) for (const p of r.partitions) { owned.get(name)!.delete(p); revokedFrom.get(name)!.push(p); }
         },
       });
+      // A record counts as processed once its offset is committed (as a stage's effects commit with its
+      // offsets). A commit refused during a rebalance throws, and the batch is delivered again.
       await consumer.run(async (batch) => {
-        for (const r of batch.records) processed.set(`${r.partition}:${r.offset}`, (processed.get(`${r.partition}:${r.offset}`) ?? 0) + 1);
         await consumer.commit([{ topic, partition: batch.partition, offset: batch.nextOffset }]);
+        for (const r of batch.records) processed.set(`${r.partition}:${r.offset}`, (processed.get(`${r.partition}:${r.offset}`) ?? 0) + 1);
       });
       members.push({ name, consumer });
     };

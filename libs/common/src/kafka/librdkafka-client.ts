@@ -10,7 +10,7 @@
  *   position (the offset past transaction markers, see `PartitionBatch.nextOffset`) and lets us decide when a
  *   revoked partition is given up (after its in-flight batch finished).
  */
-import { GlobalConfig, KafkaConsumer, KafkaJS, LibrdKafkaError, Message, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
+import { GlobalConfig, KafkaConsumer, KafkaJS, LibrdKafkaError, Message, Metadata, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
 import type { Logger } from '../logging/logger';
 import {
   Assignment, BatchConsumer, BatchConsumerOptions, BatchHandler, InboundRecord, KafkaAdminPort, KafkaHeaders,
@@ -46,7 +46,6 @@ export interface KafkaClientOptions {
 /** librdkafka error codes we act on (rdkafka.h). */
 const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
-const ERR_UNSTABLE_OFFSET_COMMIT = 88;
 /** librdkafka's "no offset" (RD_KAFKA_OFFSET_INVALID): position() before anything was fetched. */
 const OFFSET_INVALID = -1001;
 
@@ -167,7 +166,7 @@ class LibrdKafkaPort implements KafkaPort {
   async admin(): Promise<KafkaAdminPort> {
     const admin = this.kafka.admin();
     await this.connect(admin);
-    return new LibrdKafkaAdmin(admin);
+    return new LibrdKafkaAdmin(admin, connectionConfig(this.options));
   }
 }
 
@@ -478,6 +477,7 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       }
+      if (this.stopping) break; // stop() fetches nothing more; what was just fetched is read again by the next owner
       const due = this.dueBatches(messages);
       if (due.length > 0) {
         const round = this.dispatch(due, handler);
@@ -633,7 +633,9 @@ function groupByTopic(partitions: TopicPartition[]): Assignment[] {
 }
 
 class LibrdKafkaAdmin implements KafkaAdminPort {
-  constructor(private readonly admin: KafkaJS.Admin) {}
+  private readonly groupHandles = new Map<string, Promise<KafkaConsumer>>();
+
+  constructor(private readonly admin: KafkaJS.Admin, private readonly connection: Record<string, string | number | boolean>) {}
 
   async ensureTopics(topics: TopicSpec[]): Promise<string[]> {
     const existing = new Set(await this.admin.listTopics());
@@ -663,38 +665,85 @@ class LibrdKafkaAdmin implements KafkaAdminPort {
   }
 
   async consumerLag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]> {
+    const handle = await this.groupHandle(groupId);
+    const metadata = await new Promise<Metadata>((resolve, reject) => handle.getMetadata({ topic, timeout: 10_000 }, (error, data) => (error ? reject(error) : resolve(data))));
+    const partitions = metadata.topics.find((t) => t.name === topic)?.partitions.map((p) => p.id) ?? [];
+    if (partitions.length === 0) throw new Error(`topic ${topic} not found`);
     const [committed, ends] = await Promise.all([
-      this.admin.fetchOffsets({ groupId, topics: [topic] }),
-      this.admin.fetchTopicOffsets(topic),
+      committedOffsets(handle, partitions.map((partition) => ({ topic, partition }))),
+      Promise.all(partitions.map((partition) => new Promise<{ partition: number; low: number; high: number }>((resolve, reject) =>
+        handle.queryWatermarkOffsets(topic, partition, 10_000, (error, offsets) => (error ? reject(error) : resolve({ partition, low: offsets.lowOffset, high: offsets.highOffset })))))),
     ]);
-    const committedByPartition = new Map<number, number>();
-    for (const p of committed[0]?.partitions ?? []) committedByPartition.set(p.partition, Number(p.offset));
-    return ends.map((end) => {
-      const done = committedByPartition.get(end.partition) ?? -1;
-      const start = done < 0 ? Number(end.low) : done;
-      return { partition: end.partition, lag: Math.max(0, Number(end.high) - start) };
+    const committedByPartition = new Map(committed.map((c) => [c.partition, c.offset]));
+    return ends.map(({ partition, low, high }) => {
+      const done = committedByPartition.get(partition) ?? -1;
+      return { partition, lag: Math.max(0, high - (done < 0 ? low : done)) };
     });
   }
 
   /**
-   * Read with `require_stable` (KIP-447): while a transaction that commits offsets for this partition is
-   * pending, the broker answers UNSTABLE_OFFSET_COMMIT instead of the previous offset, and we ask again until
-   * the transaction is decided (bounded at 60 s, the transaction timeout). So an offset read right after
-   * fencing the previous owner is the one its last transaction left, never the one before.
+   * A stable read (KIP-447 `require_stable`): the group handle reads committed offsets as a read_committed
+   * consumer, for which librdkafka asks the broker for stable offsets and, while a transaction that commits
+   * offsets for the partition is pending (UNSTABLE_OFFSET_COMMIT), asks again until it is decided.
    */
   async committedOffset(groupId: string, topic: string, partition: number): Promise<string | null> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const [entry] = await this.admin.fetchOffsets({ groupId, topics: [{ topic, partitions: [partition] }], requireStableOffsets: true });
-      const result = entry?.partitions.find((p) => p.partition === partition);
-      if (!result?.error) return result === undefined || result.offset === '-1' ? null : result.offset;
-      if (result.error.code !== ERR_UNSTABLE_OFFSET_COMMIT) throw new Error(`committed offset of ${groupId} on ${topic}[${partition}]: ${result.error.message ?? `error ${result.error.code}`}`);
-      if (Date.now() > deadline) throw new Error(`committed offset of ${groupId} on ${topic}[${partition}] stayed unstable for 60 s (a transaction that never ends?)`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const [entry] = await committedOffsets(await this.groupHandle(groupId), [{ topic, partition }]);
+    return entry === undefined || entry.offset < 0 ? null : String(entry.offset);
   }
 
-  disconnect(): Promise<void> {
-    return this.admin.disconnect();
+  /**
+   * Group reads go through a consumer handle of the group (connected, never subscribed), not through the
+   * admin API: librdkafka 2.15.1's admin coordinator requests abort the process (assertion in
+   * rd_kafka_admin_coord_response_parse) when one is in flight while the client drops a broker
+   * connection, which the fault suite's broker restart provoked in the services' lag polling.
+   */
+  private groupHandle(groupId: string): Promise<KafkaConsumer> {
+    let handle = this.groupHandles.get(groupId);
+    if (!handle) {
+      const consumer = new KafkaConsumer({
+        ...this.connection, 'group.id': groupId, 'isolation.level': 'read_committed', 'enable.auto.commit': false,
+      }, {});
+      consumer.on('event.error', () => undefined); // reported by the caller's failed request
+      handle = new Promise<KafkaConsumer>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (error) => (error ? reject(error) : resolve(consumer))));
+      handle.catch(() => this.groupHandles.delete(groupId));
+      this.groupHandles.set(groupId, handle);
+    }
+    return handle;
+  }
+
+  async disconnect(): Promise<void> {
+    const handles = [...this.groupHandles.values()];
+    this.groupHandles.clear();
+    await Promise.all(handles.map((h) => h.then((c) => new Promise<void>((resolve) => c.disconnect(() => resolve()))).catch(() => undefined)));
+    await this.admin.disconnect();
+  }
+}
+
+/** Coordinator errors that last while a broker starts or moves coordinators (NOT_COORDINATOR, …). */
+const COORDINATOR_SETTLING = new Set([14, 15, 16]);
+
+/**
+ * The group's committed offsets (-1 where none), asked again for 30 s at most while the coordinator
+ * settles. The argument's shape is checked here: a malformed list crashes the native binding.
+ */
+async function committedOffsets(consumer: KafkaConsumer, partitions: { topic: string; partition: number }[]): Promise<{ partition: number; offset: number }[]> {
+  const toppars = partitions.map(({ topic, partition }) => {
+    if (typeof topic !== 'string' || !Number.isInteger(partition) || partition < 0) throw new Error(`invalid topic partition ${topic}[${partition}]`);
+    return { topic, partition };
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await new Promise((resolve, reject) => consumer.committed(toppars, 30_000, (error, result) => {
+        if (error) return reject(error);
+        const failed = result.find((r) => r.error);
+        if (failed) return reject(failed.error);
+        // No `offset` (or a negative one): nothing committed for that partition yet.
+        resolve(result.map((r) => ({ partition: r.partition, offset: typeof r.offset === 'number' && r.offset >= 0 ? r.offset : -1 })));
+      }));
+    } catch (error) {
+      if (!COORDINATOR_SETTLING.has((error as LibrdKafkaError).code) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
