@@ -2,6 +2,8 @@
  * Structured JSON logs, one object per line on stdout. Tiny on purpose: no dependency, no async transport,
  * the same shape from every service (`ts`, `level`, `service`, `msg`, then fields).
  */
+import { currentLogContext } from './log-context';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const RESERVED = new Set(['ts', 'level', 'msg']);
@@ -35,6 +37,8 @@ export class JsonLogger implements Logger {
     const entry: Record<string, unknown> = { ts: new Date().toISOString(), level };
     // Reserved keys are skipped: a field can never disguise a line's level, message or time.
     for (const [k, v] of Object.entries(this.base)) if (!RESERVED.has(k)) entry[k] = v;
+    const context = currentLogContext();
+    if (context) for (const [k, v] of Object.entries(context)) if (!RESERVED.has(k)) entry[k] = v;
     entry.msg = msg;
     if (fields) {
       for (const [k, v] of Object.entries(fields)) if (!RESERVED.has(k)) entry[k] = v instanceof Error ? serializeError(v) : v;

@@ -69,7 +69,18 @@ function frameworkError(error: FastifyError, _request: FastifyRequest, reply: Fa
   void reply.code(status).header('connection', 'close').send({ error: { code, message: error.message } } satisfies ErrorBody);
 }
 
+/** createService, then listenService: a service without consuming stages (ingest). */
 export async function bootstrapService(module: unknown, options: BootstrapOptions): Promise<NestFastifyApplication> {
+  const app = await createService(module, options);
+  await listenService(app, options);
+  return app;
+}
+
+/**
+ * The Nest application (Fastify), with shutdown hooks and a hard deadline. A consuming service connects its
+ * StageTransport to it (`connectMicroservice`, `startAllMicroservices`) before listenService.
+ */
+export async function createService(module: unknown, options: BootstrapOptions): Promise<NestFastifyApplication> {
   const logger = new JsonLogger(options.logLevel, { service: options.service });
   // On shutdown, idle keep-alive connections close at once; requests in flight finish (their events are acked).
   // Every rejection, even one Node or Fastify answers before Nest sees the request, gets the JSON error body.
@@ -96,11 +107,16 @@ export async function bootstrapService(module: unknown, options: BootstrapOption
       }, options.shutdownGraceMs).unref();
     });
   }
+  return app;
+}
+
+/** Listens on the HTTP port and writes the one start-up line. */
+export async function listenService(app: NestFastifyApplication, options: BootstrapOptions): Promise<void> {
+  const logger = new JsonLogger(options.logLevel, { service: options.service });
   await app.listen({ port: options.port, host: options.host });
   logger.info(`${options.service} listening on http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${options.port}`, {
     endpoints: ['/healthz', '/readyz', '/metrics', ...(options.describe ?? [])],
   });
-  return app;
 }
 
 /** Turns a start-up failure (bad config, unreachable dependency) into one clear line and exit code 1. */

@@ -22,6 +22,7 @@ import type { Assignment, BatchConsumer, BatchControl, InboundRecord, OutboundRe
 import type { Database, Queryable } from '../postgres/database';
 import { backoffMs, isRetriable } from './processing-error';
 import { toDlqRecord } from './record-codec';
+import type { PartitionInfo } from './consuming-stage';
 import type { StageMetrics } from './stage-metrics';
 import type { TransactionalOutbox } from './transactional-outbox';
 
@@ -63,6 +64,11 @@ export interface PostgresStatefulStageOptions {
   metrics: StageMetrics;
   clock: Clock;
   createProcessor(partition: number, topic: string, state: Array<[string, unknown]>): PartitionProcessor;
+  /**
+   * Runs one batch through the partition's processor; default `processor.process(records)`. The Nest transport
+   * routes it through the stage's `@EventPattern` handler (which gets the processor as its context's state).
+   */
+  process?(processor: PartitionProcessor, records: InboundRecord[], partition: PartitionInfo): StageOutput | Promise<StageOutput>;
   onRestored?(partition: number, topic: string, entries: number, durationMs: number): void;
 }
 
@@ -177,7 +183,9 @@ export class PostgresStatefulStage {
       const fresh = task.nextOffset === '-1' ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= BigInt(task.nextOffset));
       if (fresh.length === 0) return this.hintKafkaOffset(batch);
       if (!control.isActive()) return;
-      const output = task.processor.process(fresh);
+      const output = options.process
+        ? await options.process(task.processor, fresh, { topic: batch.topic, partition: batch.partition, firstOffset: fresh[0].offset, records: fresh.length, state: task.processor })
+        : task.processor.process(fresh);
       // The batch's next offset, past the transaction marker that follows its records (lag 0 once caught up).
       await this.commit(task, output, fresh, batch.nextOffset);
       this.attempts.delete(key);

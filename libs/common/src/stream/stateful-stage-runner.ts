@@ -11,7 +11,7 @@ import type { Database } from '../postgres/database';
 import { keepTrying } from './keep-trying';
 import { LagMonitor } from './lag-monitor';
 import { TransactionalOutbox } from './transactional-outbox';
-import { PartitionProcessor, PostgresStatefulStage } from './postgres-stateful-stage';
+import { PartitionProcessor, PostgresStatefulStage, PostgresStatefulStageOptions } from './postgres-stateful-stage';
 import { StageMetrics } from './stage-metrics';
 
 export interface StatefulStageRunnerOptions {
@@ -27,6 +27,10 @@ export interface StatefulStageRunnerOptions {
   partitionConcurrency: number;
   tickMs: number;
   createProcessor(partition: number, topic: string, state: Array<[string, unknown]>): PartitionProcessor;
+  /** See PostgresStatefulStageOptions.process. */
+  process?: PostgresStatefulStageOptions['process'];
+  /** Awaited (retried until it succeeds) before consuming starts, e.g. the first load of the rules. */
+  beforeStart?(): Promise<void>;
   onRestored?(partition: number, entries: number, durationMs: number): void;
 }
 
@@ -47,14 +51,18 @@ export class StatefulStageRunner {
     this.stopTrying = keepTrying(`${this.options.service} consumer`, () => this.connect(), this.options.logger, () => this.disconnect());
   }
 
+  private started = false;
+
   private async connect(): Promise<void> {
     const o = this.options;
+    if (!this.started && o.beforeStart) await o.beforeStart();
+    this.started = true;
     const stageMetrics = new StageMetrics(o.metrics, o.service);
     this.outbox = new TransactionalOutbox(o.db, o.kafka, o.groupId, o.logger,
       o.metrics.counter(`${o.service}_outbox_published_total`, 'Records published from the Postgres outbox to Kafka (exactly once).'));
     this.stage = new PostgresStatefulStage({
       groupId: o.groupId, dlqTopic: o.dlqTopic, db: o.db, outbox: this.outbox, logger: o.logger, metrics: stageMetrics, clock: o.clock,
-      createProcessor: o.createProcessor,
+      createProcessor: o.createProcessor, process: o.process,
       onRestored: (partition, _topic, entries, durationMs) => o.onRestored?.(partition, entries, durationMs),
     });
     this.consumer = await o.kafka.batchConsumer({

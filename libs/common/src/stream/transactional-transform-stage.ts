@@ -12,6 +12,7 @@ import type { Clock } from '../time/clock';
 import type { Assignment, BatchControl, InboundRecord, KafkaAdminPort, KafkaPort, OutboundRecord, PartitionBatch, TransactionalProducer } from '../kafka/kafka.port';
 import { backoffMs, isRetriable } from './processing-error';
 import { DecodedRecord, toDlqRecord } from './record-codec';
+import type { PartitionInfo } from './consuming-stage';
 import type { StageMetrics } from './stage-metrics';
 
 export interface TransformResult {
@@ -29,8 +30,8 @@ export interface TransactionalTransformStageOptions<V> {
   clock: Clock;
   /** Decodes one record; throws PoisonRecordError for undecodable ones. */
   decode(record: InboundRecord): DecodedRecord<V>;
-  /** Transforms a whole batch at once (batch lookups); throws only for transient failures. */
-  transform(records: DecodedRecord<V>[]): Promise<TransformResult>;
+  /** Transforms one partition's batch at once (batch lookups); throws only for transient failures. */
+  transform(records: DecodedRecord<V>[], partition: PartitionInfo): Promise<TransformResult>;
   /** Called after a batch committed, with the decoded records (for latency metrics). */
   onCommitted?(records: DecodedRecord<V>[]): void;
 }
@@ -65,7 +66,7 @@ export class TransactionalTransformStage<V> {
           dlq.push(this.toDlq(record, error as Error));
         }
       }
-      const { outputs, rejected } = await options.transform(decoded);
+      const { outputs, rejected } = await options.transform(decoded, { topic: batch.topic, partition: batch.partition, firstOffset: records[0].offset, records: decoded.length });
       for (const { offset, error } of rejected) {
         const record = byOffset.get(offset);
         if (record) dlq.push(this.toDlq(record, error));

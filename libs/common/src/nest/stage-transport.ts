@@ -1,0 +1,115 @@
+/**
+ * The services' consuming stages as a Nest microservice: a custom transport over the stream runtime.
+ *
+ * A service declares its stages (CONSUMING_STAGES: pattern + runtime) and handles them in controllers:
+ *
+ *     @EventPattern(DEFAULT_TOPICS.raw)
+ *     enrich(@Payload() events: DecodedRecord<RawEventMessage>[], @Ctx() context: PartitionContext) { … }
+ *
+ * The handler gets one partition's batch and returns what the stage commits (outputs, or a StageOutput).
+ * Assignment, restore, fencing, ticks, commits and the outbox stay in the runtime; handlers are built by
+ * Nest's dependency injection and hold no Kafka or Postgres transaction plumbing. `main.ts` connects it:
+ * `app.connectMicroservice({ strategy: app.get(StageTransport) })`, then `app.startAllMicroservices()`.
+ *
+ * Every batch runs inside Nest 12's processing hooks: the start hook puts the batch's topic, partition and
+ * first offset into the log context of everything the handler logs, the end hook counts the batch and its
+ * handler time (`<service>_handler_batches_total`, `<service>_handler_duration_seconds`).
+ */
+import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import { withLogContext } from '../logging/log-context';
+import type { Logger } from '../logging/logger';
+import { LATENCY_BUCKETS_SECONDS, Metrics } from '../metrics/metrics.port';
+import type { ConsumingStage, PartitionInfo } from '../stream/consuming-stage';
+import type { ReadinessRegistry } from './readiness';
+import { LOGGER, METRICS, READINESS } from './tokens';
+
+export const CONSUMING_STAGES = Symbol('ConsumingStages');
+export const STAGE_SERVICE = Symbol('StageService');
+
+/** `@Ctx()` of a stage handler: the partition of the batch, and a stateful stage's partition state. */
+export class PartitionContext<State = unknown> extends BaseRpcContext<[PartitionInfo, number]> {
+  get topic(): string { return this.args[0].topic; }
+  get partition(): number { return this.args[0].partition; }
+  get firstOffset(): string { return this.args[0].firstOffset; }
+  /** The partition's processor, restored from Postgres (stateful stages). */
+  get state(): State { return this.args[0].state as State; }
+  /** When the transport received the batch (process time, ms). */
+  get receivedAt(): number { return this.args[1]; }
+}
+
+@Injectable()
+export class StageTransport extends Server implements CustomTransportStrategy, BeforeApplicationShutdown {
+  private stopped?: Promise<void>;
+
+  constructor(
+    @Inject(CONSUMING_STAGES) private readonly stages: ConsumingStage[],
+    @Inject(STAGE_SERVICE) service: string,
+    @Inject(LOGGER) private readonly log: Logger,
+    @Inject(METRICS) metrics: Metrics,
+    @Inject(READINESS) readiness: ReadinessRegistry,
+  ) {
+    super();
+    const batches = metrics.counter(`${service}_handler_batches_total`, 'Batches handled by the stage handlers, by pattern and outcome.', ['pattern', 'outcome']);
+    const duration = metrics.histogram(`${service}_handler_duration_seconds`, 'Time in a stage handler per batch, by pattern.', LATENCY_BUCKETS_SECONDS, ['pattern']);
+    this.setOnProcessingStartHook((_transport, context, done) => {
+      const { topic, partition, firstOffset } = context as PartitionContext;
+      return withLogContext({ topic, partition, firstOffset }, done);
+    });
+    this.setOnProcessingEndHook((_transport, context) => {
+      const ctx = context as PartitionContext & { pattern?: string; failed?: boolean };
+      batches.inc({ pattern: ctx.pattern ?? 'unknown', outcome: ctx.failed ? 'error' : 'ok' });
+      duration.observe({ pattern: ctx.pattern ?? 'unknown' }, (Date.now() - ctx.receivedAt) / 1000);
+    });
+    readiness.register('kafka', () => this.stages.every((stage) => stage.isReady()));
+  }
+
+  listen(callback: (...optionalParams: unknown[]) => void): void {
+    try {
+      for (const stage of this.stages) {
+        const handler = this.getHandlerByPattern(stage.pattern);
+        if (!handler) throw new Error(`no @EventPattern('${stage.pattern}') handler in this service's controllers: the stage cannot run without one`);
+        stage.start((payload, partition) => this.invoke(stage.pattern, handler, payload, partition));
+      }
+      this.log.info('stage transport listening', { patterns: this.stages.map((s) => s.pattern) });
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  private async invoke(pattern: string, handler: MessageHandler, payload: unknown, partition: PartitionInfo): Promise<unknown> {
+    const context = Object.assign(new PartitionContext([partition, Date.now()]), { pattern, failed: false });
+    let result: unknown;
+    await this.runWithProcessingHooks(context, async (runEndHook) => {
+      try {
+        result = await lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
+      } catch (error) {
+        context.failed = true;
+        throw error;
+      } finally {
+        runEndHook();
+      }
+    });
+    return result;
+  }
+
+  /** Before the database closes (onApplicationShutdown): stop fetching, finish and commit in-flight batches. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+
+  close(): Promise<void> {
+    this.stopped ??= Promise.all(this.stages.map((stage) => stage.stop())).then(() => undefined);
+    return this.stopped;
+  }
+
+  on(): never {
+    throw new Error('StageTransport has no events to listen to');
+  }
+
+  unwrap<T>(): T {
+    throw new Error('StageTransport wraps no client');
+  }
+}
