@@ -1,10 +1,9 @@
-import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { DecodedRecord, DEFAULT_TOPICS, PartitionContext, RawEventMessage, TransformResult } from '@streamguard/common';
+import { DecodedRecord, DEFAULT_TOPICS, PartitionContext, StageController, RawEventMessage, TransformResult } from '@streamguard/common';
 import { EnrichmentService } from './enrichment.service';
 
 /** `events.raw` → `events.enriched`: one partition's batch of raw events, enriched (see enrichment.stage.ts for the guarantees). */
-@Controller()
+@StageController()
 export class EnrichmentController {
   constructor(private readonly enrichment: EnrichmentService) {}
 

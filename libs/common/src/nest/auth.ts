@@ -146,7 +146,7 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     // Stage handlers (the Kafka transport) have no caller to authenticate: their input is the pipeline's own topics.
-    if (context.getType() !== 'http') return true;
+    if (context.getType?.() === 'rpc') return true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
     const requirement = this.reflector.getAllAndOverride<ScopeRequirement | undefined>(SCOPE_METADATA, targets) ?? { scope: 'admin' };

@@ -37,7 +37,7 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     // A stage handler's error goes back to the stage runtime, which retries or dead-letters the batch.
-    if (host.getType() !== 'http') throw exception;
+    if (host.getType?.() === 'rpc') throw exception;
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body, headers } = this.toResponse(exception);
     if (status >= 500) this.logger.error('request failed', { status, error: exception instanceof Error ? exception : String(exception) });

@@ -10,14 +10,15 @@
  * Assignment, restore, fencing, ticks, commits and the outbox stay in the runtime; handlers are built by
  * Nest's dependency injection and hold no Kafka or Postgres transaction plumbing. `main.ts` connects it:
  * `app.connectMicroservice({ strategy: app.get(StageTransport) })`, then `app.startAllMicroservices()`.
+ * Stage controllers are `@StageController()`s (a Controller whose handlers' errors reach the stage runtime).
  *
  * Every batch runs inside Nest 12's processing hooks: the start hook puts the batch's topic, partition and
  * first offset into the log context of everything the handler logs, the end hook counts the batch and its
  * handler time (`<service>_handler_batches_total`, `<service>_handler_duration_seconds`).
  */
-import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { applyDecorators, BeforeApplicationShutdown, Catch, Controller, Inject, Injectable, RpcExceptionFilter, UseFilters } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, Observable, throwError } from 'rxjs';
 import { withLogContext } from '../logging/log-context';
 import type { Logger } from '../logging/logger';
 import { LATENCY_BUCKETS_SECONDS, Metrics } from '../metrics/metrics.port';
@@ -39,8 +40,26 @@ export class PartitionContext<State = unknown> extends BaseRpcContext<[Partition
   get receivedAt(): number { return this.args[1]; }
 }
 
+/**
+ * A handler's error, unchanged, back to the stage runtime: it decides between retry and DLQ from the error
+ * (`isRetriable`, its code). Nest's default RPC filter would replace it with "Internal server error".
+ */
+@Catch()
+export class StageErrorFilter implements RpcExceptionFilter<unknown> {
+  catch(exception: unknown): Observable<never> {
+    return throwError(() => exception);
+  }
+}
+
+/** A controller of stage handlers: `@Controller()` + StageErrorFilter (their errors go back to the runtime unchanged). */
+export function StageController(): ClassDecorator {
+  return applyDecorators(Controller(), UseFilters(StageErrorFilter));
+}
+
 @Injectable()
 export class StageTransport extends Server implements CustomTransportStrategy, BeforeApplicationShutdown {
+  /** We await every handler's result: its error must reach the stage runtime (retry, DLQ), not only Nest's log. */
+  override readonly propagatesEventHandlerErrors = true;
   private stopped?: Promise<void>;
 
   constructor(
@@ -100,8 +119,11 @@ export class StageTransport extends Server implements CustomTransportStrategy, B
     return this.close();
   }
 
+  /** Stops the stages one after the other, in the order declared: a stage that feeds another comes first. */
   close(): Promise<void> {
-    this.stopped ??= Promise.all(this.stages.map((stage) => stage.stop())).then(() => undefined);
+    this.stopped ??= (async () => {
+      for (const stage of this.stages) await stage.stop();
+    })();
     return this.stopped;
   }
 

@@ -1,16 +1,14 @@
-import {
-  Database, DEFAULT_TOPICS, JsonLogger, KafkaPort, ManualClock, PrometheusMetrics, ReadinessRegistry,
-} from '@streamguard/common';
+import { Database, DEFAULT_TOPICS, JsonLogger, KafkaPort, ManualClock, PrometheusMetrics } from '@streamguard/common';
 import { parseWindowDefinitions, WindowDefinition } from '@streamguard/stream-core';
 import type { WindowResultsRepository } from '../aggregates/window-results.repository';
 import { DEFAULT_WINDOW_DEFINITIONS } from '../aggregate.config';
-import { WindowAggregationConsumer } from './window-aggregation.consumer';
+import { REPARTITION_PATTERN, windowAggregationStages } from './window-aggregation.stages';
 
 const ACCOUNT_ONLY = parseWindowDefinitions(DEFAULT_WINDOW_DEFINITIONS).filter((d) => d.name === 'account-1m');
 const MERCHANT_ONLY = parseWindowDefinitions(DEFAULT_WINDOW_DEFINITIONS).filter((d) => d.name === 'merchant-1h');
 
-/** Starts the consumer with a Kafka that never connects, and returns the consumers it asked for. */
-async function consumersFor(definitions: WindowDefinition[]): Promise<Array<{ groupId: string; topics: string[] }>> {
+/** Starts the stages with a Kafka that never connects, and returns their patterns and the consumers they asked for. */
+async function consumersFor(definitions: WindowDefinition[]): Promise<Array<{ pattern: string; groupId: string; topics: string[] }>> {
   const requested: Array<{ groupId: string; topics: string[] }> = [];
   const kafka = {
     batchConsumer: (options: { groupId: string; topics: string[] }) => {
@@ -19,26 +17,29 @@ async function consumersFor(definitions: WindowDefinition[]): Promise<Array<{ gr
     },
     admin: () => new Promise(() => undefined),
   } as unknown as KafkaPort;
-  const consumer = new WindowAggregationConsumer(
+  const stages = windowAggregationStages(
     { groupId: 'sg.aggregate', topics: DEFAULT_TOPICS, definitions, maxOutOfOrdernessMs: 0, idleTimeoutMs: 0, maxFutureSkewMs: 0, tickMs: 1000, partitionConcurrency: 1 },
-    kafka, {} as Database, new JsonLogger('error', { service: 'test' }), new PrometheusMetrics('test'), new ManualClock(0), new ReadinessRegistry(),
-    {} as WindowResultsRepository,
+    { kafka, db: {} as Database, logger: new JsonLogger('error', { service: 'test' }), metrics: new PrometheusMetrics('test'), clock: new ManualClock(0), repository: {} as WindowResultsRepository },
   );
-  await consumer.onApplicationBootstrap();
-  await new Promise((resolve) => setImmediate(resolve));
-  await consumer.beforeApplicationShutdown();
-  return requested.sort((a, b) => a.groupId.localeCompare(b.groupId));
+  const patterns: string[] = [];
+  for (const stage of stages) {
+    patterns.push(stage.pattern);
+    stage.start(async () => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await Promise.all(stages.map((s) => s.stop()));
+  return requested.map((r, i) => ({ pattern: patterns[i], ...r })).sort((a, b) => a.groupId.localeCompare(b.groupId));
 }
 
-describe('WindowAggregationConsumer: which stages run', () => {
+describe('windowAggregationStages: which stages run, under which handler pattern', () => {
   it('runs only the co-partitioned stage when every definition is grouped by account first', async () => {
-    expect(await consumersFor(ACCOUNT_ONLY)).toEqual([{ groupId: 'sg.aggregate', topics: ['events.enriched'] }]);
+    expect(await consumersFor(ACCOUNT_ONLY)).toEqual([{ pattern: 'events.enriched', groupId: 'sg.aggregate', topics: ['events.enriched'] }]);
   });
 
   it('runs only the repartition stages when no definition is co-partitioned', async () => {
     expect(await consumersFor(MERCHANT_ONLY)).toEqual([
-      { groupId: 'sg.aggregate-repartition', topics: ['events.enriched'] },
-      { groupId: 'sg.aggregate-repartitioned', topics: ['events.repartition'] },
+      { pattern: REPARTITION_PATTERN, groupId: 'sg.aggregate-repartition', topics: ['events.enriched'] },
+      { pattern: 'events.repartition', groupId: 'sg.aggregate-repartitioned', topics: ['events.repartition'] },
     ]);
   });
 
