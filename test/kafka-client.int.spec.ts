@@ -113,7 +113,7 @@ describe('Kafka client adapter', () => {
     }
   }, 90_000);
 
-  it('scales a group 1 → 3 → 1 cooperatively: only partitions that change owner are revoked, every record is processed once', async () => {
+  it('scales a group 1 → 3 → 1 cooperatively: only partitions that change owner are revoked, nothing is lost, kept partitions are never re-read', async () => {
     const partitions = 6;
     const topic = await createTopic(kafka, partitions);
     const groupId = uniqueName('cooperative');
@@ -132,7 +132,7 @@ describe('Kafka client adapter', () => {
           for (const r of revoked) for (const p of r.partitions) { owned.get(name)!.delete(p); revokedFrom.get(name)!.push(p); }
         },
       });
-      // A record counts as processed once its offset is committed (as a stage's effects commit with its
+      // A record counts as processed once its offset commit returned (as a stage's effects commit with its
       // offsets). A commit refused during a rebalance throws, and the batch is delivered again.
       await consumer.run(async (batch) => {
         await consumer.commit([{ topic, partition: batch.partition, offset: batch.nextOffset }]);
@@ -155,6 +155,7 @@ describe('Kafka client adapter', () => {
       }
     })();
 
+    let keptByM1: number[] = [];
     const stopped = new Set<BatchConsumer>();
     const stop = async (consumer: BatchConsumer) => {
       if (stopped.has(consumer)) return;
@@ -167,7 +168,7 @@ describe('Kafka client adapter', () => {
       await join('m2');
       await join('m3');
       await waitFor('three members own two partitions each', () => ownership() === '2,2,2', 60_000);
-      const keptByM1 = [...owned.get('m1')!];
+      keptByM1 = [...owned.get('m1')!];
       // Cooperative: m1 gave up exactly the four partitions that moved, nothing it kept was revoked.
       expect(revokedFrom.get('m1')!.sort()).toEqual([...Array(partitions).keys()].filter((p) => !keptByM1.includes(p)).sort());
 
@@ -184,8 +185,12 @@ describe('Kafka client adapter', () => {
       await producer.disconnect();
       for (const member of members) await stop(member.consumer);
     }
-    const twice = [...processed].filter(([, count]) => count > 1);
-    expect(twice).toEqual([]);
+    // Nothing lost. A plain offset commit racing a rebalance can fail for a partition without the call
+    // failing, so a partition that changed owner may be read again from its previous commit (at least once;
+    // the stages commit offsets with their effects, in Postgres or a Kafka transaction). A partition that
+    // stayed with m1 throughout is never re-read: the rebalances did not touch it.
     expect(processed.size).toBe(written);
+    const twice = [...processed].filter(([, count]) => count > 1).map(([key]) => Number(key.split(':')[0]));
+    expect(twice.filter((partition) => keptByM1.includes(partition))).toEqual([]);
   }, 240_000);
 });

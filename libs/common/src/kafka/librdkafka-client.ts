@@ -49,6 +49,9 @@ const ERR_REVOKE_PARTITIONS = -174;
 /** librdkafka's "no offset" (RD_KAFKA_OFFSET_INVALID): position() before anything was fetched. */
 const OFFSET_INVALID = -1001;
 
+/** How long a client may take to connect before the attempt counts as failed. */
+const CONNECT_TIMEOUT_MS = 30_000;
+
 /** At most this many records are taken from the client per poll, over all partitions. */
 const MAX_RECORDS_PER_POLL = 5_000;
 
@@ -117,14 +120,25 @@ class LibrdKafkaPort implements KafkaPort {
     });
   }
 
-  /** connect(), with the reason the broker refused us when the client only logged it. */
+  /**
+   * connect(), with the reason the broker refused us when the client only logged it, and bounded: a connect
+   * that neither succeeds nor fails within CONNECT_TIMEOUT_MS is reported as a failure (the caller retries).
+   */
   private async connect(client: { connect(): Promise<void> }): Promise<void> {
     this.authFailure = undefined;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await client.connect();
+      await Promise.race([
+        client.connect(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no connection to Kafka (${this.options.brokers.join(',')}) within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+        }),
+      ]);
     } catch (error) {
       if (this.authFailure) throw new Error(`Kafka refused the connection: ${this.authFailure} (check KAFKA_SASL_* / KAFKA_TLS*)`, { cause: error });
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
