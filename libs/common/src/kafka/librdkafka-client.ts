@@ -10,7 +10,7 @@
  *   position (the offset past transaction markers, see `PartitionBatch.nextOffset`) and lets us decide when a
  *   revoked partition is given up (after its in-flight batch finished).
  */
-import { GlobalConfig, KafkaConsumer, KafkaJS, LibrdKafkaError, Message, Metadata, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
+import { GlobalConfig, KafkaConsumer, KafkaJS, LibrdKafkaError, Message, Metadata, Producer, ProducerGlobalConfig, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
 import type { Logger } from '../logging/logger';
 import {
   Assignment, BatchConsumer, BatchConsumerOptions, BatchHandler, InboundRecord, KafkaAdminPort, KafkaHeaders,
@@ -157,10 +157,27 @@ class LibrdKafkaPort implements KafkaPort {
     };
   }
 
+  /**
+   * The plain producer (ingest's hot path) is librdkafka's own Producer, not the promise API: one delivery
+   * tracker per send() instead of a promise and a metadata object per record.
+   */
   async producer(): Promise<RecordProducer> {
-    const producer = this.kafka.producer(this.producerConfig());
-    await this.connect(producer);
-    return new LibrdKafkaProducer(producer);
+    const timeoutMs = this.options.requestTimeoutMs ?? 30_000;
+    const producer = new Producer({
+      ...connectionConfig(this.options),
+      'enable.idempotence': true, 'dr_cb': true, 'allow.auto.create.topics': false,
+      'linger.ms': 2, 'message.max.bytes': 16 * 1024 * 1024,
+    } as ProducerGlobalConfig, {
+      // Topic-level settings (the topic configuration given here replaces any set globally). murmur2_random:
+      // the Java client's partitioner (librdkafka's default is CRC32), see key-partitioner.ts.
+      acks: -1, partitioner: 'murmur2_random', 'message.timeout.ms': timeoutMs, 'request.timeout.ms': timeoutMs,
+    });
+    const wrapped = new LibrdKafkaProducer(producer, this.options.logger);
+    this.authFailure = undefined;
+    producer.on('event.log', (log: { message: string }) => { if (AUTH_FAILURE.test(log.message)) this.authFailure = log.message; });
+    await this.connect({ connect: () => new Promise<void>((resolve, reject) => producer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => (error ? reject(error) : resolve()))) });
+    producer.setPollInBackground(true);
+    return wrapped;
   }
 
   async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
@@ -205,19 +222,60 @@ function byTopic(records: OutboundRecord[]): KafkaJS.TopicMessages[] {
   return [...grouped].map(([topic, messages]) => ({ topic, messages }));
 }
 
+/** One send() call's records: settled when the last delivery report arrives. */
+interface DeliveryTracker {
+  remaining: number;
+  error?: Error;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+const ERR_QUEUE_FULL = -184;
+
 class LibrdKafkaProducer implements RecordProducer {
   private connected = true;
-  constructor(private readonly producer: KafkaJS.Producer) {}
 
+  constructor(private readonly producer: Producer, logger: Logger) {
+    producer.on('delivery-report', (error: LibrdKafkaError | null, report: { opaque?: DeliveryTracker }) => {
+      const tracker = report.opaque;
+      if (!tracker) return;
+      if (error) tracker.error ??= error as unknown as Error;
+      if (--tracker.remaining === 0) {
+        if (tracker.error) tracker.reject(tracker.error);
+        else tracker.resolve();
+      }
+    });
+    producer.on('event.error', (error: LibrdKafkaError) => {
+      if (error.isFatal) this.connected = false; // unusable: the owner makes a new one
+      logger[isTransientKafkaMessage(error.message) ? 'debug' : 'warn']('kafka producer error (the client retries)', { error: error.message, code: error.code });
+    });
+    producer.on('event.log', (log: { message: string }) => logger[isTransientKafkaMessage(log.message) ? 'debug' : 'warn'](`kafka client: ${log.message}`));
+  }
+
+  /** Resolves once every record is acknowledged by all in-sync replicas (acks=-1), or rejects with the first error. */
   async send(records: OutboundRecord[]): Promise<void> {
     if (records.length === 0) return;
-    try {
-      // Resolves once every record is acknowledged by all in-sync replicas (acks=-1), or rejects.
-      await this.producer.sendBatch({ topicMessages: byTopic(records) });
-    } catch (error) {
-      if ((error as { fatal?: boolean }).fatal) this.connected = false; // unusable: the owner makes a new one
-      throw error;
-    }
+    await new Promise<void>((resolve, reject) => {
+      const tracker: DeliveryTracker = { remaining: records.length, resolve, reject };
+      let next = 0;
+      const enqueue = () => {
+        for (; next < records.length; next++) {
+          const r = records[next];
+          try {
+            this.producer.produce(r.topic, r.partition ?? -1, typeof r.value === 'string' ? Buffer.from(r.value) : r.value,
+              r.key === null ? null : Buffer.from(r.key, 'utf8'), undefined, tracker, toRdKafkaHeaders(r.headers));
+          } catch (error) {
+            // The client's local queue is full: wait for deliveries to make room, then go on where we stopped.
+            if ((error as LibrdKafkaError).code === ERR_QUEUE_FULL) return void setTimeout(enqueue, 5);
+            tracker.error ??= error as Error;
+            tracker.remaining -= records.length - next; // nothing from here on was enqueued
+            if (tracker.remaining === 0) reject(tracker.error);
+            return;
+          }
+        }
+      };
+      enqueue();
+    });
   }
 
   isConnected(): boolean {
@@ -226,8 +284,16 @@ class LibrdKafkaProducer implements RecordProducer {
 
   async disconnect(): Promise<void> {
     this.connected = false;
-    await this.producer.disconnect();
+    await new Promise<void>((resolve) => this.producer.flush(10_000, () => resolve()));
+    await new Promise<void>((resolve) => this.producer.disconnect(() => resolve()));
   }
+}
+
+function toRdKafkaHeaders(headers: KafkaHeaders | undefined): Array<Record<string, Buffer>> | undefined {
+  if (!headers) return undefined;
+  const list: Array<Record<string, Buffer>> = [];
+  for (const name in headers) list.push({ [name]: Buffer.from(headers[name], 'utf8') });
+  return list;
 }
 
 /**
