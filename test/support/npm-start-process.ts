@@ -7,7 +7,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { portOpen } from '../../tools/local-infra/src/kafka-broker';
 import { REPO_ROOT, streamguardHome, testInfraHome } from '../../tools/local-infra/src/paths';
-import { waitFor } from './wait-for';
 
 export { portOpen, REPO_ROOT };
 
@@ -53,13 +52,19 @@ export function runNpmStart(checkout: string, ports: StackPorts, env: NodeJS.Pro
   return { process: child, output: () => output, exited };
 }
 
+/**
+ * Waits for `pattern` in the output; fails at once when npm start exited without printing it (waiting out the
+ * timeout then only delays the failure: an early exit once made a run look hung for minutes).
+ */
 export async function waitForOutput(run: NpmStart, pattern: RegExp, timeoutMs: number): Promise<void> {
-  await waitFor(`${pattern} in the npm start output`, () => {
-    if (run.process.exitCode !== null) throw new Error(`npm start exited (${run.process.exitCode}) before ${pattern}:\n${run.output()}`);
-    return pattern.test(run.output());
-  }, timeoutMs, 200).catch((error: Error) => {
-    throw new Error(`${error.message}\noutput so far:\n${run.output()}`);
-  });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (pattern.test(run.output())) return;
+    const { exitCode, signalCode } = run.process;
+    if (exitCode !== null || signalCode !== null) throw new Error(`npm start exited (${exitCode ?? signalCode}) before ${pattern}:\n${run.output()}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${pattern} in the npm start output\noutput so far:\n${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** Pids of live processes whose command line mentions `needle` (a path only one test uses). */
