@@ -10,7 +10,8 @@
  * duplicate for read_committed readers. The transactional id is per input partition
  * (`<group>.outbox-<topic>-<partition>`): the new owner's producer fences a zombie's before it reads the marker.
  */
-import type { KafkaAdminPort, KafkaPort, OutboundRecord, TransactionalProducer } from '../kafka/kafka.port';
+import type { KafkaPort, OutboundRecord, TransactionalProducer } from '../kafka/kafka.port';
+import { LazyAdmin } from './lazy-admin';
 import type { Logger } from '../logging/logger';
 import type { Counter } from '../metrics/metrics.port';
 import type { Database, Queryable } from '../postgres/database';
@@ -26,7 +27,7 @@ interface PartitionPublisher {
 
 export class TransactionalOutbox {
   private readonly publishers = new Map<string, PartitionPublisher>();
-  private admin?: Promise<KafkaAdminPort>;
+  private readonly admin: LazyAdmin;
 
   constructor(
     private readonly db: Database,
@@ -34,7 +35,9 @@ export class TransactionalOutbox {
     private readonly groupId: string,
     private readonly logger: Logger,
     private readonly published: Counter,
-  ) {}
+  ) {
+    this.admin = new LazyAdmin(kafka);
+  }
 
   get markerGroup(): string {
     return `${this.groupId}.outbox`;
@@ -115,7 +118,7 @@ export class TransactionalOutbox {
       const [topic, partition] = splitKey(key);
       return this.release(topic, partition);
     }));
-    if (this.admin) await (await this.admin.catch(() => undefined))?.disconnect().catch(() => undefined);
+    await this.admin.close();
   }
 
   private async publisher(topic: string, partition: number): Promise<PartitionPublisher> {
@@ -129,15 +132,13 @@ export class TransactionalOutbox {
         this.publishers.set(key, publisher);
       }
       await publisher.producer;
-      this.admin ??= this.kafka.admin();
       // A stable read (KIP-447 require_stable, see KafkaAdminPort.committedOffset): if the fenced owner's last
       // transaction is still being completed, this waits for its outcome instead of returning the marker before it.
-      const marker = await (await this.admin).committedOffset(this.markerGroup, topic, partition);
+      const marker = await (await this.admin.get()).committedOffset(this.markerGroup, topic, partition);
       publisher.confirmed = marker === null ? 0 : Number(marker) - 1;
       this.logger.info('outbox marker read', { topic, partition, publishedThroughSeq: publisher.confirmed });
       return publisher;
     } catch (error) {
-      this.admin = undefined;
       await this.release(topic, partition);
       throw error;
     }

@@ -9,7 +9,8 @@
  */
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../time/clock';
-import type { Assignment, BatchControl, InboundRecord, KafkaAdminPort, KafkaPort, OutboundRecord, PartitionBatch, TransactionalProducer } from '../kafka/kafka.port';
+import type { Assignment, BatchControl, InboundRecord, KafkaPort, OutboundRecord, PartitionBatch, TransactionalProducer } from '../kafka/kafka.port';
+import { LazyAdmin } from './lazy-admin';
 import { backoffMs, isRetriable } from './processing-error';
 import { DecodedRecord, toDlqRecord } from './record-codec';
 import type { PartitionInfo } from './consuming-stage';
@@ -41,9 +42,11 @@ export class TransactionalTransformStage<V> {
   private readonly attempts = new Map<string, number>();
   /** Committed offset per partition, read right after this instance's producer fenced the previous owner. */
   private readonly floors = new Map<string, string | null>();
-  private admin?: Promise<KafkaAdminPort>;
+  private readonly admin: LazyAdmin;
 
-  constructor(private readonly options: TransactionalTransformStageOptions<V>) {}
+  constructor(private readonly options: TransactionalTransformStageOptions<V>) {
+    this.admin = new LazyAdmin(options.kafka);
+  }
 
   readonly handle = async (batch: PartitionBatch, control: BatchControl): Promise<void> => {
     const { options } = this;
@@ -107,7 +110,7 @@ export class TransactionalTransformStage<V> {
 
   async close(): Promise<void> {
     await Promise.all([...this.producers.keys()].map((k) => this.dropProducer(k)));
-    if (this.admin) await (await this.admin.catch(() => undefined))?.disconnect().catch(() => undefined);
+    await this.admin.close();
   }
 
   private toDlq(record: InboundRecord, error: Error): OutboundRecord {
@@ -120,15 +123,9 @@ export class TransactionalTransformStage<V> {
   private async committedFloor(topic: string, partition: number): Promise<string | null> {
     const key = `${topic}-${partition}`;
     if (this.floors.has(key)) return this.floors.get(key)!;
-    try {
-      this.admin ??= this.options.kafka.admin();
-      const floor = await (await this.admin).committedOffset(this.options.groupId, topic, partition);
-      this.floors.set(key, floor);
-      return floor;
-    } catch (error) {
-      this.admin = undefined;
-      throw error;
-    }
+    const floor = await (await this.admin.get()).committedOffset(this.options.groupId, topic, partition);
+    this.floors.set(key, floor);
+    return floor;
   }
 
   private producerFor(partitionKey: string): Promise<TransactionalProducer> {
