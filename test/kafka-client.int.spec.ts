@@ -193,4 +193,53 @@ describe('Kafka client adapter', () => {
     const twice = [...processed].filter(([, count]) => count > 1).map(([key]) => Number(key.split(':')[0]));
     expect(twice.filter((partition) => keptByM1.includes(partition))).toEqual([]);
   }, 240_000);
+  it('a partition paused for a held retry that moves to another member and back delivers again (librdkafka keeps the pause across reassignment)', async () => {
+    const topic = await createTopic(kafka, 2);
+    const groupId = uniqueName('paused-moves');
+    const processed = new Set<string>();
+    const owned = new Map<string, Set<number>>();
+    const held = new Set<number>();
+    const members: BatchConsumer[] = [];
+    const join = async (name: string, holdFirstBatch: boolean) => {
+      owned.set(name, new Set());
+      const consumer: BatchConsumer = await kafka.batchConsumer({
+        groupId, topics: [topic], partitionConcurrency: 2, readCommitted: true, fromBeginning: true,
+        onAssignment: (added: Assignment[], revoked: Assignment[]) => {
+          for (const a of added) for (const p of a.partitions) owned.get(name)!.add(p);
+          for (const r of revoked) for (const p of r.partitions) owned.get(name)!.delete(p);
+        },
+      });
+      await consumer.run(async (batch, control) => {
+        // m1 holds the first batch of each partition for 20 s, as a stage does after a failed batch: both
+        // partitions are paused when m2 joins, so the one that moves was paused.
+        if (holdFirstBatch && !held.has(batch.partition)) {
+          held.add(batch.partition);
+          control.retryFrom(batch.records[0].offset, 20_000);
+          return;
+        }
+        await consumer.commit([{ topic, partition: batch.partition, offset: batch.nextOffset }]);
+        for (const r of batch.records) processed.add(`${r.partition}:${r.offset}`);
+      });
+      members.push(consumer);
+    };
+    const producer = await kafka.producer();
+    const write = (count: number) => producer.send(Array.from({ length: count }, (_, i) => ({ topic, key: null, value: `r${i}`, partition: i % 2 })));
+    try {
+      await write(10);
+      await join('m1', true);
+      await waitFor('m1 holds a batch of both partitions', () => held.size === 2, 60_000);
+      await join('m2', false);
+      await waitFor('one partition moved to m2', () => owned.get('m2')!.size === 1, 60_000);
+      const moved = [...owned.get('m2')!][0];
+      await members[1].stop();
+      await waitFor('the moved partition is back with m1', () => owned.get('m1')!.has(moved), 60_000);
+      await write(10);
+      // The returned partition has no held batch any more; it must deliver long before the other one's 20 s hold ends.
+      await waitFor(`every record of the returned partition ${moved} processed`, () => [...processed].filter((k) => k.startsWith(`${moved}:`)).length === 10, 15_000);
+      await waitFor('every record processed', () => processed.size === 20, 60_000);
+    } finally {
+      await producer.disconnect();
+      for (const member of members) await member.stop().catch(() => undefined);
+    }
+  }, 180_000);
 });

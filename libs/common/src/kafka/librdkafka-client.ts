@@ -414,6 +414,7 @@ const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
  *   with a batch of ours that is still committing.
  * - **Retry** (`retryFrom`): the batch's records are held and delivered again after the delay; the partition
  *   is paused meanwhile and anything fetched for it waits behind the held batch. Other partitions go on.
+ *   Every assigned partition is resumed on assignment: librdkafka keeps a pause across a move away and back.
  * - **Transaction markers**: a batch's `nextOffset` is the consumer's position, past the markers and
  *   aborted records that follow its records. When the position moves past such entries and no record
  *   follows (an upstream transaction's marker arrived after its records were delivered), the consumer
@@ -507,6 +508,9 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
         }
         if (cooperative) this.consumer.incrementalAssign(partitions);
         else this.consumer.assign(partitions);
+        // librdkafka keeps a partition's pause across revocation and reassignment: one paused here for a held
+        // retry and then moved away comes back paused, while its new state holds nothing that would resume it.
+        this.consumer.resume(partitions);
         this.joined = true;
         const added = groupByTopic(partitions);
         this.logger.info('partitions assigned', { groupId: this.options.groupId, added, assignment: groupByTopic(this.assignedPartitions()) });
