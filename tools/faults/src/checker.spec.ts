@@ -166,9 +166,12 @@ describe('fault-suite checker', () => {
     extra.alertRows.push('deadbeef');
     expect(failedChecks(extra)).toEqual(expect.arrayContaining(['alerts: alert in Postgres the oracle does not raise', 'alerts topic: stored alert not published']));
     const twice = perfectRun();
+    twice.alerts[0].headers = { 'x-outbox-source-partition': 'events.enriched-2', 'x-outbox-seq': '41' };
     twice.alerts.push({ ...twice.alerts[0], offset: '9' });
     const report = check(twice);
     expect(report.topicDuplicates.alerts).toBe(1);
-    expect(report.failures.map((f) => f.check)).toContain('alerts topic: alertId published more than once (duplicated)');
+    const finding = report.failures.find((f) => f.check === 'alerts topic: alertId published more than once (duplicated)');
+    // Each copy says where it is and which outbox row published it: the same row twice here.
+    expect(finding?.examples[0]).toMatch(/×2 at \d+:\d+ \(outbox events\.enriched-2 #41\), \d+:9 \(outbox events\.enriched-2 #41\)$/);
   });
 });

@@ -9,7 +9,7 @@
  * "unknown-duplicates", which the contract allows (ingest's 503 says "retry"; downstream deduplicates by
  * eventId); a rejected event must be nowhere.
  */
-import { DLQ_HEADERS, TopicNames } from '@streamguard/common';
+import { DLQ_HEADERS, OUTBOX_HEADERS, TopicNames } from '@streamguard/common';
 import type { RuleDefinition } from '@streamguard/stream-core';
 import { computeAlerts, computeWindows, decodeEnriched, decodeRaw, POISON_HEADER, sourceKey, TopicRecord, WindowSpec, windowKey } from './oracle';
 import { EventAttempts, occurrenceBounds } from './request-log';
@@ -81,6 +81,23 @@ function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
   return counts;
+}
+
+/**
+ * Ids found on more than one record, each with where its copies are: partition@offset and the outbox row that
+ * published it (the same row twice: published twice; different rows: produced twice).
+ */
+function duplicatedWithCopies(records: TopicRecord[], idOf: (record: TopicRecord) => string | undefined): string[] {
+  const byId = new Map<string, TopicRecord[]>();
+  for (const record of records) {
+    const id = idOf(record);
+    if (id === undefined) continue;
+    const copies = byId.get(id) ?? [];
+    copies.push(record);
+    byId.set(id, copies);
+  }
+  return [...byId].filter(([, copies]) => copies.length > 1).map(([id, copies]) => `${id} ×${copies.length} at ${copies
+    .map((r) => `${sourceKey(r.partition, r.offset)} (outbox ${r.headers[OUTBOX_HEADERS.sourcePartition] ?? '?'} #${r.headers[OUTBOX_HEADERS.seq] ?? '?'})`).join(', ')}`);
 }
 
 function isPoison(record: TopicRecord): boolean {
@@ -206,10 +223,13 @@ export function check(input: CheckInput): CheckReport {
 
   const published = input.aggregates.map((r) => parse<{ definition: string; groupKey: string; group: { accountId?: string }; windowStart: number; count: number; values: { sumUsd?: number } }>(r))
     .filter((m): m is NonNullable<typeof m> => m !== undefined && m.definition === input.window.name);
-  const publishedCounts = countBy(published, (m) => windowKey(m.group?.accountId ?? m.groupKey, m.windowStart));
-  const aggregatesDuplicates = [...publishedCounts].filter(([, n]) => n > 1).map(([key, n]) => `${key} ×${n}`);
+  const aggregatesDuplicates = duplicatedWithCopies(input.aggregates, (r) => {
+    const m = parse<{ definition: string; groupKey: string; group: { accountId?: string }; windowStart: number }>(r);
+    return m?.definition === input.window.name ? windowKey(m.group?.accountId ?? m.groupKey, m.windowStart) : undefined;
+  });
   f.add('aggregates topic: window published more than once (duplicated)', aggregatesDuplicates);
-  f.add('aggregates topic: closed window not published', [...oracle.closed.keys()].filter((k) => !publishedCounts.has(k)));
+  const publishedKeys = new Set(published.map((m) => windowKey(m.group?.accountId ?? m.groupKey, m.windowStart)));
+  f.add('aggregates topic: closed window not published', [...oracle.closed.keys()].filter((k) => !publishedKeys.has(k)));
   f.add('aggregates topic: values differ from the oracle', published.flatMap((m) => {
     const key = windowKey(m.group?.accountId ?? m.groupKey, m.windowStart);
     const w = oracle.closed.get(key);
@@ -232,7 +252,7 @@ export function check(input: CheckInput): CheckReport {
   f.add('alerts: alert in Postgres the oracle does not raise', [...stored].filter((id) => !expectedAlerts.has(id)));
   const topicAlertIds = input.alerts.map((r) => parse<{ alertId: string }>(r)?.alertId ?? `undecodable@${sourceKey(r.partition, r.offset)}`);
   const topicAlertCounts = countBy(topicAlertIds, (id) => id);
-  const alertDuplicates = [...topicAlertCounts].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`);
+  const alertDuplicates = duplicatedWithCopies(input.alerts, (r) => parse<{ alertId: string }>(r)?.alertId);
   f.add('alerts topic: alertId published more than once (duplicated)', alertDuplicates);
   f.add('alerts topic: stored alert not published', [...stored].filter((id) => !topicAlertCounts.has(id)));
   f.add('alerts topic: published alert not stored', [...topicAlertCounts.keys()].filter((id) => !stored.has(id)));

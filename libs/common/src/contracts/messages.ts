@@ -153,6 +153,16 @@ export const REPARTITION_HEADERS = {
 } as const;
 
 /**
+ * Headers on every record a Postgres stage publishes through its outbox (`aggregates`, `alerts`, its DLQ and
+ * late records): which input partition's outbox it came from and its number there. A record with the same pair
+ * twice on a topic was published twice; two copies with different pairs were produced twice.
+ */
+export const OUTBOX_HEADERS = {
+  sourcePartition: 'x-outbox-source-partition',
+  seq: 'x-outbox-seq',
+} as const;
+
+/**
  * Largest record a stage decodes (UTF-8 bytes of key, header names and values, and value), and the most of its
  * value a DLQ copy carries. Our own events are a few kB; a bigger record can only come from a foreign producer
  * (or compression: the broker's 1 MiB limit applies to compressed batches). Passed on whole, it could exceed

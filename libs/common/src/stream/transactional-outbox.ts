@@ -16,6 +16,7 @@ import type { Logger } from '../logging/logger';
 import type { Counter } from '../metrics/metrics.port';
 import type { Database, Queryable } from '../postgres/database';
 import { isStorableText } from '../contracts/storable-text';
+import { OUTBOX_HEADERS } from '../contracts/messages';
 
 const PUBLISH_BATCH = 2000;
 
@@ -92,7 +93,10 @@ export class TransactionalOutbox {
       if (rows.length === 0) return total;
       const last = Number(rows[rows.length - 1].seq);
       await producer.sendAtomically(
-        rows.map((r) => ({ topic: r.topic, key: r.key === null ? null : r.key.toString('utf8'), value: r.value, headers: r.headers })),
+        rows.map((r) => ({
+          topic: r.topic, key: r.key === null ? null : r.key.toString('utf8'), value: r.value,
+          headers: { ...r.headers, [OUTBOX_HEADERS.sourcePartition]: `${topic}-${partition}`, [OUTBOX_HEADERS.seq]: r.seq },
+        })),
         this.markerGroup,
         [{ topic, partition, offset: String(last + 1) }],
       );
