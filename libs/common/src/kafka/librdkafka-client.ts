@@ -10,7 +10,8 @@
  *   position (the offset past transaction markers, see `PartitionBatch.nextOffset`) and lets us decide when a
  *   revoked partition is given up (after its in-flight batch finished).
  */
-import { GlobalConfig, KafkaConsumer, KafkaJS, LibrdKafkaError, Message, Metadata, Producer, ProducerGlobalConfig, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
+import { GlobalConfig, KafkaConsumer, KafkaJS, LibrdKafkaError, Message, Metadata, Producer, ProducerGlobalConfig, TopicPartition } from '@confluentinc/kafka-javascript';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logging/logger';
 import {
   Assignment, BatchConsumer, BatchConsumerOptions, BatchHandler, InboundRecord, KafkaAdminPort, KafkaHeaders,
@@ -211,15 +212,19 @@ function toMessage(record: OutboundRecord): KafkaJS.Message {
   };
 }
 
-/** Groups records by topic, preserving order within each topic. */
-function byTopic(records: OutboundRecord[]): KafkaJS.TopicMessages[] {
-  const grouped = new Map<string, KafkaJS.Message[]>();
-  for (const record of records) {
-    const list = grouped.get(record.topic);
-    if (list) list.push(toMessage(record));
-    else grouped.set(record.topic, [toMessage(record)]);
+/** `items` grouped by their topic, in first-seen order, each group keeping the items' order. */
+function groupByTopic<T extends { topic: string }, V>(items: T[], value: (item: T) => V): Array<[topic: string, values: V[]]> {
+  const grouped = new Map<string, V[]>();
+  for (const item of items) {
+    const list = grouped.get(item.topic);
+    if (list) list.push(value(item));
+    else grouped.set(item.topic, [value(item)]);
   }
-  return [...grouped].map(([topic, messages]) => ({ topic, messages }));
+  return [...grouped];
+}
+
+function byTopic(records: OutboundRecord[]): KafkaJS.TopicMessages[] {
+  return groupByTopic(records, toMessage).map(([topic, messages]) => ({ topic, messages }));
 }
 
 /** One send() call's records: settled when the last delivery report arrives. */
@@ -297,6 +302,31 @@ function toRdKafkaHeaders(headers: KafkaHeaders | undefined): Array<Record<strin
 }
 
 /**
+ * One connected client per key (a consumer group's handle), opened on first use and shared after; a failed
+ * connect is forgotten, so the next use opens it again.
+ */
+class ConnectionsByKey<T> {
+  private readonly connections = new Map<string, Promise<T>>();
+
+  get(key: string, open: () => Promise<T>): Promise<T> {
+    let connection = this.connections.get(key);
+    if (!connection) {
+      connection = open();
+      connection.catch(() => this.connections.delete(key));
+      this.connections.set(key, connection);
+    }
+    return connection;
+  }
+
+  /** Closes every connection that opened; errors while closing are ignored (we are leaving). */
+  async closeAll(close: (connection: T) => Promise<void>): Promise<void> {
+    const connections = [...this.connections.values()];
+    this.connections.clear();
+    await Promise.all(connections.map((c) => c.then(close).catch(() => undefined)));
+  }
+}
+
+/**
  * Offsets go into a transaction through a consumer handle of their group (librdkafka takes the group from
  * it). We pass one that is connected but never subscribes: generation -1 and no member id, the form the
  * broker accepts from transactional producers that fence by transactional id (ours: one per input
@@ -304,12 +334,16 @@ function toRdKafkaHeaders(headers: KafkaHeaders | undefined): Array<Record<strin
  * group, which has no consumer at all.
  */
 class LibrdKafkaTransactionalProducer implements TransactionalProducer {
-  private readonly groupHandles = new Map<string, Promise<KafkaJS.Consumer>>();
+  private readonly groupHandles = new ConnectionsByKey<KafkaJS.Consumer>();
 
   constructor(private readonly producer: KafkaJS.Producer, private readonly newGroupHandle: (groupId: string) => KafkaJS.Consumer) {}
 
   async sendAtomically(records: OutboundRecord[], groupId: string, offsets: PortOffset[]): Promise<void> {
-    const consumer = await this.groupHandle(groupId);
+    const consumer = await this.groupHandles.get(groupId, async () => {
+      const handle = this.newGroupHandle(groupId);
+      await handle.connect();
+      return handle;
+    });
     const transaction = await this.producer.transaction();
     try {
       if (records.length > 0) await transaction.sendBatch({ topicMessages: byTopic(records) });
@@ -321,35 +355,13 @@ class LibrdKafkaTransactionalProducer implements TransactionalProducer {
     }
   }
 
-  private groupHandle(groupId: string): Promise<KafkaJS.Consumer> {
-    let handle = this.groupHandles.get(groupId);
-    if (!handle) {
-      const consumer = this.newGroupHandle(groupId);
-      handle = consumer.connect().then(() => consumer);
-      handle.catch(() => this.groupHandles.delete(groupId));
-      this.groupHandles.set(groupId, handle);
-    }
-    return handle;
-  }
-
   async disconnect(): Promise<void> {
-    const handles = [...this.groupHandles.values()];
-    this.groupHandles.clear();
-    await Promise.all([
-      this.producer.disconnect(),
-      ...handles.map((h) => h.then((c) => c.disconnect()).catch(() => undefined)),
-    ]);
+    await Promise.all([this.producer.disconnect(), this.groupHandles.closeAll((c) => c.disconnect())]);
   }
 }
 
 function offsetsByTopic(offsets: PortOffset[]): KafkaJS.TopicOffsets[] {
-  const topics = new Map<string, { partition: number; offset: string }[]>();
-  for (const { topic, partition, offset } of offsets) {
-    const list = topics.get(topic) ?? [];
-    list.push({ partition, offset });
-    topics.set(topic, list);
-  }
-  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+  return groupByTopic(offsets, ({ partition, offset }) => ({ partition, offset })).map(([topic, partitions]) => ({ topic, partitions }));
 }
 
 function decodeHeaders(headers: Message['headers']): KafkaHeaders {
@@ -387,6 +399,8 @@ interface OwnedPartition {
   /** A failed batch, held to be delivered again at `dueAt`; records fetched meanwhile wait behind it. */
   retry?: { records: InboundRecord[]; nextOffset: string; dueAt: number };
   waiting: InboundRecord[];
+  /** Paused at the client for a held retry: resumed once the partition has nothing held or waiting. */
+  paused: boolean;
   revoked: boolean;
   /** The committed offset was read once after assignment (to commit markers past it when nothing follows). */
   committedRead: boolean;
@@ -457,7 +471,7 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
 
   connect(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.consumer.connect({ timeout: 30_000 }, (error) => {
+      this.consumer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => {
         if (error) return reject(error);
         this.consumer.subscribe(this.options.topics);
         resolve();
@@ -504,7 +518,7 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
     try {
       if (error.code === ERR_ASSIGN_PARTITIONS) {
         for (const { topic, partition } of partitions) {
-          this.owned.set(key(topic, partition), { topic, partition, deliveredNext: null, completedNext: null, waiting: [], revoked: false, committedRead: false });
+          this.owned.set(key(topic, partition), { topic, partition, deliveredNext: null, completedNext: null, waiting: [], paused: false, revoked: false, committedRead: false });
         }
         if (cooperative) this.consumer.incrementalAssign(partitions);
         else this.consumer.assign(partitions);
@@ -512,8 +526,8 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
         // retry and then moved away comes back paused, while its new state holds nothing that would resume it.
         this.consumer.resume(partitions);
         this.joined = true;
-        const added = groupByTopic(partitions);
-        this.logger.info('partitions assigned', { groupId: this.options.groupId, added, assignment: groupByTopic(this.assignedPartitions()) });
+        const added = assignmentsOf(partitions);
+        this.logger.info('partitions assigned', { groupId: this.options.groupId, added, assignment: assignmentsOf(this.assignedPartitions()) });
         this.options.onAssignment?.(added, []);
       } else if (error.code === ERR_REVOKE_PARTITIONS) {
         const lost = this.consumer.assignmentLost();
@@ -530,7 +544,7 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
           } catch (unassignError) {
             if (!this.stopping) this.logger.warn('could not release revoked partitions', { groupId: this.options.groupId, error: (unassignError as Error).message });
           }
-          const revoked = groupByTopic(partitions);
+          const revoked = assignmentsOf(partitions);
           this.logger.info(lost ? 'partitions lost (membership expired)' : 'partitions revoked', { groupId: this.options.groupId, revoked });
           this.options.onAssignment?.([], revoked);
         });
@@ -558,7 +572,7 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
       } catch (error) {
         if (this.stopping) break;
         this.logger[isTransientKafkaMessage((error as Error).message) ? 'debug' : 'warn']('kafka poll failed; polling again', { groupId: this.options.groupId, error: (error as Error).message });
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200);
         continue;
       }
       if (this.stopping) break; // stop() fetches nothing more; what was just fetched is read again by the next owner
@@ -642,28 +656,32 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
         retryFrom: (offset, delayMs) => {
           retried = true;
           const from = BigInt(offset);
-          state.retry = { records: records.filter((r) => BigInt(r.offset) >= from), nextOffset, dueAt: Date.now() + delayMs };
-          this.consumer.pause([partition]); // fetch nothing more for it meanwhile (what was fetched waits behind)
+          this.hold(state, records.filter((r) => BigInt(r.offset) >= from), nextOffset, delayMs);
         },
       });
     } catch (error) {
       // Handlers map their own failures to retryFrom; an escaped error is a bug, but the records must not be lost.
       this.logger.error('batch handler threw; delivering the batch again in 1 s', { ...partition, error: (error as Error).message });
       retried = true;
-      state.retry = { records, nextOffset, dueAt: Date.now() + 1_000 };
-      this.consumer.pause([partition]);
+      this.hold(state, records, nextOffset, 1_000);
     }
     if (retried) return;
     if (!state.revoked && !this.stopping) state.completedNext = BigInt(nextOffset);
-    if (!state.retry && state.waiting.length === 0) this.resume(state);
+    if (state.paused && !state.retry && state.waiting.length === 0) {
+      state.paused = false;
+      try {
+        this.consumer.resume([partition]);
+      } catch {
+        // not assigned any more: nothing to resume
+      }
+    }
   }
 
-  private resume(state: OwnedPartition): void {
-    try {
-      this.consumer.resume([{ topic: state.topic, partition: state.partition }]);
-    } catch {
-      // not assigned any more: nothing to resume
-    }
+  /** Holds a failed batch for delivery after `delayMs`; the partition fetches nothing more meanwhile (what was fetched waits behind). */
+  private hold(state: OwnedPartition, records: InboundRecord[], nextOffset: string, delayMs: number): void {
+    state.retry = { records, nextOffset, dueAt: Date.now() + delayMs };
+    if (!state.paused) this.consumer.pause([{ topic: state.topic, partition: state.partition }]);
+    state.paused = true;
   }
 
   /**
@@ -673,7 +691,7 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
    */
   private async commitMarkersPastCompleted(delivered: DueBatch[]): Promise<void> {
     const busy = new Set(delivered.map((d) => d.state));
-    const commits: TopicPartitionOffset[] = [];
+    const commits: Array<{ state: OwnedPartition; position: bigint }> = [];
     for (const state of this.owned.values()) {
       if (state.revoked || state.retry || state.waiting.length > 0 || busy.has(state)) continue;
       if (state.completedNext === null) {
@@ -686,38 +704,34 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
       const position = this.position(state);
       if (position === null || position <= state.completedNext) continue;
       if (state.deliveredNext !== null && position < state.deliveredNext) continue;
-      commits.push({ topic: state.topic, partition: state.partition, offset: Number(position) });
-      state.completedNext = position;
+      commits.push({ state, position });
     }
     if (commits.length === 0) return;
-    await new Promise<void>((resolve) => this.consumer.commitCb(commits, (error) => {
+    const toppars = commits.map(({ state, position }) => ({ topic: state.topic, partition: state.partition, offset: Number(position) }));
+    await new Promise<void>((resolve) => this.consumer.commitCb(toppars, (error) => {
       if (error) this.logger.debug('commit past transaction markers failed; retried on the next idle poll', { groupId: this.options.groupId, error: error.message });
+      else for (const { state, position } of commits) if (state.completedNext !== null && position > state.completedNext) state.completedNext = position;
       resolve();
     }));
   }
 
   /** After assignment: where the group stands, so markers past it are committed even before any record arrives. */
   private async readCommitted(state: OwnedPartition): Promise<void> {
-    await new Promise<void>((resolve) => this.consumer.committed([{ topic: state.topic, partition: state.partition }], 10_000, (error, [entry] = []) => {
-      if (!error && entry && entry.offset >= 0 && state.completedNext === null) state.completedNext = BigInt(entry.offset);
-      else if (error) state.committedRead = false; // try again on a later idle poll
-      resolve();
-    }));
+    try {
+      const [entry] = await committedOffsets(this.consumer, [{ topic: state.topic, partition: state.partition }]);
+      if (entry && entry.offset >= 0 && state.completedNext === null) state.completedNext = BigInt(entry.offset);
+    } catch {
+      state.committedRead = false; // try again on a later idle poll
+    }
   }
 }
 
-function groupByTopic(partitions: TopicPartition[]): Assignment[] {
-  const topics = new Map<string, number[]>();
-  for (const { topic, partition } of partitions) {
-    const list = topics.get(topic) ?? [];
-    list.push(partition);
-    topics.set(topic, list);
-  }
-  return [...topics].map(([topic, list]) => ({ topic, partitions: list.sort((a, b) => a - b) }));
+function assignmentsOf(partitions: TopicPartition[]): Assignment[] {
+  return groupByTopic(partitions, (p) => p.partition).map(([topic, list]) => ({ topic, partitions: list.sort((a, b) => a - b) }));
 }
 
 class LibrdKafkaAdmin implements KafkaAdminPort {
-  private readonly groupHandles = new Map<string, Promise<KafkaConsumer>>();
+  private readonly groupHandles = new ConnectionsByKey<KafkaConsumer>();
 
   constructor(private readonly admin: KafkaJS.Admin, private readonly connection: Record<string, string | number | boolean>) {}
 
@@ -744,7 +758,7 @@ class LibrdKafkaAdmin implements KafkaAdminPort {
       const ready = metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
       if (ready) return;
       if (Date.now() > deadline) throw new Error(`topics created but without a leader after 30 s: ${topics.join(', ')} (is the broker healthy?)`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
   }
 
@@ -782,23 +796,17 @@ class LibrdKafkaAdmin implements KafkaAdminPort {
    * connection, which the fault suite's broker restart provoked in the services' lag polling.
    */
   private groupHandle(groupId: string): Promise<KafkaConsumer> {
-    let handle = this.groupHandles.get(groupId);
-    if (!handle) {
+    return this.groupHandles.get(groupId, () => {
       const consumer = new KafkaConsumer({
         ...this.connection, 'group.id': groupId, 'isolation.level': 'read_committed', 'enable.auto.commit': false,
       }, {});
       consumer.on('event.error', () => undefined); // reported by the caller's failed request
-      handle = new Promise<KafkaConsumer>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (error) => (error ? reject(error) : resolve(consumer))));
-      handle.catch(() => this.groupHandles.delete(groupId));
-      this.groupHandles.set(groupId, handle);
-    }
-    return handle;
+      return new Promise<KafkaConsumer>((resolve, reject) => consumer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => (error ? reject(error) : resolve(consumer))));
+    });
   }
 
   async disconnect(): Promise<void> {
-    const handles = [...this.groupHandles.values()];
-    this.groupHandles.clear();
-    await Promise.all(handles.map((h) => h.then((c) => new Promise<void>((resolve) => c.disconnect(() => resolve()))).catch(() => undefined)));
+    await this.groupHandles.closeAll((c) => new Promise<void>((resolve) => c.disconnect(() => resolve())));
     await this.admin.disconnect();
   }
 }
@@ -827,7 +835,7 @@ async function committedOffsets(consumer: KafkaConsumer, partitions: { topic: st
       }));
     } catch (error) {
       if (!COORDINATOR_SETTLING.has((error as LibrdKafkaError).code) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
   }
 }

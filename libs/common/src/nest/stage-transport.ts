@@ -30,14 +30,19 @@ export const CONSUMING_STAGES = Symbol('ConsumingStages');
 export const STAGE_SERVICE = Symbol('StageService');
 
 /** `@Ctx()` of a stage handler: the partition of the batch, and a stateful stage's partition state. */
-export class PartitionContext<State = unknown> extends BaseRpcContext<[PartitionInfo, number]> {
+export class PartitionContext<State = unknown> extends BaseRpcContext<[PartitionInfo, string, number]> {
+  /** Whether the handler failed (for the processing end hook). */
+  failed = false;
+
   get topic(): string { return this.args[0].topic; }
   get partition(): number { return this.args[0].partition; }
   get firstOffset(): string { return this.args[0].firstOffset; }
   /** The partition's processor, restored from Postgres (stateful stages). */
   get state(): State { return this.args[0].state as State; }
+  /** The `@EventPattern` the batch is handled by. */
+  get pattern(): string { return this.args[1]; }
   /** When the transport received the batch (process time, ms). */
-  get receivedAt(): number { return this.args[1]; }
+  get receivedAt(): number { return this.args[2]; }
 }
 
 /**
@@ -77,9 +82,9 @@ export class StageTransport extends Server implements CustomTransportStrategy, B
       return withLogContext({ topic, partition, firstOffset }, done);
     });
     this.setOnProcessingEndHook((_transport, context) => {
-      const ctx = context as PartitionContext & { pattern?: string; failed?: boolean };
-      batches.inc({ pattern: ctx.pattern ?? 'unknown', outcome: ctx.failed ? 'error' : 'ok' });
-      duration.observe({ pattern: ctx.pattern ?? 'unknown' }, (Date.now() - ctx.receivedAt) / 1000);
+      const { pattern, failed, receivedAt } = context as PartitionContext;
+      batches.inc({ pattern, outcome: failed ? 'error' : 'ok' });
+      duration.observe({ pattern }, (Date.now() - receivedAt) / 1000);
     });
     readiness.register('kafka', () => this.stages.every((stage) => stage.isReady()));
   }
@@ -99,7 +104,7 @@ export class StageTransport extends Server implements CustomTransportStrategy, B
   }
 
   private async invoke(pattern: string, handler: MessageHandler, payload: unknown, partition: PartitionInfo): Promise<unknown> {
-    const context = Object.assign(new PartitionContext([partition, Date.now()]), { pattern, failed: false });
+    const context = new PartitionContext([partition, pattern, Date.now()]);
     let result: unknown;
     await this.runWithProcessingHooks(context, async (runEndHook) => {
       try {

@@ -1,7 +1,7 @@
 import type { InboundRecord } from '../kafka/kafka.port';
 import { DLQ_HEADERS, DLQ_MAX_KEY_AND_HEADER_BYTES, DLQ_MAX_VALUE_BYTES, MAX_RECORD_BYTES } from '../contracts/messages';
 import { PoisonRecordError, ProcessingError } from './processing-error';
-import { decodeJsonRecord, nextOffset, toDlqRecord } from './record-codec';
+import { decodeJsonRecord, toDlqRecord } from './record-codec';
 
 function record(value: Buffer | string | null, overrides: Partial<InboundRecord> = {}): InboundRecord {
   return {
@@ -222,21 +222,5 @@ describe('toDlqRecord', () => {
     const original = record('{}', { headers: { a: '1' } });
     toDlqRecord('events.dlq', original, 'g', new Error('x'), NOW);
     expect(original.headers).toEqual({ a: '1' });
-  });
-});
-
-describe('nextOffset', () => {
-  it.each([
-    ['0', '1'],
-    ['41', '42'],
-    ['9007199254740991', '9007199254740992'], // 2^53 - 1
-    ['9007199254740992', '9007199254740993'], // 2^53: a Number would stay at ...992
-    ['9223372036854775806', '9223372036854775807'], // int64 max
-  ])('%s → %s', (offset, expected) => {
-    expect(nextOffset(offset)).toBe(expected);
-  });
-
-  it('throws on a non-numeric offset', () => {
-    expect(() => nextOffset('abc')).toThrow(SyntaxError);
   });
 });

@@ -91,10 +91,6 @@ export function toDlqRecord(dlqTopic: string, record: InboundRecord, groupId: st
   };
 }
 
-export function nextOffset(offset: string): string {
-  return (BigInt(offset) + 1n).toString();
-}
-
 export interface DecodedBatch<V> {
   decoded: Array<{ record: InboundRecord; value: V }>;
   /** Records that can never be processed, with why (→ DLQ). */
