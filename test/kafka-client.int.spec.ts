@@ -242,4 +242,44 @@ describe('Kafka client adapter', () => {
       for (const member of members) await member.stop().catch(() => undefined);
     }
   }, 180_000);
+  it('a transactional offset commit left pending past the bound (a hanging transaction) does not stall the partition: it starts from the last decided offset', async () => {
+    const topic = await createTopic(kafka, 1);
+    const groupId = uniqueName('hanging');
+    const producer = await kafka.producer();
+    await producer.send(Array.from({ length: 10 }, (_, i) => ({ topic, key: null, value: `r${i}`, partition: 0 })));
+    await producer.disconnect();
+    const raw = rawKafka();
+    const groupHandle = raw.consumer({ kafkaJS: { groupId } });
+    await groupHandle.connect();
+    const transactional = async (transactionalId: string, transactionTimeout: number) => {
+      const p = raw.producer({ kafkaJS: { transactionalId, idempotent: true, maxInFlightRequests: 1, acks: -1, transactionTimeout } });
+      await p.connect();
+      return p;
+    };
+    // Decided: offset 4. Pending: offset 8, in a transaction left open for up to 15 minutes (the broker's maximum).
+    // It stands in for the hanging commit a broker left behind in the fault suite, which no test can provoke on
+    // demand: both are a commit pending longer than any transaction of ours can be open.
+    const decided = await transactional(uniqueName('decided'), 60_000);
+    const txDecided = await decided.transaction();
+    await txDecided.sendOffsets({ consumer: groupHandle, topics: [{ topic, partitions: [{ partition: 0, offset: '4' }] }] });
+    await txDecided.commit();
+    const pending = await transactional(uniqueName('pending'), 900_000);
+    const txPending = await pending.transaction();
+    await txPending.sendOffsets({ consumer: groupHandle, topics: [{ topic, partitions: [{ partition: 0, offset: '8' }] }] });
+
+    const seen: InboundRecord[] = [];
+    const consumer = await kafka.batchConsumer({ groupId, topics: [topic], partitionConcurrency: 1, readCommitted: true, fromBeginning: true });
+    const started = Date.now();
+    try {
+      await consumer.run(async (batch) => { seen.push(...batch.records); });
+      // The production bound (90 s) is waited out first: a commit pending that long belongs to no live transaction of ours.
+      await waitFor('records delivered once the pending commit outlived the bound', () => seen.length > 0, 150_000, 500);
+    } finally {
+      await consumer.stop();
+      await txPending.abort().catch(() => undefined);
+      await Promise.all([decided.disconnect(), pending.disconnect(), groupHandle.disconnect()]);
+    }
+    expect(Date.now() - started).toBeGreaterThan(80_000);
+    expect(seen[0].offset).toBe('4');
+  }, 240_000);
 });

@@ -47,8 +47,21 @@ export interface KafkaClientOptions {
 /** librdkafka error codes we act on (rdkafka.h). */
 const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
+const ERR_TIMED_OUT = -185;
 /** librdkafka's "no offset" (RD_KAFKA_OFFSET_INVALID): position() before anything was fetched. */
 const OFFSET_INVALID = -1001;
+/** Logical start offsets for a partition with no committed offset (RD_KAFKA_OFFSET_BEGINNING / _END). */
+const OFFSET_BEGINNING = -2;
+const OFFSET_END = -1;
+
+/** Our transactional producers' `transaction.timeout.ms`: the broker aborts a transaction open longer. */
+const TRANSACTION_TIMEOUT_MS = 60_000;
+/**
+ * How long a stable read of committed offsets waits for a pending transactional commit: our longest
+ * transaction, plus the broker's sweep for timed-out ones (`transaction.abort.timed.out.transaction.cleanup.interval.ms`,
+ * 10 s), plus a margin. A commit still pending after that belongs to no live transaction (see stableCommittedOffsets).
+ */
+const PENDING_COMMIT_BOUND_MS = TRANSACTION_TIMEOUT_MS + 10_000 + 20_000;
 
 /** How long a client may take to connect before the attempt counts as failed. */
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -146,7 +159,7 @@ class LibrdKafkaPort implements KafkaPort {
   private producerConfig(transactionalId?: string): KafkaJS.ProducerConstructorConfig {
     const timeoutMs = this.options.requestTimeoutMs ?? 30_000;
     return {
-      kafkaJS: { idempotent: true, acks: -1, allowAutoTopicCreation: false, ...(transactionalId ? { transactionalId, transactionTimeout: 60_000 } : {}) },
+      kafkaJS: { idempotent: true, acks: -1, allowAutoTopicCreation: false, ...(transactionalId ? { transactionalId, transactionTimeout: TRANSACTION_TIMEOUT_MS } : {}) },
       // Bounds how long a send may wait for an unavailable broker (librdkafka's default is 5 minutes).
       'message.timeout.ms': timeoutMs,
       'request.timeout.ms': timeoutMs,
@@ -198,7 +211,7 @@ class LibrdKafkaPort implements KafkaPort {
   async admin(): Promise<KafkaAdminPort> {
     const admin = this.kafka.admin();
     await this.connect(admin);
-    return new LibrdKafkaAdmin(admin, connectionConfig(this.options));
+    return new LibrdKafkaAdmin(admin, connectionConfig(this.options), this.options.logger);
   }
 }
 
@@ -402,8 +415,6 @@ interface OwnedPartition {
   /** Paused at the client for a held retry: resumed once the partition has nothing held or waiting. */
   paused: boolean;
   revoked: boolean;
-  /** The committed offset was read once after assignment (to commit markers past it when nothing follows). */
-  committedRead: boolean;
 }
 
 interface DueBatch {
@@ -441,10 +452,11 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
   private stopping = false;
   private fatal = false;
   private loop?: Promise<void>;
+  private readonly fallbackHandle = new ConnectionsByKey<KafkaConsumer>();
   /** Settles when the round in progress (handlers running) is over. */
   private round: Promise<void> = Promise.resolve();
 
-  constructor(connection: Record<string, string | number | boolean>, private readonly options: BatchConsumerOptions, private readonly logger: Logger, fetchMaxWaitMs: number) {
+  constructor(private readonly connection: Record<string, string | number | boolean>, private readonly options: BatchConsumerOptions, private readonly logger: Logger, fetchMaxWaitMs: number) {
     this.consumer = new KafkaConsumer({
       ...connection,
       'group.id': options.groupId,
@@ -498,6 +510,7 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
     await this.loop?.catch(() => undefined);
     // Leaving the group revokes everything (onRebalance releases at once: no round is running any more).
     await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+    await this.fallbackHandle.closeAll((c) => new Promise<void>((resolve) => c.disconnect(() => resolve())));
   }
 
   private onError(error: LibrdKafkaError): void {
@@ -517,18 +530,7 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
     const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
     try {
       if (error.code === ERR_ASSIGN_PARTITIONS) {
-        for (const { topic, partition } of partitions) {
-          this.owned.set(key(topic, partition), { topic, partition, deliveredNext: null, completedNext: null, waiting: [], paused: false, revoked: false, committedRead: false });
-        }
-        if (cooperative) this.consumer.incrementalAssign(partitions);
-        else this.consumer.assign(partitions);
-        // librdkafka keeps a partition's pause across revocation and reassignment: one paused here for a held
-        // retry and then moved away comes back paused, while its new state holds nothing that would resume it.
-        this.consumer.resume(partitions);
-        this.joined = true;
-        const added = assignmentsOf(partitions);
-        this.logger.info('partitions assigned', { groupId: this.options.groupId, added, assignment: assignmentsOf(this.assignedPartitions()) });
-        this.options.onAssignment?.(added, []);
+        void this.assignFromCommitted(partitions, cooperative);
       } else if (error.code === ERR_REVOKE_PARTITIONS) {
         const lost = this.consumer.assignmentLost();
         // Revoked partitions stop at once (isActive() is false); they are released once the round ends.
@@ -554,6 +556,50 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
     } catch (rebalanceError) {
       if (!this.stopping) this.logger.warn('rebalance handling failed', { groupId: this.options.groupId, error: (rebalanceError as Error).message });
     }
+  }
+
+  /**
+   * Takes the partitions over from where the group committed, read by us (stableCommittedOffsets) rather than
+   * by librdkafka on assignment: its own read waits for a pending commit forever, so a hanging one stalled
+   * the partition for good. librdkafka waits for this assignment call; the other partitions go on meanwhile.
+   */
+  private async assignFromCommitted(partitions: TopicPartition[], cooperative: boolean): Promise<void> {
+    let committed: CommittedOffset[] | undefined;
+    while (!committed) {
+      try {
+        committed = await stableCommittedOffsets(this.consumer, () => this.lastDecidedHandle(), partitions, (hanging) => this.logger.warn(HANGING_COMMIT_WARNING, { groupId: this.options.groupId, partitions: hanging }));
+      } catch (error) {
+        if (this.stopping) return;
+        this.logger[isTransientKafkaMessage((error as Error).message) ? 'debug' : 'warn']('reading committed offsets of assigned partitions failed; trying again', { groupId: this.options.groupId, error: (error as Error).message });
+        await sleep(1_000);
+      }
+    }
+    if (this.stopping) return;
+    const noCommit = this.options.fromBeginning ? OFFSET_BEGINNING : OFFSET_END;
+    const start = committed.map(({ topic, partition, offset }) => ({ topic, partition, offset: offset >= 0 ? offset : noCommit }));
+    try {
+      if (cooperative) this.consumer.incrementalAssign(start);
+      else this.consumer.assign(start);
+      // librdkafka keeps a partition's pause across revocation and reassignment: one paused here for a held
+      // retry and then moved away comes back paused, while its new state holds nothing that would resume it.
+      this.consumer.resume(partitions);
+    } catch (assignError) {
+      if (!this.stopping) this.logger.warn('could not take assigned partitions', { groupId: this.options.groupId, error: (assignError as Error).message });
+      return;
+    }
+    for (const { topic, partition, offset } of committed) {
+      // Where the group stands: markers past it are committed even before any record arrives (lag 0).
+      this.owned.set(key(topic, partition), { topic, partition, deliveredNext: null, completedNext: offset >= 0 ? BigInt(offset) : null, waiting: [], paused: false, revoked: false });
+    }
+    this.joined = true;
+    const added = assignmentsOf(partitions);
+    this.logger.info('partitions assigned', { groupId: this.options.groupId, added, assignment: assignmentsOf(this.assignedPartitions()) });
+    this.options.onAssignment?.(added, []);
+  }
+
+  /** A read_uncommitted handle of the group, for the rare fallback of stableCommittedOffsets: opened on first use, closed on stop. */
+  private lastDecidedHandle(): Promise<KafkaConsumer> {
+    return this.fallbackHandle.get('read_uncommitted', () => connectGroupHandle(this.connection, this.options.groupId, 'read_uncommitted'));
   }
 
   private assignedPartitions(): TopicPartition[] {
@@ -694,13 +740,7 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
     const commits: Array<{ state: OwnedPartition; position: bigint }> = [];
     for (const state of this.owned.values()) {
       if (state.revoked || state.retry || state.waiting.length > 0 || busy.has(state)) continue;
-      if (state.completedNext === null) {
-        if (!state.committedRead) {
-          state.committedRead = true;
-          void this.readCommitted(state);
-        }
-        continue;
-      }
+      if (state.completedNext === null) continue;
       const position = this.position(state);
       if (position === null || position <= state.completedNext) continue;
       if (state.deliveredNext !== null && position < state.deliveredNext) continue;
@@ -714,16 +754,6 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
       resolve();
     }));
   }
-
-  /** After assignment: where the group stands, so markers past it are committed even before any record arrives. */
-  private async readCommitted(state: OwnedPartition): Promise<void> {
-    try {
-      const [entry] = await committedOffsets(this.consumer, [{ topic: state.topic, partition: state.partition }]);
-      if (entry && entry.offset >= 0 && state.completedNext === null) state.completedNext = BigInt(entry.offset);
-    } catch {
-      state.committedRead = false; // try again on a later idle poll
-    }
-  }
 }
 
 function assignmentsOf(partitions: TopicPartition[]): Assignment[] {
@@ -731,9 +761,10 @@ function assignmentsOf(partitions: TopicPartition[]): Assignment[] {
 }
 
 class LibrdKafkaAdmin implements KafkaAdminPort {
+  /** Connected, never-subscribed consumer handles per group and isolation level (see groupHandle). */
   private readonly groupHandles = new ConnectionsByKey<KafkaConsumer>();
 
-  constructor(private readonly admin: KafkaJS.Admin, private readonly connection: Record<string, string | number | boolean>) {}
+  constructor(private readonly admin: KafkaJS.Admin, private readonly connection: Record<string, string | number | boolean>, private readonly logger: Logger) {}
 
   async ensureTopics(topics: TopicSpec[]): Promise<string[]> {
     const existing = new Set(await this.admin.listTopics());
@@ -762,8 +793,9 @@ class LibrdKafkaAdmin implements KafkaAdminPort {
     }
   }
 
+  /** Lag against the decided offsets (read_uncommitted: a commit still pending in a transaction does not count yet). */
   async consumerLag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]> {
-    const handle = await this.groupHandle(groupId);
+    const handle = await this.groupHandle(groupId, 'read_uncommitted');
     const metadata = await new Promise<Metadata>((resolve, reject) => handle.getMetadata({ topic, timeout: 10_000 }, (error, data) => (error ? reject(error) : resolve(data))));
     const partitions = metadata.topics.find((t) => t.name === topic)?.partitions.map((p) => p.id) ?? [];
     if (partitions.length === 0) throw new Error(`topic ${topic} not found`);
@@ -779,13 +811,10 @@ class LibrdKafkaAdmin implements KafkaAdminPort {
     });
   }
 
-  /**
-   * A stable read (KIP-447 `require_stable`): the group handle reads committed offsets as a read_committed
-   * consumer, for which librdkafka asks the broker for stable offsets and, while a transaction that commits
-   * offsets for the partition is pending (UNSTABLE_OFFSET_COMMIT), asks again until it is decided.
-   */
+  /** A stable read, bounded (stableCommittedOffsets). */
   async committedOffset(groupId: string, topic: string, partition: number): Promise<string | null> {
-    const [entry] = await committedOffsets(await this.groupHandle(groupId), [{ topic, partition }]);
+    const [entry] = await stableCommittedOffsets(await this.groupHandle(groupId, 'read_committed'), () => this.groupHandle(groupId, 'read_uncommitted'), [{ topic, partition }],
+      (hanging) => this.logger.warn(HANGING_COMMIT_WARNING, { groupId, partitions: hanging }));
     return entry === undefined || entry.offset < 0 ? null : String(entry.offset);
   }
 
@@ -795,14 +824,8 @@ class LibrdKafkaAdmin implements KafkaAdminPort {
    * rd_kafka_admin_coord_response_parse) when one is in flight while the client drops a broker
    * connection, which the fault suite's broker restart provoked in the services' lag polling.
    */
-  private groupHandle(groupId: string): Promise<KafkaConsumer> {
-    return this.groupHandles.get(groupId, () => {
-      const consumer = new KafkaConsumer({
-        ...this.connection, 'group.id': groupId, 'isolation.level': 'read_committed', 'enable.auto.commit': false,
-      }, {});
-      consumer.on('event.error', () => undefined); // reported by the caller's failed request
-      return new Promise<KafkaConsumer>((resolve, reject) => consumer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => (error ? reject(error) : resolve(consumer))));
-    });
+  private groupHandle(groupId: string, isolation: Isolation): Promise<KafkaConsumer> {
+    return this.groupHandles.get(`${isolation}\u0000${groupId}`, () => connectGroupHandle(this.connection, groupId, isolation));
   }
 
   async disconnect(): Promise<void> {
@@ -814,11 +837,57 @@ class LibrdKafkaAdmin implements KafkaAdminPort {
 /** Coordinator errors that last while a broker starts or moves coordinators (NOT_COORDINATOR, …). */
 const COORDINATOR_SETTLING = new Set([14, 15, 16]);
 
+type Isolation = 'read_committed' | 'read_uncommitted';
+
+/** A consumer handle of the group, connected and never subscribed: it reads the group's offsets. */
+function connectGroupHandle(connection: Record<string, string | number | boolean>, groupId: string, isolation: Isolation): Promise<KafkaConsumer> {
+  const consumer = new KafkaConsumer({ ...connection, 'group.id': groupId, 'isolation.level': isolation, 'enable.auto.commit': false }, {});
+  consumer.on('event.error', () => undefined); // reported by the caller's failed request
+  return new Promise<KafkaConsumer>((resolve, reject) => consumer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => (error ? reject(error) : resolve(consumer))));
+}
+
+interface CommittedOffset {
+  topic: string;
+  partition: number;
+  /** -1: nothing committed. */
+  offset: number;
+}
+
+const HANGING_COMMIT_WARNING = `a transactional offset commit stayed pending longer than any transaction of ours can (${PENDING_COMMIT_BOUND_MS / 1000} s): `
+  + 'a hanging transaction left by the broker; going on from the last decided offsets (check with kafka-transactions.sh find-hanging)';
+
 /**
- * The group's committed offsets (-1 where none), asked again for 30 s at most while the coordinator
- * settles. The argument's shape is checked here: a malformed list crashes the native binding.
+ * The group's committed offsets as a stable read (KIP-447 `require_stable`): a read_committed handle makes
+ * librdkafka ask for stable offsets, and while a transaction that commits offsets for a partition is still
+ * open (UNSTABLE_OFFSET_COMMIT) it asks again, so the new owner of a partition sees what its fenced previous
+ * owner's last transaction decided.
+ *
+ * Bounded by PENDING_COMMIT_BOUND_MS. No transaction of ours stays open that long (the broker aborts it), so
+ * a commit still pending after it belongs to no live transaction and will never be decided: a *hanging*
+ * transactional offset commit. Kafka 4.3 left one behind in the fault suite when the broker was stopped
+ * cleanly in the middle of a transaction (the record is in `__consumer_offsets`, no marker ever follows, the
+ * transaction coordinator shows the id as Empty); a stable read then waits forever and the partition
+ * stalls for good. Past the bound, the offsets are read from `lastDecided` (read_uncommitted: pending commits
+ * ignored) and `onHanging` reports it.
  */
-async function committedOffsets(consumer: KafkaConsumer, partitions: { topic: string; partition: number }[]): Promise<{ partition: number; offset: number }[]> {
+async function stableCommittedOffsets(
+  stable: KafkaConsumer, lastDecided: () => Promise<KafkaConsumer>, partitions: TopicPartition[], onHanging: (partitions: CommittedOffset[]) => void,
+): Promise<CommittedOffset[]> {
+  try {
+    return await committedOffsets(stable, partitions, PENDING_COMMIT_BOUND_MS);
+  } catch (error) {
+    if ((error as LibrdKafkaError).code !== ERR_TIMED_OUT) throw error;
+    const decided = await committedOffsets(await lastDecided(), partitions);
+    onHanging(decided);
+    return decided;
+  }
+}
+
+/**
+ * The group's committed offsets, asked again for 30 s at most while the coordinator settles. The
+ * argument's shape is checked here: a malformed list crashes the native binding.
+ */
+async function committedOffsets(consumer: KafkaConsumer, partitions: TopicPartition[], timeoutMs = 30_000): Promise<CommittedOffset[]> {
   const toppars = partitions.map(({ topic, partition }) => {
     if (typeof topic !== 'string' || !Number.isInteger(partition) || partition < 0) throw new Error(`invalid topic partition ${topic}[${partition}]`);
     return { topic, partition };
@@ -826,12 +895,12 @@ async function committedOffsets(consumer: KafkaConsumer, partitions: { topic: st
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      return await new Promise((resolve, reject) => consumer.committed(toppars, 30_000, (error, result) => {
+      return await new Promise((resolve, reject) => consumer.committed(toppars, timeoutMs, (error, result) => {
         if (error) return reject(error);
         const failed = result.find((r) => r.error);
         if (failed) return reject(failed.error);
         // No `offset` (or a negative one): nothing committed for that partition yet.
-        resolve(result.map((r) => ({ partition: r.partition, offset: typeof r.offset === 'number' && r.offset >= 0 ? r.offset : -1 })));
+        resolve(result.map((r) => ({ topic: r.topic, partition: r.partition, offset: typeof r.offset === 'number' && r.offset >= 0 ? r.offset : -1 })));
       }));
     } catch (error) {
       if (!COORDINATOR_SETTLING.has((error as LibrdKafkaError).code) || Date.now() > deadline) throw error;
