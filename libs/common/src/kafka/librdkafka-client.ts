@@ -564,6 +564,12 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
    * the partition for good. librdkafka waits for this assignment call; the other partitions go on meanwhile.
    */
   private async assignFromCommitted(partitions: TopicPartition[], cooperative: boolean): Promise<void> {
+    this.joined = true;
+    const added = assignmentsOf(partitions);
+    this.logger.info('partitions assigned', { groupId: this.options.groupId, added, assignment: assignmentsOf([...this.assignedPartitions(), ...partitions]) });
+    // Told before the read: a transactional stage fences the partitions' previous owners now, which decides a
+    // crashed owner's open transaction, so the read below need not wait for that transaction to time out.
+    this.options.onAssignment?.(added, []);
     let committed: CommittedOffset[] | undefined;
     while (!committed) {
       try {
@@ -591,10 +597,6 @@ class LibrdKafkaBatchConsumer implements BatchConsumer {
       // Where the group stands: markers past it are committed even before any record arrives (lag 0).
       this.owned.set(key(topic, partition), { topic, partition, deliveredNext: null, completedNext: offset >= 0 ? BigInt(offset) : null, waiting: [], paused: false, revoked: false });
     }
-    this.joined = true;
-    const added = assignmentsOf(partitions);
-    this.logger.info('partitions assigned', { groupId: this.options.groupId, added, assignment: assignmentsOf(this.assignedPartitions()) });
-    this.options.onAssignment?.(added, []);
   }
 
   /** A read_uncommitted handle of the group, for the rare fallback of stableCommittedOffsets: opened on first use, closed on stop. */

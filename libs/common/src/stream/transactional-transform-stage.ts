@@ -102,9 +102,14 @@ export class TransactionalTransformStage<V> {
   };
 
   /** Partitions we no longer own: close their producers (the new owner's producer fences them anyway). */
-  readonly onAssignment = (_assigned: Assignment[], revoked: Assignment[]): void => {
+  readonly onAssignment = (assigned: Assignment[], revoked: Assignment[]): void => {
     for (const { topic, partitions } of revoked) {
       for (const partition of partitions) void this.dropProducer(`${topic}-${partition}`);
+    }
+    // Fence the previous owners at once: that decides a crashed owner's open transaction now, so the consumer's
+    // stable read of where to start does not wait for it to time out. A failed fence is retried by the first batch.
+    for (const { topic, partitions } of assigned) {
+      for (const partition of partitions) void this.producerFor(`${topic}-${partition}`).catch(() => undefined);
     }
   };
 
