@@ -1,13 +1,26 @@
 /**
  * The transactional outbox carries keys and values byte for byte from the Postgres transaction to Kafka:
- * JSON text, arbitrary binary (dead-lettered raw records), strings with NUL, null keys, headers.
+ * JSON text, arbitrary binary (dead-lettered raw records), strings with NUL, null keys, headers. Its
+ * "published through" marker lives in the compacted marker topic: a new owner publishes exactly the rows
+ * after it, and a marker left in the old `<group>.outbox` consumer group is honoured on upgrade.
  * Real broker and Postgres from the test setup.
  */
-import { Counter, Database, KafkaPort, OutboundRecord, TransactionalOutbox } from '@streamguard/common';
-import { collectTopic, quietLogger, testDatabase, testKafka, uniqueName } from './support/test-infra';
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+import { Counter, Database, KafkaPort, OutboundRecord, TOPIC_CONFIG, TransactionalOutbox } from '@streamguard/common';
+import { describeGroupsWithBrokerTool } from './support/broker-tools';
+import { collectTopic, quietLogger, testDatabase, testInfra, testKafka, uniqueName } from './support/test-infra';
 import { waitFor } from './support/wait-for';
 
 const noopCounter: Counter = { inc: () => undefined };
+
+/** A marker topic of this test's own, configured as provisioning creates the real one (compacted). */
+async function markerTopic(kafka: KafkaPort): Promise<string> {
+  const topic = uniqueName('outbox-markers');
+  const admin = await kafka.admin();
+  await admin.ensureTopics([{ topic, partitions: 3, replicationFactor: 1, config: TOPIC_CONFIG.outboxMarkers }]);
+  await admin.disconnect();
+  return topic;
+}
 
 describe('TransactionalOutbox', () => {
   let kafka: KafkaPort;
@@ -38,7 +51,7 @@ describe('TransactionalOutbox', () => {
       { topic, key: 'lone\ud800surrogate', value: 'lone \udc00 surrogate', headers: { h: 'x' } },
       { topic, key: '😀', value: JSON.stringify({ emoji: '😀', escaped: '\\u0000 is text here' }) },
     ];
-    const outbox = new TransactionalOutbox(db, kafka, groupId, quietLogger, noopCounter);
+    const outbox = new TransactionalOutbox(db, kafka, groupId, await markerTopic(kafka), quietLogger, noopCounter);
     await db.query('INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, -1)', [groupId, input]);
     await db.transaction((tx) => outbox.enqueue(tx, input, 0, 0, records));
     const collected = await collectTopic(kafka, topic);
@@ -54,4 +67,63 @@ describe('TransactionalOutbox', () => {
       await outbox.close();
     }
   });
+  it('a new owner publishes exactly the rows after the marker in the marker topic, and no <group>.outbox group is created', async () => {
+    const { topic, input, groupId, markers } = await outboxTopics(kafka);
+    const rows = (from: number, n: number): OutboundRecord[] => Array.from({ length: n }, (_, i) => ({ topic, key: `k${from + i}`, value: `v${from + i}` }));
+    await db.query('INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, -1)', [groupId, input]);
+    const collected = await collectTopic(kafka, topic);
+    const first = new TransactionalOutbox(db, kafka, groupId, markers, quietLogger, noopCounter);
+    const second = new TransactionalOutbox(db, kafka, groupId, markers, quietLogger, noopCounter);
+    try {
+      await db.transaction((tx) => first.enqueue(tx, input, 0, 0, rows(1, 5)));
+      expect(await first.publish(input, 0)).toBe(5);
+      await first.close();
+      // The partition moves: the next owner fences the first, reads the marker (seq 5) and publishes only what follows.
+      await db.transaction((tx) => second.enqueue(tx, input, 0, 5, rows(6, 3)));
+      expect(await second.publish(input, 0)).toBe(3);
+      expect(await second.publish(input, 0)).toBe(0);
+      await waitFor('8 records on the topic', () => collected.records.length >= 8, 20_000);
+    } finally {
+      await collected.stop();
+      await second.close();
+    }
+    expect(collected.records.map((r) => r.key)).toEqual(['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8']);
+    expect(collected.records.map((r) => r.headers['x-outbox-seq'])).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+    expect((await describeGroupsWithBrokerTool()).some((row) => row.group === `${groupId}.outbox`)).toBe(false);
+  }, 60_000);
+
+  it('honours a marker left in the <group>.outbox consumer group by the previous version (upgrade)', async () => {
+    const { topic, input, groupId, markers } = await outboxTopics(kafka);
+    await db.query('INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, -1)', [groupId, input]);
+    const outbox = new TransactionalOutbox(db, kafka, groupId, markers, quietLogger, noopCounter);
+    await db.transaction((tx) => outbox.enqueue(tx, input, 0, 0, Array.from({ length: 6 }, (_, i) => ({ topic, key: `k${i + 1}`, value: 'v' }))));
+    // The previous version published rows 1–4 and committed "offset 5" for the input partition in group `<group>.outbox`.
+    const raw = new KafkaJS.Kafka({ kafkaJS: { brokers: testInfra().brokers.split(','), clientId: uniqueName('legacy'), logLevel: KafkaJS.logLevel.NOTHING } });
+    const legacyGroup = raw.consumer({ kafkaJS: { groupId: `${groupId}.outbox` } });
+    await legacyGroup.connect();
+    const legacyProducer = raw.producer({ kafkaJS: { transactionalId: uniqueName('legacy-tx'), idempotent: true, maxInFlightRequests: 1, acks: -1 } });
+    await legacyProducer.connect();
+    const transaction = await legacyProducer.transaction();
+    await transaction.sendOffsets({ consumer: legacyGroup, topics: [{ topic: input, partitions: [{ partition: 0, offset: '5' }] }] });
+    await transaction.commit();
+    await Promise.all([legacyProducer.disconnect(), legacyGroup.disconnect()]);
+    const collected = await collectTopic(kafka, topic);
+    try {
+      expect(await outbox.publish(input, 0)).toBe(2);
+      await waitFor('2 records on the topic', () => collected.records.length >= 2, 20_000);
+    } finally {
+      await collected.stop();
+      await outbox.close();
+    }
+    expect(collected.records.map((r) => r.key)).toEqual(['k5', 'k6']);
+  }, 60_000);
 });
+
+async function outboxTopics(kafka: KafkaPort): Promise<{ topic: string; input: string; groupId: string; markers: string }> {
+  const topic = uniqueName('outbox-out');
+  const input = uniqueName('outbox-input');
+  const admin = await kafka.admin();
+  await admin.ensureTopics([{ topic, partitions: 1, replicationFactor: 1 }, { topic: input, partitions: 1, replicationFactor: 1 }]);
+  await admin.disconnect();
+  return { topic, input, groupId: uniqueName('outbox-test'), markers: await markerTopic(kafka) };
+}

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import {
-  createKafkaClient, Database, DEFAULT_TOPICS, InboundRecord, JsonLogger, KafkaPort, TopicNames, TOPIC_ENV, TopicRole,
+  createKafkaClient, Database, DEFAULT_TOPICS, InboundRecord, JsonLogger, KafkaPort, TOPIC_CONFIG, TopicNames, TOPIC_ENV, TopicRole,
 } from '@streamguard/common';
 
 export function testInfra(): { brokers: string; databaseUrl: string; adminUrl: string } {
@@ -37,7 +37,7 @@ export function uniqueTopicNames(): TopicNames {
 export async function createTestTopics(kafka: KafkaPort, partitions = 3, config: Partial<Record<TopicRole, Record<string, string>>> = {}): Promise<TopicNames> {
   const topics = uniqueTopicNames();
   const admin = await kafka.admin();
-  await admin.ensureTopics((Object.entries(topics) as Array<[TopicRole, string]>).map(([role, topic]) => ({ topic, partitions, replicationFactor: 1, config: config[role] })));
+  await admin.ensureTopics((Object.entries(topics) as Array<[TopicRole, string]>).map(([role, topic]) => ({ topic, partitions, replicationFactor: 1, config: { ...TOPIC_CONFIG[role], ...config[role] } })));
   await admin.disconnect();
   return topics;
 }

@@ -10,7 +10,7 @@
  * 2 = the run itself failed (infrastructure, deadline, Ctrl-C).
  */
 import { randomBytes } from 'node:crypto';
-import { createKafkaClient, Database, DEFAULT_TOPICS, JsonLogger, KafkaPort, partitionForKey } from '@streamguard/common';
+import { createKafkaClient, Database, DEFAULT_TOPICS, JsonLogger, KafkaPort, markerAddress, partitionForKey, readMarker } from '@streamguard/common';
 import { DEFAULT_RULES, RuleDefinition } from '@streamguard/stream-core';
 import { check, CheckReport, PoisonRecord, WindowRow } from './checker';
 import { FaultContext } from './fault-injectors';
@@ -146,8 +146,8 @@ async function run(profile: Profile, stack: FaultStack): Promise<{ report: Check
         'SELECT group_id, partition, outbox_seq FROM consumer_offsets WHERE topic = $1 AND group_id = ANY($2::text[])',
         [DEFAULT_TOPICS.enriched, [stack.groupId('aggregate'), stack.groupId('alert')]]);
       for (const r of rows) {
-        const marker = await admin.committedOffset(`${r.group_id}.outbox`, DEFAULT_TOPICS.enriched, r.partition);
-        if (Number(marker ?? 0) - 1 < Number(r.outbox_seq)) return false;
+        const marker = await readMarker(admin, await markerAddress(admin, DEFAULT_TOPICS.outboxMarkers, r.group_id, DEFAULT_TOPICS.enriched, r.partition));
+        if ((marker ?? 0) < Number(r.outbox_seq)) return false;
       }
       return true;
     }, remaining());

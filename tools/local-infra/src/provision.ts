@@ -1,5 +1,5 @@
 /** Everything a fresh Kafka + Postgres needs before the services start: schema, demo data, topics. */
-import { createKafkaClient, Database, DEFAULT_TOPICS, durabilityConfig, JsonLogger, KafkaSecurity, MIN_INSYNC_REPLICAS, runMigrations, TopicNames } from '@streamguard/common';
+import { createKafkaClient, Database, DEFAULT_TOPICS, durabilityConfig, JsonLogger, KafkaSecurity, MIN_INSYNC_REPLICAS, runMigrations, TOPIC_CONFIG, TopicNames, TopicRole } from '@streamguard/common';
 import { done, step } from './progress';
 import { seedDemoData } from './seed';
 
@@ -33,7 +33,7 @@ export async function createTopics(brokers: string[], layout: TopicLayout, topic
   const config = durabilityConfig(replicationFactor, layout.minInsyncReplicas);
   const admin = await createKafkaClient({ brokers, clientId: 'streamguard-provision', logger, security }).admin();
   try {
-    const created = await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions, replicationFactor, config })));
+    const created = await admin.ensureTopics((Object.entries(topics) as Array<[TopicRole, string]>).map(([role, topic]) => ({ topic, partitions, replicationFactor, config: { ...config, ...TOPIC_CONFIG[role] } })));
     const settings = `${partitions} partitions, replication factor ${replicationFactor}, ${MIN_INSYNC_REPLICAS} ${config[MIN_INSYNC_REPLICAS]}`;
     done(created.length > 0 ? `Topics created (${settings}): ${created.join(', ')}` : 'Topics present');
   } finally {

@@ -54,7 +54,7 @@ export function windowAggregationStages(settings: WindowingSettings, deps: {
   });
   const windowStage = (pattern: string, groupId: string, inputTopic: string, definitions: WindowDefinition[], source: 'enriched' | 'repartition') =>
     new HandledStage(pattern, (handle) => new StatefulStageRunner({
-      service: 'aggregate', groupId, inputTopic, dlqTopic: settings.topics.dlq, kafka, db, logger, metrics, clock,
+      service: 'aggregate', groupId, inputTopic, dlqTopic: settings.topics.dlq, markerTopic: settings.topics.outboxMarkers, kafka, db, logger, metrics, clock,
       partitionConcurrency: settings.partitionConcurrency, tickMs: settings.tickMs,
       onRestored: (_partition, _entries, durationMs) => aggregateMetrics.restoreDuration.observe({}, durationMs / 1000),
       createProcessor: (partition, _topic, state) =>

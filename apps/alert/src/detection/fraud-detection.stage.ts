@@ -26,7 +26,7 @@ export function fraudDetectionStage(settings: DetectionSettings, deps: {
   const alertsTotal = metrics.counter('alerts_total', 'Fraud alerts raised (new alertIds), by rule (its id; `<id>@<tenant>` for a tenant rule) and severity.', ['rule', 'severity']);
   return new HandledStage(DEFAULT_TOPICS.enriched, (handle) => {
     const runner = new StatefulStageRunner({
-      service: 'alert', groupId: settings.groupId, inputTopic: settings.topics.enriched, dlqTopic: settings.topics.dlq,
+      service: 'alert', groupId: settings.groupId, inputTopic: settings.topics.enriched, dlqTopic: settings.topics.dlq, markerTopic: settings.topics.outboxMarkers,
       kafka, db, logger, metrics, clock, partitionConcurrency: settings.partitionConcurrency, tickMs: settings.tickMs,
       createProcessor: (_partition, _topic, state) => new RulePartitionProcessor(state, ruleSet, settings.topics.alerts, repository, alertsTotal, clock),
       process: (_processor, records, partition) => handle(records, partition) as Promise<StageOutput>,

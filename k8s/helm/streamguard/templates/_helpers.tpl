@@ -143,6 +143,7 @@ TOPIC_ALERTS: {{ .Values.kafka.topics.alerts | quote }}
 TOPIC_EVENTS_DLQ: {{ .Values.kafka.topics.dlq | quote }}
 TOPIC_EVENTS_LATE: {{ .Values.kafka.topics.late | quote }}
 TOPIC_EVENTS_REPARTITION: {{ .Values.kafka.topics.repartition | quote }}
+TOPIC_OUTBOX_MARKERS: {{ .Values.kafka.topics.outboxMarkers | quote }}
 LOG_LEVEL: {{ .Values.logLevel | quote }}
 SHUTDOWN_GRACE_MS: {{ .Values.shutdownGraceMs | int | quote }}
 DATABASE_POOL_SIZE: {{ .Values.postgres.poolSize | int | quote }}

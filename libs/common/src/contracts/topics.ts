@@ -14,6 +14,12 @@ export const DEFAULT_TOPICS = {
    * groups span input partitions (see README "Windows: exact semantics").
    */
   repartition: 'events.repartition',
+  /**
+   * Internal to the Postgres stages (aggregate, alert): compacted; one record per (stage group, input partition)
+   * saying through which outbox seq that partition's outputs are published, written in the same Kafka
+   * transaction as the outputs (see TransactionalOutbox).
+   */
+  outboxMarkers: 'streamguard.outbox-markers',
 } as const;
 
 export type TopicRole = keyof typeof DEFAULT_TOPICS;
@@ -27,4 +33,14 @@ export const TOPIC_ENV: Record<TopicRole, string> = {
   dlq: 'TOPIC_EVENTS_DLQ',
   late: 'TOPIC_EVENTS_LATE',
   repartition: 'TOPIC_EVENTS_REPARTITION',
+  outboxMarkers: 'TOPIC_OUTBOX_MARKERS',
+};
+
+/**
+ * Settings a topic needs beyond the durability ones every topic gets. The marker topic is compacted: only the
+ * last marker per (group, partition) matters, and short segments let compaction keep it small (reading a
+ * marker reads its partition from the start).
+ */
+export const TOPIC_CONFIG: Partial<Record<TopicRole, Record<string, string>>> = {
+  outboxMarkers: { 'cleanup.policy': 'compact', 'segment.ms': String(10 * 60_000), 'min.cleanable.dirty.ratio': '0.1' },
 };

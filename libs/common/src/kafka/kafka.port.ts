@@ -42,8 +42,8 @@ export interface RecordProducer {
 
 /** A producer whose writes become visible atomically together with consumer offsets (Kafka transactions). */
 export interface TransactionalProducer {
-  /** Sends `records` and commits `offsets` for `groupId` in one transaction; aborts and rethrows on failure. */
-  sendAtomically(records: OutboundRecord[], groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Sends `records` and commits `commit.offsets` for `commit.groupId` in one transaction; aborts and rethrows on failure. */
+  sendAtomically(records: OutboundRecord[], commit?: { groupId: string; offsets: TopicPartitionOffset[] }): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -113,6 +113,12 @@ export interface KafkaAdminPort {
    * outcome, so a read right after fencing the previous owner sees what its last transaction left.
    */
   committedOffset(groupId: string, topic: string, partition: number): Promise<string | null>;
+  partitionCount(topic: string): Promise<number>;
+  /**
+   * The value of the last committed record with `key` in one partition, null if there is none: the partition
+   * read with read_committed from its start to its end as of the call (for compacted topics of small records).
+   */
+  latestValue(topic: string, partition: number, key: string): Promise<Buffer | null>;
   disconnect(): Promise<void>;
 }
 

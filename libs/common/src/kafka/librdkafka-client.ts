@@ -351,16 +351,17 @@ class LibrdKafkaTransactionalProducer implements TransactionalProducer {
 
   constructor(private readonly producer: KafkaJS.Producer, private readonly newGroupHandle: (groupId: string) => KafkaJS.Consumer) {}
 
-  async sendAtomically(records: OutboundRecord[], groupId: string, offsets: PortOffset[]): Promise<void> {
-    const consumer = await this.groupHandles.get(groupId, async () => {
-      const handle = this.newGroupHandle(groupId);
+  async sendAtomically(records: OutboundRecord[], commit?: { groupId: string; offsets: PortOffset[] }): Promise<void> {
+    const offsets = commit?.offsets ?? [];
+    const consumer = !commit || offsets.length === 0 ? undefined : await this.groupHandles.get(commit.groupId, async () => {
+      const handle = this.newGroupHandle(commit.groupId);
       await handle.connect();
       return handle;
     });
     const transaction = await this.producer.transaction();
     try {
       if (records.length > 0) await transaction.sendBatch({ topicMessages: byTopic(records) });
-      if (offsets.length > 0) await transaction.sendOffsets({ consumer, topics: offsetsByTopic(offsets) });
+      if (consumer) await transaction.sendOffsets({ consumer, topics: offsetsByTopic(offsets) });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
@@ -826,6 +827,39 @@ class LibrdKafkaAdmin implements KafkaAdminPort {
    * rd_kafka_admin_coord_response_parse) when one is in flight while the client drops a broker
    * connection, which the fault suite's broker restart provoked in the services' lag polling.
    */
+  async partitionCount(topic: string): Promise<number> {
+    const [metadata] = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    if (!metadata || metadata.partitions.length === 0) throw new Error(`topic ${topic} not found (create it with \`npm run admin -- create-topics\`)`);
+    return metadata.partitions.length;
+  }
+
+  async latestValue(topic: string, partition: number, key: string): Promise<Buffer | null> {
+    // A reader of its own, not in any group (the id is required but nothing is committed under it).
+    const reader = await connectGroupHandle(this.connection, `streamguard-latest-value-${process.pid}-${Date.now()}`, 'read_committed');
+    try {
+      const { lowOffset, highOffset } = await new Promise<{ lowOffset: number; highOffset: number }>((resolve, reject) =>
+        reader.queryWatermarkOffsets(topic, partition, 10_000, (error, offsets) => (error ? reject(error) : resolve(offsets))));
+      if (highOffset <= lowOffset) return null;
+      reader.assign([{ topic, partition, offset: OFFSET_BEGINNING }]);
+      const wanted = Buffer.from(key, 'utf8');
+      let latest: Buffer | null = null;
+      // Up to the end as of now. read_committed stops before a transaction still open; that one ends within
+      // our transaction timeout (the broker aborts it), so the read is bounded like a stable offset read.
+      const deadline = Date.now() + PENDING_COMMIT_BOUND_MS;
+      for (;;) {
+        const messages = await new Promise<Message[]>((resolve, reject) => reader.consume(1_000, (error, batch) => (error ? reject(error) : resolve(batch ?? []))));
+        for (const message of messages) {
+          if (message.key && Buffer.compare(Buffer.isBuffer(message.key) ? message.key : Buffer.from(String(message.key)), wanted) === 0) latest = message.value ?? null;
+        }
+        const [position] = reader.position([{ topic, partition }]);
+        if (position && position.offset !== OFFSET_INVALID && position.offset >= highOffset) return latest;
+        if (Date.now() > deadline) throw new Error(`reading ${topic}[${partition}] to offset ${highOffset} did not finish within ${PENDING_COMMIT_BOUND_MS / 1000} s (a transaction left open on it?)`);
+      }
+    } finally {
+      await new Promise<void>((resolve) => reader.disconnect(() => resolve()));
+    }
+  }
+
   private groupHandle(groupId: string, isolation: Isolation): Promise<KafkaConsumer> {
     return this.groupHandles.get(`${isolation}\u0000${groupId}`, () => connectGroupHandle(this.connection, groupId, isolation));
   }

@@ -19,6 +19,8 @@ export interface StatefulStageRunnerOptions {
   groupId: string;
   inputTopic: string;
   dlqTopic: string;
+  /** The compacted topic of the outbox's "published through" markers (see TransactionalOutbox). */
+  markerTopic: string;
   kafka: KafkaPort;
   db: Database;
   logger: Logger;
@@ -58,7 +60,7 @@ export class StatefulStageRunner {
     if (!this.started && o.beforeStart) await o.beforeStart();
     this.started = true;
     const stageMetrics = new StageMetrics(o.metrics, o.service);
-    this.outbox = new TransactionalOutbox(o.db, o.kafka, o.groupId, o.logger,
+    this.outbox = new TransactionalOutbox(o.db, o.kafka, o.groupId, o.markerTopic, o.logger,
       o.metrics.counter(`${o.service}_outbox_published_total`, 'Records published from the Postgres outbox to Kafka (exactly once).'));
     this.stage = new PostgresStatefulStage({
       groupId: o.groupId, dlqTopic: o.dlqTopic, db: o.db, outbox: this.outbox, logger: o.logger, metrics: stageMetrics, clock: o.clock,

@@ -3,20 +3,28 @@
  *
  * The stage's Postgres transaction writes its output records to `outbox`, numbered per input partition
  * (`seq` = 1, 2, 3… from `consumer_offsets.outbox_seq`). After the commit, the partition's owner publishes
- * the rows after the last confirmed `seq` in ONE Kafka transaction that also commits, as a transactional
- * consumer-group offset, the marker "published through seq N" (group `<stage group>.outbox`, the input
- * topic-partition, offset N + 1). Kafka makes the records and the marker visible together or not at all,
- * so after any crash the next owner reads the marker and publishes exactly the rows after it: no loss, no
+ * the rows after the last confirmed `seq` in ONE Kafka transaction that also writes the marker "published
+ * through seq N": a record keyed `<stage group>|<input topic>|<input partition>` in the compacted marker topic
+ * (`streamguard.outbox-markers`). Kafka makes the records and the marker visible together or not at all, so
+ * after any crash the next owner reads the marker and publishes exactly the rows after it: no loss, no
  * duplicate for read_committed readers. The transactional id is per input partition
- * (`<group>.outbox-<topic>-<partition>`): the new owner's producer fences a zombie's before it reads the marker.
+ * (`<group>.outbox-<topic>-<partition>`): the new owner's producer fences a zombie's — which decides the
+ * zombie's open transaction — before it reads the marker.
+ *
+ * Why a topic and not, as before, a transactional offset commit of a group `<stage group>.outbox`: such a group
+ * looked to every Kafka tool like a consumer with a huge permanent lag, had no members (so its offsets could
+ * expire after `offsets.retention.minutes`), and its stable read hung for good on a transactional commit the
+ * broker left pending. A marker in that group is still read once, when the topic holds none for the partition
+ * yet (an upgrade), so publication goes on exactly where it stopped.
  */
-import type { KafkaPort, OutboundRecord, TransactionalProducer } from '../kafka/kafka.port';
+import type { KafkaAdminPort, KafkaPort, OutboundRecord, TransactionalProducer } from '../kafka/kafka.port';
 import { LazyAdmin } from './lazy-admin';
 import type { Logger } from '../logging/logger';
 import type { Counter } from '../metrics/metrics.port';
 import type { Database, Queryable } from '../postgres/database';
 import { isStorableText } from '../contracts/storable-text';
 import { OUTBOX_HEADERS } from '../contracts/messages';
+import { partitionForKey } from '../kafka/key-partitioner';
 
 const PUBLISH_BATCH = 2000;
 
@@ -24,6 +32,29 @@ interface PartitionPublisher {
   producer: Promise<TransactionalProducer>;
   /** Highest seq known to be in Kafka (the marker), -1 before it was read. */
   confirmed: number;
+  marker?: MarkerAddress;
+}
+
+/** Where a partition's "published through" marker lives: its key, and the marker topic's partition for it. */
+export interface MarkerAddress {
+  topic: string;
+  partition: number;
+  key: string;
+}
+
+/** The marker's address for one input partition of a stage group. */
+export async function markerAddress(admin: KafkaAdminPort, markerTopic: string, groupId: string, inputTopic: string, inputPartition: number): Promise<MarkerAddress> {
+  const key = `${groupId}|${inputTopic}|${inputPartition}`;
+  return { topic: markerTopic, key, partition: partitionForKey(key, await admin.partitionCount(markerTopic)) };
+}
+
+/** The seq through which the partition's outputs are published, as its marker says; null when it has none. */
+export async function readMarker(admin: KafkaAdminPort, address: MarkerAddress): Promise<number | null> {
+  const value = await admin.latestValue(address.topic, address.partition, address.key);
+  if (value === null) return null;
+  const seq = (JSON.parse(value.toString('utf8')) as { publishedThroughSeq?: unknown }).publishedThroughSeq;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new Error(`outbox marker ${address.key} is not {"publishedThroughSeq": n}: ${value.toString('utf8').slice(0, 200)}`);
+  return seq;
 }
 
 export class TransactionalOutbox {
@@ -34,13 +65,15 @@ export class TransactionalOutbox {
     private readonly db: Database,
     private readonly kafka: KafkaPort,
     private readonly groupId: string,
+    private readonly markerTopic: string,
     private readonly logger: Logger,
     private readonly published: Counter,
   ) {
     this.admin = new LazyAdmin(kafka);
   }
 
-  get markerGroup(): string {
+  /** Where markers lived before the marker topic (read once per partition on upgrade), and the transactional ids' prefix. */
+  private get legacyMarkerGroup(): string {
     return `${this.groupId}.outbox`;
   }
 
@@ -92,14 +125,14 @@ export class TransactionalOutbox {
       );
       if (rows.length === 0) return total;
       const last = Number(rows[rows.length - 1].seq);
-      await producer.sendAtomically(
-        rows.map((r) => ({
+      const marker = publisher.marker!;
+      await producer.sendAtomically([
+        ...rows.map((r) => ({
           topic: r.topic, key: r.key === null ? null : r.key.toString('utf8'), value: r.value,
           headers: { ...r.headers, [OUTBOX_HEADERS.sourcePartition]: `${topic}-${partition}`, [OUTBOX_HEADERS.seq]: r.seq },
         })),
-        this.markerGroup,
-        [{ topic, partition, offset: String(last + 1) }],
-      );
+        { topic: marker.topic, partition: marker.partition, key: marker.key, value: JSON.stringify({ publishedThroughSeq: last }) },
+      ]);
       publisher.confirmed = last;
       total += rows.length;
       this.published.inc({}, rows.length);
@@ -132,15 +165,22 @@ export class TransactionalOutbox {
     try {
       if (!publisher) {
         // Fence first (initTransactions aborts a zombie's open transaction), then read the marker.
-        publisher = { producer: this.kafka.transactionalProducer(`${this.markerGroup}-${key}`), confirmed: -1 };
+        publisher = { producer: this.kafka.transactionalProducer(`${this.legacyMarkerGroup}-${key}`), confirmed: -1 };
         this.publishers.set(key, publisher);
       }
       await publisher.producer;
-      // A stable read (KIP-447 require_stable, see KafkaAdminPort.committedOffset): if the fenced owner's last
-      // transaction is still being completed, this waits for its outcome instead of returning the marker before it.
-      const marker = await (await this.admin.get()).committedOffset(this.markerGroup, topic, partition);
-      publisher.confirmed = marker === null ? 0 : Number(marker) - 1;
-      this.logger.info('outbox marker read', { topic, partition, publishedThroughSeq: publisher.confirmed });
+      // After the fence: the previous owner's last transaction is decided, so the marker read is its outcome.
+      const admin = await this.admin.get();
+      publisher.marker ??= await markerAddress(admin, this.markerTopic, this.groupId, topic, partition);
+      const marker = await readMarker(admin, publisher.marker);
+      if (marker !== null) {
+        publisher.confirmed = marker;
+      } else {
+        // Nothing in the marker topic yet: a fresh partition, or one published before the marker topic existed.
+        const legacy = await admin.committedOffset(this.legacyMarkerGroup, topic, partition);
+        publisher.confirmed = legacy === null ? 0 : Number(legacy) - 1;
+      }
+      this.logger.info('outbox marker read', { topic, partition, publishedThroughSeq: publisher.confirmed, from: marker !== null ? this.markerTopic : this.legacyMarkerGroup });
       return publisher;
     } catch (error) {
       await this.release(topic, partition);

@@ -76,9 +76,9 @@ export class TransactionalTransformStage<V> {
       }
       if (!control.isActive()) return; // shutting down: commit nothing, the next owner redoes it
       // The batch's next offset, not last record + 1: it includes the transaction marker after the records.
-      await producer.sendAtomically([...outputs, ...dlq], options.groupId, [
-        { topic: batch.topic, partition: batch.partition, offset: batch.nextOffset },
-      ]);
+      await producer.sendAtomically([...outputs, ...dlq], {
+        groupId: options.groupId, offsets: [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }],
+      });
       this.floors.set(partitionKey, batch.nextOffset);
       this.attempts.delete(partitionKey);
       options.metrics.processed.inc({ topic: batch.topic }, records.length);
