@@ -3,6 +3,8 @@
  * broker's jars: an oracle that shares no code with our Kafka client.
  */
 import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureKafkaJars } from '../../tools/local-infra/src/kafka-broker';
 import { testInfraHome } from '../../tools/local-infra/src/paths';
@@ -39,4 +41,22 @@ export async function topicsWithBrokerTool(): Promise<string[]> {
   const run = await runBrokerTool('org.apache.kafka.tools.TopicCommand', ['--list']);
   if (run.status !== 0) throw new Error(`kafka-topics failed: ${run.stderr}`);
   return run.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+}
+
+/** `kafka-topics.sh --alter --partitions`: grows a topic to `partitions` (Kafka cannot shrink one). */
+export async function growTopicWithBrokerTool(topic: string, partitions: number): Promise<void> {
+  const run = await runBrokerTool('org.apache.kafka.tools.TopicCommand', ['--alter', '--topic', topic, '--partitions', String(partitions)]);
+  if (run.status !== 0) throw new Error(`kafka-topics --alter failed: ${run.stderr}`);
+}
+
+/** `kafka-delete-records.sh`: deletes a partition's records before `beforeOffset` (as retention would). */
+export async function deleteRecordsWithBrokerTool(topic: string, partition: number, beforeOffset: number): Promise<void> {
+  const file = join(tmpdir(), `delete-records-${process.pid}-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify({ version: 1, partitions: [{ topic, partition, offset: beforeOffset }] }));
+  try {
+    const run = await runBrokerTool('org.apache.kafka.tools.DeleteRecordsCommand', ['--offset-json-file', file]);
+    if (run.status !== 0) throw new Error(`kafka-delete-records failed: ${run.stderr}`);
+  } finally {
+    rmSync(file, { force: true });
+  }
 }

@@ -38,6 +38,8 @@ export * from './stream/stateful-stage-runner';
 export * from './stream/transform-stage-runner';
 export * from './nest/query-params';
 export * from './stream/keep-trying';
+export * from './stream/input-partition-guard';
+export * from './stream/offset-gap';
 export * from './nest/service-modules';
 export * from './postgres/notify-reloader';
 export * from './auth/api-key';

@@ -6,9 +6,11 @@
  *   keys create --tenant T --scopes ingest,read,admin [--name N] [--rate R] [--burst B] [--legacy-tenant]
  *   keys list [--tenant T]
  *   keys revoke KEY_ID
+ *   accept-offset-gap --group G --topic T --partition P
+ *                                             let a stopped partition go on from the log start (records lost to retention)
  * Reads DATABASE_URL, KAFKA_BROKERS and the TOPIC_* variables like the services do.
  */
-import { ApiKeyStore, Database, databaseEnv, intVar, optionalIntVar, JsonLogger, parseScopes, kafkaEnv, kafkaSecurityFromEnv, loadConfig, topicEnv, topicsFrom } from '@streamguard/common';
+import { acceptOffsetGap, ApiKeyStore, createKafkaClient, Database, databaseEnv, intVar, optionalIntVar, JsonLogger, parseScopes, kafkaEnv, kafkaSecurityFromEnv, loadConfig, topicEnv, topicsFrom } from '@streamguard/common';
 import { ensureKafkaJars } from '../../local-infra/src/kafka-broker';
 import { streamguardHome } from '../../local-infra/src/paths';
 import { fail } from '../../local-infra/src/progress';
@@ -41,11 +43,35 @@ async function main(): Promise<void> {
     case 'keys':
       await keys(process.argv[3]);
       return;
+    case 'accept-offset-gap':
+      await acceptGap();
+      return;
     case 'fetch-kafka':
       await ensureKafkaJars(streamguardHome());
       return;
     default:
-      fail(`usage: admin <migrate [--seed] | create-topics [--partitions N] [--replication-factor R] [--min-insync-replicas M] | keys <create|list|revoke> | fetch-kafka>${command ? ` (unknown command "${command}")` : ''}`);
+      fail(`usage: admin <migrate [--seed] | create-topics [--partitions N] [--replication-factor R] [--min-insync-replicas M] | keys <create|list|revoke> | accept-offset-gap --group G --topic T --partition P | fetch-kafka>${command ? ` (unknown command "${command}")` : ''}`);
+  }
+}
+
+/** `accept-offset-gap`: the stage stopped the partition and logged this command; it says what is skipped. */
+async function acceptGap(): Promise<void> {
+  const groupId = flag('group');
+  const topic = flag('topic');
+  const partition = Number(flag('partition'));
+  if (!groupId || !topic || !Number.isInteger(partition) || partition < 0) fail('usage: accept-offset-gap --group G --topic T --partition P (the stage logs the exact command)');
+  const config = loadConfig({ databaseUrl: databaseEnv.databaseUrl, ...kafkaEnv });
+  const logger = new JsonLogger('warn', { service: 'admin' });
+  const db = new Database(config.databaseUrl, 1, logger, 'streamguard-admin');
+  const admin = await createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'streamguard-admin', logger, security: kafkaSecurityFromEnv(config) }).admin();
+  try {
+    const accepted = await acceptOffsetGap(db, admin, groupId, topic, partition);
+    process.stdout.write(accepted
+      ? `${groupId} goes on from ${topic}[${partition}]@${accepted.to}: offsets ${accepted.from}–${BigInt(accepted.to) - 1n} were deleted before it processed them and are skipped.\n`
+      : `${groupId} has no gap on ${topic}[${partition}]: nothing changed.\n`);
+  } finally {
+    await admin.disconnect();
+    await db.close();
   }
 }
 

@@ -15,17 +15,21 @@ async function consumersFor(definitions: WindowDefinition[]): Promise<Array<{ pa
       requested.push({ groupId: options.groupId, topics: options.topics });
       return new Promise(() => undefined);
     },
-    admin: () => new Promise(() => undefined),
+    // Enough for the start-up check of the input's partition count (recorded as 3, found 3).
+    admin: async () => ({ partitionCount: async () => 3, disconnect: async () => undefined }),
   } as unknown as KafkaPort;
+  const db = { query: async () => ({ rows: [{ partitions: 3, recorded_at: new Date(0) }] }) } as unknown as Database;
   const stages = windowAggregationStages(
     { groupId: 'sg.aggregate', topics: DEFAULT_TOPICS, definitions, maxOutOfOrdernessMs: 0, idleTimeoutMs: 0, maxFutureSkewMs: 0, tickMs: 1000, partitionConcurrency: 1 },
-    { kafka, db: {} as Database, logger: new JsonLogger('error', { service: 'test' }), metrics: new PrometheusMetrics('test'), clock: new ManualClock(0), repository: {} as WindowResultsRepository },
+    { kafka, db, logger: new JsonLogger('error', { service: 'test' }), metrics: new PrometheusMetrics('test'), clock: new ManualClock(0), repository: {} as WindowResultsRepository },
   );
   const patterns: string[] = [];
   for (const stage of stages) {
     patterns.push(stage.pattern);
     stage.start(async () => undefined);
-    await new Promise((resolve) => setImmediate(resolve));
+    // A stage may check its input first, then asks for its consumer (which never connects here): one at a time,
+    // so requests and patterns pair up in order.
+    for (let i = 0; i < 50 && requested.length < patterns.length; i += 1) await new Promise((resolve) => setImmediate(resolve));
   }
   await Promise.all(stages.map((s) => s.stop()));
   return requested.map((r, i) => ({ pattern: patterns[i], ...r })).sort((a, b) => a.groupId.localeCompare(b.groupId));

@@ -114,6 +114,8 @@ export interface KafkaAdminPort {
    */
   committedOffset(groupId: string, topic: string, partition: number): Promise<string | null>;
   partitionCount(topic: string): Promise<number>;
+  /** The partition's first offset still in the log (records before it were deleted by retention). */
+  logStartOffset(topic: string, partition: number): Promise<string>;
   /**
    * The value of the last committed record with `key` in one partition, null if there is none: the partition
    * read with read_committed from its start to its end as of the call (for compacted topics of small records).

@@ -827,6 +827,11 @@ class LibrdKafkaAdmin implements KafkaAdminPort {
    * rd_kafka_admin_coord_response_parse) when one is in flight while the client drops a broker
    * connection, which the fault suite's broker restart provoked in the services' lag polling.
    */
+  async logStartOffset(topic: string, partition: number): Promise<string> {
+    const handle = await this.groupHandle('streamguard-watermarks', 'read_uncommitted'); // reads no group data
+    return new Promise((resolve, reject) => handle.queryWatermarkOffsets(topic, partition, 10_000, (error, offsets) => (error ? reject(error) : resolve(String(offsets.lowOffset)))));
+  }
+
   async partitionCount(topic: string): Promise<number> {
     const [metadata] = await this.admin.fetchTopicMetadata({ topics: [topic] });
     if (!metadata || metadata.partitions.length === 0) throw new Error(`topic ${topic} not found (create it with \`npm run admin -- create-topics\`)`);

@@ -352,6 +352,28 @@ export const MIGRATIONS: Migration[] = [
       DROP INDEX window_results_account;
     `,
   },
+  {
+    id: '0008_stage_input_partitions',
+    sql: `
+      -- The partition count each Postgres stage's keyed state was built for, per input topic. State is
+      -- partitioned like the input: if the topic gains partitions, keys move to partitions whose state lacks
+      -- them, so a stage refuses to start on a topic whose count differs (see InputPartitionGuard).
+      CREATE TABLE stage_input_partitions (
+        group_id text NOT NULL,
+        topic text NOT NULL,
+        partitions integer NOT NULL CHECK (partitions > 0),
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (group_id, topic)
+      );
+      DO $grants$
+      BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'streamguard_aggregate') THEN RETURN; END IF;
+        GRANT SELECT, INSERT ON stage_input_partitions TO streamguard_aggregate, streamguard_alert;
+        GRANT SELECT ON stage_input_partitions TO streamguard_readonly;
+      END
+      $grants$;
+    `,
+  },
 ];
 
 const LOCK_ID = 4242_2026;

@@ -15,6 +15,12 @@
  *    Publication runs beside processing (one publisher per partition, which takes everything committed so
  *    far), so the next batch is processed and committed while the previous one's outputs go to Kafka.
  * Kafka's own committed offset is only a hint for where to fetch from; Postgres is the source of truth.
+ *
+ * Offset gaps: a partition whose stored next offset lies below the input's log start lost records to
+ * retention before they were processed (a partition stalled longer than the topic keeps records). Such a
+ * partition is not processed at all — `<service>_partition_offset_gap_records` says how many records are gone,
+ * and the error log says how to accept the loss (`npm run admin -- accept-offset-gap`) — rather than going on
+ * from the log start as if nothing was missing.
  */
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../time/clock';
@@ -70,6 +76,8 @@ export interface PostgresStatefulStageOptions {
    */
   process?(processor: PartitionProcessor, records: InboundRecord[], partition: PartitionInfo): StageOutput | Promise<StageOutput>;
   onRestored?(partition: number, topic: string, entries: number, durationMs: number): void;
+  /** The input partition's log start offset (see "Offset gaps" above). */
+  logStartOffset(topic: string, partition: number): Promise<string>;
 }
 
 interface PartitionTask {
@@ -82,6 +90,8 @@ interface PartitionTask {
   publishPending: boolean;
   /** Ownership epoch taken at restore; any later restore (by any instance) invalidates this copy. */
   epoch: string;
+  /** Set when the stored offset lies below the log start: the partition is stopped (see "Offset gaps"). */
+  gap?: { nextOffset: string; logStart: string };
 }
 
 class StaleStateError extends Error {
@@ -152,7 +162,7 @@ export class PostgresStatefulStage {
       const key = taskKey(topic, partition);
       if (!this.owned.has(key)) return; // revoked meanwhile: do not take the partition back
       const task = await this.task(topic, partition).catch(() => undefined);
-      if (!task) return;
+      if (!task || task.gap) return; // a stopped partition fires nothing either
       const output = task.processor.onTimer?.();
       if (output) {
         try {
@@ -179,6 +189,7 @@ export class PostgresStatefulStage {
     this.owned.set(key, { topic: batch.topic, partition: batch.partition });
     try {
       const task = await this.task(batch.topic, batch.partition);
+      if (task.gap) return this.holdGap(task, batch, control);
       // Skip what this partition's state already contains (redelivery after a crash or rebalance).
       const fresh = task.nextOffset === '-1' ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= BigInt(task.nextOffset));
       if (fresh.length === 0) return this.hintKafkaOffset(batch);
@@ -343,11 +354,34 @@ export class PostgresStatefulStage {
         state: stateRows.rows.map((r): [string, unknown] => [r.state_key, r.value]),
       };
     });
+    const gap = next === '-1' ? undefined : await this.offsetGap(topic, partition, next);
     const processor = options.createProcessor(partition, topic, state);
     const durationMs = options.clock.now() - started;
     options.onRestored?.(partition, topic, state.length, durationMs);
     options.logger.info('partition state restored', { topic, partition, entries: state.length, nextOffset: next, epoch, durationMs });
-    return { topic, partition, processor, nextOffset: next, publishPending: true, epoch };
+    return { topic, partition, processor, nextOffset: next, publishPending: true, epoch, gap };
+  }
+
+  /** The gap between the stored next offset and the log start, if records were deleted before we processed them. */
+  private async offsetGap(topic: string, partition: number, nextOffset: string): Promise<PartitionTask['gap']> {
+    const logStart = await this.options.logStartOffset(topic, partition);
+    const missing = BigInt(logStart) - BigInt(nextOffset);
+    this.options.metrics.offsetGap.set({ topic, partition: String(partition) }, missing > 0n ? Number(missing) : 0);
+    if (missing <= 0n) return undefined;
+    this.options.logger.error('input records were deleted by retention before this stage processed them; the partition is stopped', {
+      topic, partition, nextOffset, logStartOffset: logStart, missingRecords: missing.toString(),
+      toAccept: `npm run admin -- accept-offset-gap --group ${this.options.groupId} --topic ${topic} --partition ${partition}`,
+    });
+    return { nextOffset, logStart };
+  }
+
+  /**
+   * A stopped partition: nothing is processed. The batch is held and delivered again in 30 s; the state is
+   * dropped so that delivery restores it afresh, which finds the gap gone once an operator accepted it.
+   */
+  private holdGap(task: PartitionTask, batch: PartitionBatch, control: BatchControl): void {
+    this.tasks.delete(taskKey(task.topic, task.partition));
+    control.retryFrom(batch.records[0].offset, GAP_RECHECK_MS);
   }
 
   private async hintKafkaOffset(batch: PartitionBatch): Promise<void> {
@@ -365,6 +399,9 @@ export class PostgresStatefulStage {
     return next;
   }
 }
+
+/** How often a partition stopped by an offset gap looks again whether the gap was accepted. */
+const GAP_RECHECK_MS = 30_000;
 
 function taskKey(topic: string, partition: number): string {
   return `${topic}-${partition}`;

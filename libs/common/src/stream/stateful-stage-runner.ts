@@ -8,8 +8,10 @@ import type { Metrics } from '../metrics/metrics.port';
 import type { Clock } from '../time/clock';
 import type { BatchConsumer, KafkaPort } from '../kafka/kafka.port';
 import type { Database } from '../postgres/database';
+import { checkInputPartitions } from './input-partition-guard';
 import { keepTrying } from './keep-trying';
 import { LagMonitor } from './lag-monitor';
+import { LazyAdmin } from './lazy-admin';
 import { TransactionalOutbox } from './transactional-outbox';
 import { PartitionProcessor, PostgresStatefulStage, PostgresStatefulStageOptions } from './postgres-stateful-stage';
 import { StageMetrics } from './stage-metrics';
@@ -43,9 +45,12 @@ export class StatefulStageRunner {
   private ticker?: NodeJS.Timeout;
   private stopTrying?: () => void;
   private readonly lag: LagMonitor;
+  /** For the input's partition count and log start offsets. */
+  private readonly admin: LazyAdmin;
 
   constructor(private readonly options: StatefulStageRunnerOptions) {
     this.lag = new LagMonitor(options.kafka, options.metrics, options.service, options.logger);
+    this.admin = new LazyAdmin(options.kafka);
   }
 
   /** Starts consuming in the background, retrying until Kafka and Postgres are reachable. */
@@ -59,6 +64,7 @@ export class StatefulStageRunner {
     const o = this.options;
     if (!this.started && o.beforeStart) await o.beforeStart();
     this.started = true;
+    await checkInputPartitions(o.db, await this.admin.get(), o.groupId, o.inputTopic);
     const stageMetrics = new StageMetrics(o.metrics, o.service);
     this.outbox = new TransactionalOutbox(o.db, o.kafka, o.groupId, o.markerTopic, o.logger,
       o.metrics.counter(`${o.service}_outbox_published_total`, 'Records published from the Postgres outbox to Kafka (exactly once).'));
@@ -66,6 +72,7 @@ export class StatefulStageRunner {
       groupId: o.groupId, dlqTopic: o.dlqTopic, db: o.db, outbox: this.outbox, logger: o.logger, metrics: stageMetrics, clock: o.clock,
       createProcessor: o.createProcessor, process: o.process,
       onRestored: (partition, _topic, entries, durationMs) => o.onRestored?.(partition, entries, durationMs),
+      logStartOffset: async (topic, partition) => (await this.admin.get()).logStartOffset(topic, partition),
     });
     this.consumer = await o.kafka.batchConsumer({
       groupId: o.groupId, topics: [o.inputTopic], partitionConcurrency: o.partitionConcurrency,
@@ -88,6 +95,7 @@ export class StatefulStageRunner {
     if (this.ticker) clearInterval(this.ticker);
     await this.disconnect();
     await this.lag.stop();
+    await this.admin.close();
   }
 
   private async disconnect(): Promise<void> {
