@@ -48,7 +48,7 @@ describe('offset gaps', () => {
     const metrics = new PrometheusMetrics('gaptest');
     const runner = () => new StatefulStageRunner({
       service: 'gaptest', groupId, inputTopic: input, dlqTopic: dlq, markerTopic: markers, kafka, db, logger: quietLogger, metrics,
-      clock: systemClock, partitionConcurrency: 1, tickMs: 1_000, createProcessor: () => recordingProcessor(seen),
+      clock: systemClock, partitionConcurrency: 1, blockedNotReadyMs: 300_000, tickMs: 1_000, createProcessor: () => recordingProcessor(seen),
     });
     const gapGauge = async () => Number(/gaptest_partition_offset_gap_records\{[^}]*\} (\d+)/.exec(await metrics.render())?.[1] ?? NaN);
     try {

@@ -130,6 +130,10 @@ def pipeline():
             description="Records sent to events.late: TOO_LATE (window already closed) or FUTURE_TS.")
     b.panel("Batch retries/s per stage", per_stage('sum by (service) (rate({svc}_batch_retries_total{{{ns}}}[$__rate_interval]))', "{{service}}"), "ops",
             description="Rolled back and retried after transient errors; steps here often coincide with rebalances and restarts.")
+    b.panel("Blocked partitions: seconds stuck per stage and partition", per_stage(
+        'max by (service, topic, partition) ({svc}_partition_blocked_seconds{{{ns}}})', "{{service}} {{topic}} p{{partition}}"), "s",
+            description="How long a partition's batch has kept failing with retriable errors (0 while it flows). "
+                        "Alert: StreamguardPartitionBlocked above 2 minutes; past PARTITION_BLOCKED_NOT_READY_MS the instance reports not ready.")
     b.panel("Partitions reporting per aggregate instance", [
         q(f'count by (instance) (aggregate_watermark_lag_seconds{{{NS}}})', "{{instance}}")], "short",
             description="No rebalance counter is exported yet; a change in partitions per instance marks a rebalance.")

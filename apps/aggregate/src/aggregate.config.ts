@@ -1,4 +1,4 @@
-import { authEnv, ConfigOf, databaseEnv, httpEnv, intVar, jsonVar, kafkaEnv, topicEnv } from '@streamguard/common';
+import { authEnv, ConfigOf, databaseEnv, httpEnv, intVar, jsonVar, kafkaEnv, stageEnv, topicEnv } from '@streamguard/common';
 import { parseWindowDefinitions } from '@streamguard/stream-core';
 
 /** Definitions used when WINDOW_DEFINITIONS is not set. */
@@ -25,6 +25,7 @@ export const aggregateEnv = {
   partitionConcurrency: intVar('AGGREGATE_PARTITION_CONCURRENCY', 'Partitions processed in parallel by one instance.', 3, 1, 64),
   ...httpEnv,
   ...kafkaEnv,
+  ...stageEnv,
   ...topicEnv,
   ...databaseEnv,
   ...authEnv,

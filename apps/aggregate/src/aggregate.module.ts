@@ -19,6 +19,7 @@ export class AggregateModule {
       groupId: `${config.kafkaGroupPrefix}.aggregate`, topics: topicsFrom(config), definitions: config.windowDefinitions,
       maxOutOfOrdernessMs: config.maxOutOfOrdernessMs, idleTimeoutMs: config.idleTimeoutMs, maxFutureSkewMs: config.maxFutureSkewMs,
       tickMs: config.tickMs, partitionConcurrency: config.partitionConcurrency,
+      blockedNotReadyMs: config.partitionBlockedNotReadyMs,
     };
     return {
       module: AggregateModule,

@@ -1,4 +1,4 @@
-import { authEnv, ConfigOf, databaseEnv, httpEnv, intVar, kafkaEnv, topicEnv } from '@streamguard/common';
+import { authEnv, ConfigOf, databaseEnv, httpEnv, intVar, kafkaEnv, stageEnv, topicEnv } from '@streamguard/common';
 import { MAX_RULE_DURATION_MS } from '@streamguard/stream-core';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -12,6 +12,7 @@ export const alertEnv = {
   partitionConcurrency: intVar('ALERT_PARTITION_CONCURRENCY', 'Partitions processed in parallel by one instance.', 3, 1, 64),
   ...httpEnv,
   ...kafkaEnv,
+  ...stageEnv,
   ...topicEnv,
   ...databaseEnv,
   ...authEnv,

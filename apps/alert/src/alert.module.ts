@@ -19,6 +19,7 @@ export class AlertModule {
   static forRoot(config: AlertConfig): DynamicModule {
     const settings: DetectionSettings = {
       groupId: `${config.kafkaGroupPrefix}.alert`, topics: topicsFrom(config), tickMs: config.tickMs, partitionConcurrency: config.partitionConcurrency,
+      blockedNotReadyMs: config.partitionBlockedNotReadyMs,
     };
     return {
       module: AlertModule,

@@ -1,4 +1,4 @@
-import { authEnv, ConfigOf, databaseEnv, httpEnv, intVar, kafkaEnv, topicEnv } from '@streamguard/common';
+import { authEnv, ConfigOf, databaseEnv, httpEnv, intVar, kafkaEnv, stageEnv, topicEnv } from '@streamguard/common';
 
 export const enrichEnv = {
   port: intVar('ENRICH_PORT', 'HTTP port of the enrich service (health, metrics, reference-data and API key management APIs).', 8081, 1, 65535),
@@ -7,6 +7,7 @@ export const enrichEnv = {
   partitionConcurrency: intVar('ENRICH_PARTITION_CONCURRENCY', 'Partitions enriched in parallel by one instance.', 3, 1, 64),
   ...httpEnv,
   ...kafkaEnv,
+  ...stageEnv,
   ...topicEnv,
   ...databaseEnv,
   ...authEnv,

@@ -40,6 +40,7 @@ export * from './nest/query-params';
 export * from './stream/keep-trying';
 export * from './stream/input-partition-guard';
 export * from './stream/offset-gap';
+export * from './stream/blocked-partitions';
 export * from './nest/service-modules';
 export * from './postgres/notify-reloader';
 export * from './auth/api-key';

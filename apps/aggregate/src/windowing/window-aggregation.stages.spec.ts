@@ -20,7 +20,7 @@ async function consumersFor(definitions: WindowDefinition[]): Promise<Array<{ pa
   } as unknown as KafkaPort;
   const db = { query: async () => ({ rows: [{ partitions: 3, recorded_at: new Date(0) }] }) } as unknown as Database;
   const stages = windowAggregationStages(
-    { groupId: 'sg.aggregate', topics: DEFAULT_TOPICS, definitions, maxOutOfOrdernessMs: 0, idleTimeoutMs: 0, maxFutureSkewMs: 0, tickMs: 1000, partitionConcurrency: 1 },
+    { groupId: 'sg.aggregate', topics: DEFAULT_TOPICS, definitions, maxOutOfOrdernessMs: 0, idleTimeoutMs: 0, maxFutureSkewMs: 0, tickMs: 1000, partitionConcurrency: 1, blockedNotReadyMs: 0 },
     { kafka, db, logger: new JsonLogger('error', { service: 'test' }), metrics: new PrometheusMetrics('test'), clock: new ManualClock(0), repository: {} as WindowResultsRepository },
   );
   const patterns: string[] = [];

@@ -19,6 +19,7 @@ export interface WindowingSettings {
   maxFutureSkewMs: number;
   tickMs: number;
   partitionConcurrency: number;
+  blockedNotReadyMs: number;
 }
 
 /** The shuffle's handler pattern: it reads `events.enriched` in its own group, beside the co-partitioned stage. */
@@ -55,7 +56,7 @@ export function windowAggregationStages(settings: WindowingSettings, deps: {
   const windowStage = (pattern: string, groupId: string, inputTopic: string, definitions: WindowDefinition[], source: 'enriched' | 'repartition') =>
     new HandledStage(pattern, (handle) => new StatefulStageRunner({
       service: 'aggregate', groupId, inputTopic, dlqTopic: settings.topics.dlq, markerTopic: settings.topics.outboxMarkers, kafka, db, logger, metrics, clock,
-      partitionConcurrency: settings.partitionConcurrency, tickMs: settings.tickMs,
+      partitionConcurrency: settings.partitionConcurrency, blockedNotReadyMs: settings.blockedNotReadyMs, tickMs: settings.tickMs,
       onRestored: (_partition, _entries, durationMs) => aggregateMetrics.restoreDuration.observe({}, durationMs / 1000),
       createProcessor: (partition, _topic, state) =>
         new WindowPartitionProcessor(partition, state, operatorOptions(definitions), settings.topics, repository, aggregateMetrics, clock, source),
@@ -66,6 +67,7 @@ export function windowAggregationStages(settings: WindowingSettings, deps: {
     const groupId = `${settings.groupId}-repartition`;
     stages.push(new HandledStage(REPARTITION_PATTERN, (handle) => new TransformStageRunner<EnrichedInput>({
       service: REPARTITION_SERVICE, groupId, inputTopic: settings.topics.enriched, partitionConcurrency: settings.partitionConcurrency,
+      blockedNotReadyMs: settings.blockedNotReadyMs,
       kafka, logger, metrics, runningMessage: 'repartitioning',
       stage: new TransactionalTransformStage<EnrichedInput>({
         groupId, dlqTopic: settings.topics.dlq, kafka, logger, metrics: new StageMetrics(metrics, REPARTITION_SERVICE), clock,

@@ -10,6 +10,7 @@ export interface DetectionSettings {
   topics: TopicNames;
   tickMs: number;
   partitionConcurrency: number;
+  blockedNotReadyMs: number;
 }
 
 /**
@@ -27,7 +28,7 @@ export function fraudDetectionStage(settings: DetectionSettings, deps: {
   return new HandledStage(DEFAULT_TOPICS.enriched, (handle) => {
     const runner = new StatefulStageRunner({
       service: 'alert', groupId: settings.groupId, inputTopic: settings.topics.enriched, dlqTopic: settings.topics.dlq, markerTopic: settings.topics.outboxMarkers,
-      kafka, db, logger, metrics, clock, partitionConcurrency: settings.partitionConcurrency, tickMs: settings.tickMs,
+      kafka, db, logger, metrics, clock, partitionConcurrency: settings.partitionConcurrency, blockedNotReadyMs: settings.blockedNotReadyMs, tickMs: settings.tickMs,
       createProcessor: (_partition, _topic, state) => new RulePartitionProcessor(state, ruleSet, settings.topics.alerts, repository, alertsTotal, clock),
       process: (_processor, records, partition) => handle(records, partition) as Promise<StageOutput>,
       beforeStart: () => ruleSet.start(),

@@ -10,6 +10,7 @@ export interface EnrichmentSettings {
   /** While LISTEN is down, cached reference data is dropped this often. */
   referencePollMs: number;
   partitionConcurrency: number;
+  blockedNotReadyMs: number;
 }
 export const ENRICHMENT_SETTINGS = Symbol('EnrichmentSettings');
 
@@ -35,7 +36,7 @@ export function enrichmentStage(settings: EnrichmentSettings, deps: { kafka: Kaf
     // In the background, retrying: the HTTP server (health, reference API) comes up even while Kafka is down.
     return new TransformStageRunner({
       service: 'enrich', groupId: settings.groupId, inputTopic: settings.topics.raw, partitionConcurrency: settings.partitionConcurrency,
-      stage, kafka, logger, metrics, runningMessage: 'enriching', describe: { to: settings.topics.enriched },
+      blockedNotReadyMs: settings.blockedNotReadyMs, stage, kafka, logger, metrics, runningMessage: 'enriching', describe: { to: settings.topics.enriched },
     });
   });
 }

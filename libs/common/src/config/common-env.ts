@@ -48,6 +48,11 @@ export const httpEnv = {
 
 export type TopicConfig = ConfigOf<typeof topicEnv>;
 
+/** Every consuming stage (enrich, aggregate, alert). */
+export const stageEnv = {
+  partitionBlockedNotReadyMs: intVar('PARTITION_BLOCKED_NOT_READY_MS', 'A partition whose batch has kept failing with retriable errors (Kafka or Postgres trouble) this long makes the instance report not ready on /readyz; `<service>_partition_blocked_seconds` shows it before (0 = never).', 300_000, 0, 86_400_000),
+};
+
 /** API keys and their rate limits (every service's HTTP API; see README "Security"). */
 export const authEnv = {
   rateLimitPerSecond: intVar('RATE_LIMIT_PER_SECOND', 'Default token-bucket rate per API key and service instance: events/s for ingest, requests/s for the other APIs. A key can carry its own.', 5_000, 1, 10_000_000),

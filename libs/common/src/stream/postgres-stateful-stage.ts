@@ -26,7 +26,8 @@ import type { Logger } from '../logging/logger';
 import type { Clock } from '../time/clock';
 import type { Assignment, BatchConsumer, BatchControl, InboundRecord, OutboundRecord, PartitionBatch } from '../kafka/kafka.port';
 import type { Database, Queryable } from '../postgres/database';
-import { backoffMs, isRetriable } from './processing-error';
+import { BlockedPartitions } from './blocked-partitions';
+import { isRetriable, jitteredBackoffMs } from './processing-error';
 import { toDlqRecord } from './record-codec';
 import type { PartitionInfo } from './consuming-stage';
 import type { StageMetrics } from './stage-metrics';
@@ -109,7 +110,12 @@ export class PostgresStatefulStage {
   private readonly publishing = new Map<string, { running: Promise<void>; task: PartitionTask; again: boolean }>();
   private consumer?: BatchConsumer;
 
-  constructor(private readonly options: PostgresStatefulStageOptions) {}
+  /** Partitions whose batch keeps failing (see BlockedPartitions). */
+  readonly blocked: BlockedPartitions;
+
+  constructor(private readonly options: PostgresStatefulStageOptions) {
+    this.blocked = new BlockedPartitions(options.metrics.blocked, options.clock);
+  }
 
   attach(consumer: BatchConsumer): void {
     this.consumer = consumer;
@@ -123,12 +129,14 @@ export class PostgresStatefulStage {
     // fire its windows (idle watermark) and apply rule changes.
     for (const { topic, partition } of assigned.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })))) {
       this.owned.set(taskKey(topic, partition), { topic, partition });
+      this.blocked.cleared(topic, partition);
       void this.serialised(taskKey(topic, partition), () => this.task(topic, partition).then(() => undefined, () => undefined));
     }
     // Drop state of revoked partitions: the new owner restores it from Postgres.
     for (const { topic, partition } of revoked.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })))) {
       const key = taskKey(topic, partition);
       this.owned.delete(key);
+      this.blocked.cleared(topic, partition);
       void this.serialised(key, async () => {
         this.tasks.delete(key);
         await this.publishing.get(key)?.running;
@@ -200,6 +208,7 @@ export class PostgresStatefulStage {
       // The batch's next offset, past the transaction marker that follows its records (lag 0 once caught up).
       await this.commit(task, output, fresh, batch.nextOffset);
       this.attempts.delete(key);
+      this.blocked.cleared(batch.topic, batch.partition);
       options.metrics.processed.inc({ topic: batch.topic }, fresh.length);
       options.metrics.batchSize.observe({ topic: batch.topic }, fresh.length);
       options.metrics.batchDuration.observe({ topic: batch.topic }, (options.clock.now() - started) / 1000);
@@ -215,7 +224,8 @@ export class PostgresStatefulStage {
       this.attempts.set(key, attempt);
       const code = String((error as { code?: unknown }).code ?? (error as Error).name);
       options.metrics.retries.inc({ topic: batch.topic, code });
-      const delay = stale ? 0 : backoffMs(attempt - 1);
+      const delay = stale ? 0 : jitteredBackoffMs(attempt - 1);
+      if (!stale) this.blocked.failed(batch.topic, batch.partition);
       options.logger.warn(stale ? 'partition state was stale (another instance moved on); reloading' : 'batch failed; rolled back, will retry', {
         topic: batch.topic, partition: batch.partition, fromOffset: batch.records[0].offset, attempt, delayMs: delay,
         retriable: isRetriable(error), code, error: (error as Error).message,

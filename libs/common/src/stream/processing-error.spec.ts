@@ -1,4 +1,4 @@
-import { backoffMs, isRetriable, PoisonRecordError, ProcessingError } from './processing-error';
+import { backoffMs, isRetriable, jitteredBackoffMs, PoisonRecordError, ProcessingError } from './processing-error';
 
 function withCode(code: string, message = 'failed'): Error {
   return Object.assign(new Error(message), { code });
@@ -68,5 +68,13 @@ describe('backoffMs', () => {
     expect(backoffMs(10)).toBe(10000);
     expect(backoffMs(1000)).toBe(10000);
     expect(backoffMs(Number.MAX_SAFE_INTEGER)).toBe(10000);
+  });
+});
+
+describe('jitteredBackoffMs', () => {
+  it('lies between half and all of backoffMs: half fixed, half random', () => {
+    expect([0, 3, 10].map((n) => jitteredBackoffMs(n, () => 0))).toEqual([100, 800, 5000]);
+    expect([0, 3, 10].map((n) => jitteredBackoffMs(n, () => 1))).toEqual([200, 1600, 10000]);
+    expect(jitteredBackoffMs(3, () => 0.5)).toBe(1200);
   });
 });

@@ -35,3 +35,12 @@ export function isRetriable(error: unknown): boolean {
 export function backoffMs(attempt: number): number {
   return Math.min(10000, 200 * 2 ** Math.min(attempt, 10));
 }
+
+/**
+ * backoffMs with "equal jitter": half of it fixed, half random. Partitions that failed together (Postgres
+ * restarted under all of them) then retry spread out instead of all at once.
+ */
+export function jitteredBackoffMs(attempt: number, random: () => number = Math.random): number {
+  const base = backoffMs(attempt);
+  return Math.round(base / 2 + random() * (base / 2));
+}

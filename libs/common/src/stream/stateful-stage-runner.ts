@@ -29,6 +29,8 @@ export interface StatefulStageRunnerOptions {
   metrics: Metrics;
   clock: Clock;
   partitionConcurrency: number;
+  /** Not ready once a partition has been blocked this long (0 = never; PARTITION_BLOCKED_NOT_READY_MS). */
+  blockedNotReadyMs: number;
   tickMs: number;
   createProcessor(partition: number, topic: string, state: Array<[string, unknown]>): PartitionProcessor;
   /** See PostgresStatefulStageOptions.process. */
@@ -86,8 +88,10 @@ export class StatefulStageRunner {
     o.logger.info('consuming', { topic: o.inputTopic, groupId: o.groupId });
   }
 
+  /** A group member, and no partition blocked longer than `blockedNotReadyMs`. */
   isReady(): boolean {
-    return this.consumer?.isReady() ?? false;
+    const { blockedNotReadyMs } = this.options;
+    return (this.consumer?.isReady() ?? false) && (blockedNotReadyMs === 0 || (this.stage?.blocked.longestMs() ?? 0) < blockedNotReadyMs);
   }
 
   async stop(): Promise<void> {

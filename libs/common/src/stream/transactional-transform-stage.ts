@@ -11,7 +11,8 @@ import type { Logger } from '../logging/logger';
 import type { Clock } from '../time/clock';
 import type { Assignment, BatchControl, InboundRecord, KafkaPort, OutboundRecord, PartitionBatch, TransactionalProducer } from '../kafka/kafka.port';
 import { LazyAdmin } from './lazy-admin';
-import { backoffMs, isRetriable } from './processing-error';
+import { BlockedPartitions } from './blocked-partitions';
+import { isRetriable, jitteredBackoffMs } from './processing-error';
 import { DecodedRecord, toDlqRecord } from './record-codec';
 import type { PartitionInfo } from './consuming-stage';
 import type { StageMetrics } from './stage-metrics';
@@ -44,8 +45,12 @@ export class TransactionalTransformStage<V> {
   private readonly floors = new Map<string, string | null>();
   private readonly admin: LazyAdmin;
 
+  /** Partitions whose batch keeps failing (see BlockedPartitions). */
+  readonly blocked: BlockedPartitions;
+
   constructor(private readonly options: TransactionalTransformStageOptions<V>) {
     this.admin = new LazyAdmin(options.kafka);
+    this.blocked = new BlockedPartitions(options.metrics.blocked, options.clock);
   }
 
   readonly handle = async (batch: PartitionBatch, control: BatchControl): Promise<void> => {
@@ -81,6 +86,7 @@ export class TransactionalTransformStage<V> {
       });
       this.floors.set(partitionKey, batch.nextOffset);
       this.attempts.delete(partitionKey);
+      this.blocked.cleared(batch.topic, batch.partition);
       options.metrics.processed.inc({ topic: batch.topic }, records.length);
       options.metrics.batchSize.observe({ topic: batch.topic }, records.length);
       options.metrics.batchDuration.observe({ topic: batch.topic }, (options.clock.now() - started) / 1000);
@@ -92,7 +98,8 @@ export class TransactionalTransformStage<V> {
       options.metrics.retries.inc({ topic: batch.topic, code });
       // A failed transaction may leave the producer fenced or in an error state: start a fresh one.
       await this.dropProducer(partitionKey);
-      const delay = backoffMs(attempt - 1);
+      const delay = jitteredBackoffMs(attempt - 1);
+      this.blocked.failed(batch.topic, batch.partition);
       options.logger.warn('batch failed; rolled back, will retry', {
         topic: batch.topic, partition: batch.partition, fromOffset: batch.records[0].offset, attempt, delayMs: delay,
         retriable: isRetriable(error), error: (error as Error).message,
@@ -104,12 +111,18 @@ export class TransactionalTransformStage<V> {
   /** Partitions we no longer own: close their producers (the new owner's producer fences them anyway). */
   readonly onAssignment = (assigned: Assignment[], revoked: Assignment[]): void => {
     for (const { topic, partitions } of revoked) {
-      for (const partition of partitions) void this.dropProducer(`${topic}-${partition}`);
+      for (const partition of partitions) {
+        this.blocked.cleared(topic, partition);
+        void this.dropProducer(`${topic}-${partition}`);
+      }
     }
     // Fence the previous owners at once: that decides a crashed owner's open transaction now, so the consumer's
     // stable read of where to start does not wait for it to time out. A failed fence is retried by the first batch.
     for (const { topic, partitions } of assigned) {
-      for (const partition of partitions) void this.producerFor(`${topic}-${partition}`).catch(() => undefined);
+      for (const partition of partitions) {
+        this.blocked.cleared(topic, partition);
+        void this.producerFor(`${topic}-${partition}`).catch(() => undefined);
+      }
     }
   };
 

@@ -17,6 +17,8 @@ export interface TransformStageRunnerOptions<V> {
   groupId: string;
   inputTopic: string;
   partitionConcurrency: number;
+  /** Not ready once a partition has been blocked this long (0 = never; PARTITION_BLOCKED_NOT_READY_MS). */
+  blockedNotReadyMs: number;
   stage: TransactionalTransformStage<V>;
   kafka: KafkaPort;
   logger: Logger;
@@ -54,8 +56,10 @@ export class TransformStageRunner<V> {
     });
   }
 
+  /** A group member, and no partition blocked longer than `blockedNotReadyMs`. */
   isReady(): boolean {
-    return this.consumer?.isReady() ?? false;
+    const { blockedNotReadyMs, stage } = this.options;
+    return (this.consumer?.isReady() ?? false) && (blockedNotReadyMs === 0 || stage.blocked.longestMs() < blockedNotReadyMs);
   }
 
   async stop(): Promise<void> {
