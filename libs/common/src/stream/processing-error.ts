@@ -20,9 +20,18 @@ export class PoisonRecordError extends ProcessingError {
   }
 }
 
+/**
+ * Postgres errors that a retry of the same transaction can clear, beside connection loss: serialization
+ * failure and deadlock (another transaction won), a read-only transaction (a failover promoting a standby, or
+ * the database set read-only for maintenance), a lock not available.
+ */
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '25006', '55P03']);
+
 export function isRetriable(error: unknown): boolean {
   if (error instanceof ProcessingError) return error.retriable;
   if (isConnectionError(error)) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && TRANSIENT_SQLSTATES.has(code)) return true;
   const e = error as { retriable?: boolean; name?: string };
   // The Kafka client marks transient protocol errors `retriable`; any Kafka error is worth a retry, since a
   // fenced or broken producer is recreated on retry (KafkaJSError, LibrdKafkaError: the client's two names).
