@@ -32,7 +32,7 @@ describe('input partition guard', () => {
       const refusal = await checkInputPartitions(db, admin, groupId, topic).then(() => undefined, (error: unknown) => error);
       expect(refusal).toBeInstanceOf(InputPartitionsChangedError);
       expect((refusal as InputPartitionsChangedError).fatal).toBe(true);
-      expect((refusal as Error).message).toContain(`input topic ${topic} has 3 partitions, but the state of consumer group ${groupId} was built for 2`);
+      expect((refusal as Error).message).toContain(`topic ${topic} has 3 partitions, but the state of consumer group ${groupId} was built for 2`);
       // Another group's state is built for what it first saw: 3.
       expect(await checkInputPartitions(db, admin, uniqueName('fresh-group'), topic)).toBe(3);
     } finally {

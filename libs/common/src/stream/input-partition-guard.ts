@@ -3,7 +3,8 @@
  * murmur2(k) mod N. If the topic gains partitions, new records of k land on another partition, whose state
  * knows nothing of k — windows and rule state would split silently. Kafka cannot shrink a topic and we do not
  * move keyed state between partitions, so the stage records N on its first start and refuses to start when the
- * topic's count differs.
+ * topic's count differs. The outbox marker topic is checked the same way: a marker is found by hashing its key
+ * over that topic's partitions.
  */
 import type { KafkaAdminPort } from '../kafka/kafka.port';
 import type { Database } from '../postgres/database';
@@ -22,7 +23,7 @@ export async function checkInputPartitions(db: Database, admin: KafkaAdminPort, 
   const recorded = rows[0].partitions;
   if (recorded !== current) {
     throw new InputPartitionsChangedError(
-      `input topic ${topic} has ${current} partitions, but the state of consumer group ${groupId} was built for ${recorded} `
+      `topic ${topic} has ${current} partitions, but the state of consumer group ${groupId} was built for ${recorded} `
       + `(recorded ${rows[0].recorded_at.toISOString()}): keyed state would split across partitions, so ${groupId} does not start. `
       + `Either give the topic back its ${recorded} partitions (recreate it), or rebuild the state for ${current} partitions under new consumer groups `
       + `(a new KAFKA_GROUP_PREFIX) by replaying the topics (README "Changing partition counts").`,

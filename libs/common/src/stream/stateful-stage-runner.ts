@@ -66,7 +66,10 @@ export class StatefulStageRunner {
     const o = this.options;
     if (!this.started && o.beforeStart) await o.beforeStart();
     this.started = true;
-    await checkInputPartitions(o.db, await this.admin.get(), o.groupId, o.inputTopic);
+    const admin = await this.admin.get();
+    await checkInputPartitions(o.db, admin, o.groupId, o.inputTopic);
+    // The outbox finds a partition's marker by hashing its key over the marker topic's partitions: the same rule.
+    await checkInputPartitions(o.db, admin, o.groupId, o.markerTopic);
     const stageMetrics = new StageMetrics(o.metrics, o.service);
     this.outbox = new TransactionalOutbox(o.db, o.kafka, o.groupId, o.markerTopic, o.logger,
       o.metrics.counter(`${o.service}_outbox_published_total`, 'Records published from the Postgres outbox to Kafka (exactly once).'));
