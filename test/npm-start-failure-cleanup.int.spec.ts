@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { exitCodeWithin, fetchedKafkaJars, portOpen, processesMentioning, REPO_ROOT, runNpmStart, waitForOutput } from './support/npm-start-process';
 
-const PORTS = { kafka: 39192, postgres: 35633, firstService: 38180 };
+// Below Linux's ephemeral range (32768–60999), as in npm-start-private-checkout.
+const PORTS = { kafka: 27092, postgres: 27433, firstService: 27080 };
 
 /** A STREAMGUARD_HOME of its own, with the already fetched Kafka jars (hard links) so nothing downloads. */
 function scratchHome(): string {

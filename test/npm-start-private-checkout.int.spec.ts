@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { exitCodeWithin, fetchedKafkaJars, NpmStart, portOpen, processesMentioning, REPO_ROOT, runNpmStart, waitForOutput } from './support/npm-start-process';
 
-const PORTS = { kafka: 39092, postgres: 35433, firstService: 38080 };
+// Below Linux's ephemeral range (32768–60999): a port in it can be taken by any outgoing connection of the
+// tests before it (seen once: ingest's listen on 38080 failed with EADDRINUSE).
+const PORTS = { kafka: 26092, postgres: 26433, firstService: 26080 };
 const asRoot = process.getuid?.() === 0;
 // Only root runs Postgres as another user; for anyone else a mode-700 home is no obstacle.
 const itAsRoot = asRoot ? it : it.skip;
@@ -58,7 +60,7 @@ describe(`npm start from a checkout the postgres OS user cannot reach${asRoot ? 
   itAsRoot('starts the whole stack, and stops it with nothing left running', async () => {
     run = runNpmStart(checkout, PORTS);
     await waitForOutput(run, /Streamguard is up/, 300_000);
-    expect(run.output()).toMatch(/Initialising Postgres on 127\.0\.0\.1:35433 \(data in \/var\/lib\/streamguard\/\S+: the postgres OS user cannot reach this checkout\)/);
+    expect(run.output()).toMatch(new RegExp(`Initialising Postgres on 127\\.0\\.0\\.1:${PORTS.postgres} \\(data in /var/lib/streamguard/\\S+: the postgres OS user cannot reach this checkout\\)`));
     expect((await fetch(`http://127.0.0.1:${PORTS.firstService}/readyz`)).ok).toBe(true);
 
     run.process.kill('SIGINT');
@@ -71,7 +73,7 @@ describe(`npm start from a checkout the postgres OS user cannot reach${asRoot ? 
   itAsRoot('reuses the relocated Postgres data on the next start', async () => {
     run = runNpmStart(checkout, PORTS);
     await waitForOutput(run, /Streamguard is up/, 300_000);
-    expect(run.output()).toMatch(/▸\u001b\[0m Starting Postgres on 127\.0\.0\.1:35433 \(data in \/var\/lib\/streamguard\//);
+    expect(run.output()).toMatch(new RegExp(`▸\u001b\\[0m Starting Postgres on 127\\.0\\.0\\.1:${PORTS.postgres} \\(data in /var/lib/streamguard/`));
     expect(run.output()).toContain('Database schema up to date');
   }, 420_000);
 });

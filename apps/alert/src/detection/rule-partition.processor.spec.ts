@@ -39,6 +39,16 @@ async function setup(rules: RuleDefinition[]) {
 const over = (id: string, value: number, tenantId?: string): RuleDefinition =>
   ({ ...DEFAULT_RULES[0], id, params: { field: 'amountUsd', op: '>', value }, ...(tenantId === undefined ? {} : { tenantId }) }) as RuleDefinition;
 
+describe('RulePartitionProcessor: duplicates', () => {
+  it('writes and publishes an alert once when its event is in the batch more than once (a retried request written twice)', async () => {
+    const processor = await setup([over('big', 100)]);
+    const event = enrichedRecord('acme', 'e-retried', T0, 500);
+    const alerts = await alertsOf(processor, [event, { ...event, offset: '1' }, { ...event, offset: '2' }]);
+    expect(alerts.map((a) => a.eventIds)).toEqual([['e-retried']]);
+    expect(counted).toHaveLength(1);
+  });
+});
+
 describe('RulePartitionProcessor: tenants', () => {
   it('keeps two tenants with the same account and event ids apart under a global rule with an explicit groupBy', async () => {
     // velocity-1m: more than 5 events per accountId in 60 s, 60 s cooldown; stored grouped by accountId only.

@@ -69,8 +69,12 @@ export class RulePartitionProcessor implements PartitionProcessor {
   private output(candidates: AlertCandidate[], rejected: Array<{ offset: string; error: Error }>): StageOutput {
     if (candidates.length === 0) return { outbox: [], rejected };
     const detectedAt = this.clock.now();
+    // One candidate per alertId: a batch can hold the same event more than once (a client retried a request
+    // whose answer it never got, so ingest wrote it twice), and each copy yields the same deterministic alertId.
+    // Postgres stores it once; without this, every copy was also published.
+    const unique = [...new Map(candidates.map((c) => [c.alertId, c])).values()];
     // The alert reports the rule's API id; the metric label is the rule key, because two tenants' rules may share an id.
-    const alerts = candidates.map(({ ruleTenantId, ...c }): { message: AlertMessage; rule: string } => ({
+    const alerts = unique.map(({ ruleTenantId, ...c }): { message: AlertMessage; rule: string } => ({
       message: { schemaVersion: 1, ...c, detectedAt }, rule: ruleKey({ id: c.ruleId, tenantId: ruleTenantId }),
     }));
     return {

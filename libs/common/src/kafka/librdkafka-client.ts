@@ -821,12 +821,6 @@ class LibrdKafkaAdmin implements KafkaAdminPort {
     return entry === undefined || entry.offset < 0 ? null : String(entry.offset);
   }
 
-  /**
-   * Group reads go through a consumer handle of the group (connected, never subscribed), not through the
-   * admin API: librdkafka 2.15.1's admin coordinator requests abort the process (assertion in
-   * rd_kafka_admin_coord_response_parse) when one is in flight while the client drops a broker
-   * connection, which the fault suite's broker restart provoked in the services' lag polling.
-   */
   async logStartOffset(topic: string, partition: number): Promise<string> {
     const handle = await this.groupHandle('streamguard-watermarks', 'read_uncommitted'); // reads no group data
     return new Promise((resolve, reject) => handle.queryWatermarkOffsets(topic, partition, 10_000, (error, offsets) => (error ? reject(error) : resolve(String(offsets.lowOffset)))));
@@ -865,6 +859,12 @@ class LibrdKafkaAdmin implements KafkaAdminPort {
     }
   }
 
+  /**
+   * Group reads go through a consumer handle of the group (connected, never subscribed), not through the
+   * admin API: librdkafka 2.15.1's admin coordinator requests abort the process (assertion in
+   * rd_kafka_admin_coord_response_parse) when one is in flight while the client drops a broker
+   * connection, which the fault suite's broker restart provoked in the services' lag polling.
+   */
   private groupHandle(groupId: string, isolation: Isolation): Promise<KafkaConsumer> {
     return this.groupHandles.get(`${isolation}\u0000${groupId}`, () => connectGroupHandle(this.connection, groupId, isolation));
   }
