@@ -2,22 +2,13 @@
  * A Postgres stage refuses to start on an input topic whose partition count changed since its state was
  * built (keyed state would split). Real broker and Postgres from the test setup.
  */
-import { checkInputPartitions, Database, InputPartitionsChangedError, KafkaPort } from '@streamguard/common';
+import { checkInputPartitions, InputPartitionsChangedError } from '@streamguard/common';
 import { growTopicWithBrokerTool } from './support/broker-tools';
-import { testDatabase, testKafka, uniqueName } from './support/test-infra';
+import { suiteDatabase, testKafka, uniqueName } from './support/test-infra';
 
 describe('input partition guard', () => {
-  let kafka: KafkaPort;
-  let db: Database;
-
-  beforeAll(() => {
-    kafka = testKafka();
-    db = testDatabase();
-  });
-
-  afterAll(async () => {
-    await db.close();
-  });
+  const kafka = testKafka();
+  const db = suiteDatabase();
 
   it('records the count on first start, accepts it again, and refuses once the topic gained partitions', async () => {
     const topic = uniqueName('guarded');

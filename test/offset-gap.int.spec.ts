@@ -4,10 +4,10 @@
  * accepts the gap. Real broker (records deleted with the broker's own tool) and Postgres.
  */
 import {
-  acceptOffsetGap, Database, InboundRecord, KafkaPort, PartitionProcessor, PrometheusMetrics, StatefulStageRunner, systemClock, TOPIC_CONFIG,
+  acceptOffsetGap, InboundRecord, PartitionProcessor, PrometheusMetrics, StatefulStageRunner, systemClock, TOPIC_CONFIG,
 } from '@streamguard/common';
 import { deleteRecordsWithBrokerTool } from './support/broker-tools';
-import { quietLogger, testDatabase, testKafka, uniqueName } from './support/test-infra';
+import { quietLogger, suiteDatabase, testKafka, uniqueName } from './support/test-infra';
 import { waitFor } from './support/wait-for';
 
 /** Remembers every offset it processed; no state, no outputs. */
@@ -22,17 +22,8 @@ function recordingProcessor(seen: string[]): PartitionProcessor {
 }
 
 describe('offset gaps', () => {
-  let kafka: KafkaPort;
-  let db: Database;
-
-  beforeAll(() => {
-    kafka = testKafka();
-    db = testDatabase();
-  });
-
-  afterAll(async () => {
-    await db.close();
-  });
+  const kafka = testKafka();
+  const db = suiteDatabase();
 
   it('stops a partition whose next offset was deleted, reports how many records are gone, and goes on once the gap is accepted', async () => {
     const [input, dlq, markers] = [uniqueName('gap-input'), uniqueName('gap-dlq'), uniqueName('gap-markers')];

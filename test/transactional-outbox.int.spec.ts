@@ -6,9 +6,9 @@
  * Real broker and Postgres from the test setup.
  */
 import { KafkaJS } from '@confluentinc/kafka-javascript';
-import { Counter, Database, KafkaPort, OutboundRecord, TOPIC_CONFIG, TransactionalOutbox } from '@streamguard/common';
+import { Counter, KafkaPort, OutboundRecord, TOPIC_CONFIG, TransactionalOutbox } from '@streamguard/common';
 import { describeGroupsWithBrokerTool } from './support/broker-tools';
-import { collectTopic, quietLogger, testDatabase, testInfra, testKafka, uniqueName } from './support/test-infra';
+import { collectTopic, quietLogger, suiteDatabase, testInfra, testKafka, uniqueName } from './support/test-infra';
 import { waitFor } from './support/wait-for';
 
 const noopCounter: Counter = { inc: () => undefined };
@@ -23,16 +23,8 @@ async function markerTopic(kafka: KafkaPort): Promise<string> {
 }
 
 describe('TransactionalOutbox', () => {
-  let kafka: KafkaPort;
-  let db: Database;
-
-  beforeAll(() => {
-    kafka = testKafka();
-    db = testDatabase();
-  });
-  afterAll(async () => {
-    await db.close();
-  });
+  const kafka = testKafka();
+  const db = suiteDatabase();
 
   it('publishes text, binary, NUL-bearing, invalid-Unicode and null keys and values exactly as enqueued', async () => {
     const topic = uniqueName('outbox-bytes');

@@ -27,6 +27,13 @@ export function testDatabase(): Database {
   return new Database(testInfra().databaseUrl, 4, quietLogger, 'streamguard-test');
 }
 
+/** A Database for the enclosing `describe` block, closed after its tests. */
+export function suiteDatabase(): Database {
+  const db = testDatabase();
+  afterAll(() => db.close());
+  return db;
+}
+
 /** Topic names no other test uses (not created). */
 export function uniqueTopicNames(): TopicNames {
   const suffix = uniqueName('t');
