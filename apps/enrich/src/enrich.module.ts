@@ -18,7 +18,7 @@ export class EnrichModule {
     const settings: EnrichmentSettings = {
       groupId: `${config.kafkaGroupPrefix}.enrich`, topics: topicsFrom(config), cacheTtlMs: config.cacheTtlMs,
       referencePollMs: config.referencePollMs, partitionConcurrency: config.partitionConcurrency,
-      blockedNotReadyMs: config.partitionBlockedNotReadyMs,
+      blockedNotReadyMs: config.partitionBlockedNotReadyMs, ingestSourceTimeoutMs: config.ingestSourceTimeoutMs,
     };
     return {
       module: EnrichModule,

@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { HttpErrorFilter, serviceModules, KAFKA, KafkaPort, LOGGER, Logger, READINESS, ReadinessRegistry } from '@streamguard/common';
+import { CLOCK, Clock, HttpErrorFilter, serviceModules, KAFKA, KafkaPort, LOGGER, Logger, READINESS, ReadinessRegistry } from '@streamguard/common';
 import { EVENT_PUBLISHER, KafkaEventPublisher } from './events/event-publisher';
 import { EventsController } from './events/events.controller';
 import { INGEST_LIMITS, IngestEventsService } from './events/ingest-events.service';
@@ -37,7 +37,11 @@ export class IngestModule {
             maxInFlightEvents: config.maxInFlightEvents, idempotencyKeys: config.idempotencyKeys,
           },
         },
-        { provide: EVENT_PUBLISHER, inject: [KAFKA], useFactory: (kafka: KafkaPort) => new KafkaEventPublisher(kafka, config.topic_raw, config.kafkaProducers) },
+        {
+          provide: EVENT_PUBLISHER, inject: [KAFKA, CLOCK, LOGGER],
+          useFactory: (kafka: KafkaPort, clock: Clock, logger: Logger) =>
+            new KafkaEventPublisher(kafka, config.topic_raw, config.kafkaProducers, { intervalMs: config.progressIntervalMs, clock, logger }),
+        },
         IngestEventsService,
         PublisherWarmUp,
       ],

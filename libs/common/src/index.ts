@@ -4,6 +4,7 @@ export * from './contracts/transaction-event';
 export * from './contracts/storable-text';
 export * from './contracts/messages';
 export * from './contracts/message-validation';
+export * from './contracts/progress-marker-record';
 export * from './config/env-var';
 export * from './config/common-env';
 export * from './logging/logger';

@@ -1,9 +1,12 @@
 /** Reads topics back from the beginning with read_committed, as a downstream consumer would see them. */
-import type { BatchConsumer, KafkaAdminPort, KafkaPort } from '@streamguard/common';
+import { BatchConsumer, isProgressMarkerRecord, KafkaAdminPort, KafkaPort } from '@streamguard/common';
 import type { TopicRecord } from './oracle';
 
 export class TopicReader {
+  /** The records read, progress markers left out (they are not events; see progress-marker-record.ts). */
   readonly records: TopicRecord[] = [];
+  /** Every record read, markers included: what the log's offsets count on a topic written without transactions. */
+  seen = 0;
   private consumer?: BatchConsumer;
   private lastArrival = Date.now();
 
@@ -12,7 +15,9 @@ export class TopicReader {
   async start(): Promise<this> {
     this.consumer = await this.kafka.batchConsumer({ groupId: this.groupId, topics: [this.topic], partitionConcurrency: 6, readCommitted: true, fromBeginning: true });
     await this.consumer.run(async (batch) => {
+      this.seen += batch.records.length;
       for (const r of batch.records) {
+        if (isProgressMarkerRecord(r)) continue;
         this.records.push({ topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value === null ? null : r.value.toString('utf8'), headers: r.headers });
       }
       this.lastArrival = Date.now();

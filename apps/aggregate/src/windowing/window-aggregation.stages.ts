@@ -81,6 +81,9 @@ export function windowAggregationStages(settings: WindowingSettings, deps: {
           }
         },
         transform: (records, partition) => handle(records, partition) as Promise<TransformResult>,
+        // Enrich's markers (one per events.raw partition) go on to every events.repartition partition. Only a
+        // fixed family of sources reaches this topic, so no source ever times out.
+        progress: { outputTopic: settings.topics.repartition, sourceTimeoutMs: Infinity },
       }),
     })));
   }

@@ -58,12 +58,10 @@ export class WindowPartitionProcessor implements PartitionProcessor {
   ) {
     this.store = new InMemoryWindowStateStore(state);
     this.operator = new PartitionWindowOperator(options, this.store);
-    // A restored partition may have a backlog: do not let the old "last record" time close windows early.
-    this.operator.resetIdleTimer();
   }
 
   process(records: InboundRecord[]): StageOutput {
-    const { decoded, rejected } = decodeBatch(records, parseEnrichedEventMessage);
+    const { decoded, progress, rejected } = decodeBatch(records, parseEnrichedEventMessage);
     this.batch = new Map();
     for (const { record, value: event } of decoded) {
       this.batch.set(record.offset, { record, event });
@@ -78,7 +76,7 @@ export class WindowPartitionProcessor implements PartitionProcessor {
       try {
         this.operator.process({
           eventId: event.eventId, eventTime: event.occurredAt, value: event as unknown as Record<string, unknown>, offset: record.offset,
-          observedAt: this.observedAt(record),
+          observedAt: this.observedAt(record), ingestTime: event.receivedAt,
           ...(definition === undefined
             ? { dedupKey: tenantDedupKey(event.tenantId, event.eventId) }
             : { dedupKey: repartitionDedupKey(event.tenantId, event.eventId, definition), definition }),
@@ -89,16 +87,9 @@ export class WindowPartitionProcessor implements PartitionProcessor {
         rejected.push({ offset: record.offset, error: new ProcessingError('HANDLER_ERROR', (error as Error).message, false) });
       }
     }
-    this.operator.onProcessingTime();
+    // After the batch's records: a marker applied later than its place can only delay the idle rule.
+    for (const marker of progress) this.operator.onProgress(marker);
     return { ...this.toOutput(this.operator.drain(), rejected), receivedAt: decoded.map((d) => d.value.receivedAt) };
-  }
-
-  onTimer(): StageOutput | undefined {
-    this.batch = new Map();
-    this.operator.onProcessingTime();
-    const drained = this.operator.drain();
-    if (drained.results.length === 0 && drained.late.length === 0 && drained.invalid.length === 0) return undefined;
-    return this.toOutput(drained, []);
   }
 
   /**

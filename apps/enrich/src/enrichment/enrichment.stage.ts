@@ -11,6 +11,8 @@ export interface EnrichmentSettings {
   referencePollMs: number;
   partitionConcurrency: number;
   blockedNotReadyMs: number;
+  /** See ENRICH_INGEST_SOURCE_TIMEOUT_MS. */
+  ingestSourceTimeoutMs: number;
 }
 export const ENRICHMENT_SETTINGS = Symbol('EnrichmentSettings');
 
@@ -28,6 +30,8 @@ export function enrichmentStage(settings: EnrichmentSettings, deps: { kafka: Kaf
       groupId: settings.groupId, dlqTopic: settings.topics.dlq, kafka, logger, metrics: stageMetrics, clock,
       decode: (record) => decodeJsonRecord(record, parseRawEventMessage),
       transform: (records, partition) => handle(records, partition) as Promise<TransformResult>,
+      // Ingest's progress markers go on, in order, to every events.enriched partition.
+      progress: { outputTopic: settings.topics.enriched, sourceTimeoutMs: settings.ingestSourceTimeoutMs },
       onCommitted: (records) => {
         const now = clock.now();
         for (const r of records) stageMetrics.endToEndLatency.observe({}, (now - r.value.receivedAt) / 1000);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { GroupCommit, KAFKA, KafkaPort, OutboundRecord, RawEventMessage, RecordProducer, TransactionEvent } from '@streamguard/common';
+import { IngestProgressMarkers, IngestProgressOptions } from './ingest-progress-markers';
 
 /** Port: make a batch of events durable in `events.raw` (acks=all), all or nothing from the caller's view. */
 export interface EventPublisher {
@@ -25,9 +26,15 @@ export const EVENT_PUBLISHER = Symbol('EventPublisher');
 @Injectable()
 export class KafkaEventPublisher implements EventPublisher, OnApplicationShutdown {
   private readonly lanes: ProducerLane[];
+  /** `receivedAt` of every publish not settled by Kafka yet (count per value): the floor of the progress markers. */
+  private readonly unsettled = new Map<number, number>();
+  private readonly writes = new Set<Promise<void>>();
+  private readonly progress?: IngestProgressMarkers;
 
-  constructor(@Inject(KAFKA) kafka: KafkaPort, private readonly topic: string, lanes = 1) {
+  /** Without `progress` no progress markers are written (unit tests of the lanes). */
+  constructor(@Inject(KAFKA) kafka: KafkaPort, private readonly topic: string, lanes = 1, progress?: IngestProgressOptions) {
     this.lanes = Array.from({ length: Math.max(1, lanes) }, () => new ProducerLane(kafka));
+    if (progress) this.progress = new IngestProgressMarkers(kafka, topic, progress, () => this.oldestUnsettledReceivedAt());
   }
 
   publish(events: TransactionEvent[], tenantId: string, receivedAt: number): Promise<void> {
@@ -37,7 +44,23 @@ export class KafkaEventPublisher implements EventPublisher, OnApplicationShutdow
     });
     let lane = this.lanes[0];
     for (const candidate of this.lanes) if (candidate.load < lane.load) lane = candidate;
-    return lane.submit(records);
+    this.unsettled.set(receivedAt, (this.unsettled.get(receivedAt) ?? 0) + 1);
+    // Not before this instance's first progress marker: downstream must know a source before its events.
+    const written = this.progress ? this.progress.announced.then(() => lane.submit(records)) : lane.submit(records);
+    const settled = written.finally(() => {
+      const left = (this.unsettled.get(receivedAt) ?? 1) - 1;
+      if (left > 0) this.unsettled.set(receivedAt, left);
+      else this.unsettled.delete(receivedAt);
+      this.writes.delete(settled);
+    });
+    this.writes.add(settled);
+    return settled;
+  }
+
+  private oldestUnsettledReceivedAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const receivedAt of this.unsettled.keys()) if (oldest === undefined || receivedAt < oldest) oldest = receivedAt;
+    return oldest;
   }
 
   /** Ready once one producer is connected (the others connect on first use or in the background). */
@@ -45,15 +68,24 @@ export class KafkaEventPublisher implements EventPublisher, OnApplicationShutdow
     return this.lanes.some((lane) => lane.isConnected());
   }
 
-  /** Connects every lane; resolves when the first is connected, rejects when none could be. */
+  /** Connects every lane and starts the progress markers; resolves when a lane is connected, rejects when none could be. */
   connect(): Promise<void> {
+    this.progress?.start();
     return Promise.any(this.lanes.map((lane) => lane.connect())).then(() => undefined, (error: AggregateError) => { throw error.errors[0]; });
   }
 
+  /** After the HTTP server stopped taking requests: the last writes settle, then the final progress marker. */
   async onApplicationShutdown(): Promise<void> {
+    // Kafka settles every write within its 30 s delivery timeout; a write still open after that gets no final marker.
+    const settling = Promise.allSettled([...this.writes]);
+    await Promise.race([settling, new Promise((resolve) => setTimeout(resolve, FINAL_MARKER_WAIT_MS).unref())]);
+    await this.progress?.stop(this.writes.size === 0);
     await Promise.all(this.lanes.map((lane) => lane.disconnect()));
   }
 }
+
+/** Longest shutdown waits for the last writes before the final progress marker. */
+const FINAL_MARKER_WAIT_MS = 35_000;
 
 /** One idempotent producer and the group commit that feeds it. */
 class ProducerLane {

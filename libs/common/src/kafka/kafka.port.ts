@@ -10,7 +10,7 @@ export interface OutboundRecord {
   key: string | null;
   value: string | Buffer;
   headers?: KafkaHeaders;
-  /** Only for tools and tests; services let the key choose the partition. */
+  /** Services let the key choose the partition, except for progress markers (one per partition) and in tools. */
   partition?: number;
 }
 

@@ -2,6 +2,8 @@ import type { InboundRecord, OutboundRecord } from '../kafka/kafka.port';
 import { DLQ_HEADERS, DLQ_MAX_KEY_AND_HEADER_BYTES, DLQ_MAX_VALUE_BYTES, MAX_RECORD_BYTES } from '../contracts/messages';
 import { mayHoldUnstorableText, unstorableTextPath, UNPAIRED_SURROGATE } from '../contracts/storable-text';
 import { PoisonRecordError } from './processing-error';
+import { decodeProgressMarker, isProgressMarkerRecord } from '../contracts/progress-marker-record';
+import type { ProgressMarker } from '@streamguard/stream-core';
 
 /** The domain view of one consumed record: adapters translate once, use cases never see client types. */
 export interface DecodedRecord<V> {
@@ -93,16 +95,19 @@ export function toDlqRecord(dlqTopic: string, record: InboundRecord, groupId: st
 
 export interface DecodedBatch<V> {
   decoded: Array<{ record: InboundRecord; value: V }>;
+  /** Progress markers of the batch (see progress-marker-record.ts): not events, never dead-lettered when valid. */
+  progress: ProgressMarker[];
   /** Records that can never be processed, with why (→ DLQ). */
   rejected: Array<{ offset: string; error: Error }>;
 }
 
-/** Decodes every record of a batch, setting aside (not throwing for) the undecodable ones. */
+/** Decodes every record of a batch, setting aside (not throwing for) the undecodable ones and the progress markers. */
 export function decodeBatch<V>(records: InboundRecord[], validate: (json: Record<string, unknown>) => V): DecodedBatch<V> {
-  const batch: DecodedBatch<V> = { decoded: [], rejected: [] };
+  const batch: DecodedBatch<V> = { decoded: [], progress: [], rejected: [] };
   for (const record of records) {
     try {
-      batch.decoded.push({ record, value: decodeJsonRecord(record, validate).value });
+      if (isProgressMarkerRecord(record)) batch.progress.push(decodeProgressMarker(record));
+      else batch.decoded.push({ record, value: decodeJsonRecord(record, validate).value });
     } catch (error) {
       batch.rejected.push({ offset: record.offset, error: error as Error });
     }

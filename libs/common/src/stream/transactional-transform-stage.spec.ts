@@ -9,9 +9,10 @@ import { PrometheusMetrics } from '../metrics/prometheus-metrics';
 import type { BatchControl, KafkaPort, OutboundRecord, PartitionBatch, TransactionalProducer } from '../kafka/kafka.port';
 import { StageMetrics } from './stage-metrics';
 import { TransactionalTransformStage } from './transactional-transform-stage';
+import { PROGRESS_MARKER_HEADER } from '../contracts/progress-marker-record';
 
 /** A Kafka whose transactions fail while `failing` is true; committed sends are kept. */
-function inMemoryKafka(state: { failing: boolean; committed: OutboundRecord[][] }): KafkaPort {
+function inMemoryKafka(state: { failing: boolean; committed: OutboundRecord[][]; logStart?: string }): KafkaPort {
   const producer: TransactionalProducer = {
     sendAtomically: async (records) => {
       if (state.failing) throw Object.assign(new Error('Broker: Coordinator not available'), { name: 'LibrdKafkaError', retriable: true });
@@ -19,9 +20,13 @@ function inMemoryKafka(state: { failing: boolean; committed: OutboundRecord[][] 
     },
     disconnect: async () => undefined,
   };
+  const partitions: Record<string, number> = { 'events.raw': 4, 'events.enriched': 3 };
   return {
     transactionalProducer: async () => producer,
-    admin: async () => ({ committedOffset: async () => null, disconnect: async () => undefined }),
+    admin: async () => ({
+      committedOffset: async () => null, partitionCount: async (topic: string) => partitions[topic], logStartOffset: async () => state.logStart ?? '0',
+      disconnect: async () => undefined,
+    }),
   } as unknown as KafkaPort;
 }
 
@@ -63,5 +68,62 @@ describe('TransactionalTransformStage error policy', () => {
     expect(kafka.committed).toHaveLength(1);
     expect(stage.blocked.longestMs()).toBe(0);
     expect(await blockedGauge()).toBe(0);
+  });
+});
+
+describe('TransactionalTransformStage progress markers', () => {
+  const marker = (offset: number, value: object | string) => ({
+    topic: 'events.raw', partition: 2, offset: String(offset), key: null, timestamp: 0,
+    value: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)), headers: { [PROGRESS_MARKER_HEADER]: '1' },
+  });
+  const event = (offset: number) => ({ topic: 'events.raw', partition: 2, offset: String(offset), key: 'a', value: Buffer.from('{}'), headers: {}, timestamp: 0 });
+
+  /** `logStart`: the input partition's log start (the tests' batches start at offset 0, so '0' = read from the log start). */
+  function setup(logStart = '-1') {
+    const kafka = { failing: false, committed: [] as OutboundRecord[][], logStart };
+    const transformed: string[][] = [];
+    const stage = new TransactionalTransformStage<string>({
+      groupId: 'g', dlqTopic: 'events.dlq', kafka: inMemoryKafka(kafka), logger: new JsonLogger('error', { service: 'test' }),
+      metrics: new StageMetrics(new PrometheusMetrics('test'), 'enrich'), clock: new ManualClock(0),
+      decode: (record) => ({ ...record, value: record.offset }),
+      transform: async (records) => {
+        transformed.push(records.map((r) => r.offset));
+        return { outputs: records.map((r) => ({ topic: 'events.enriched', key: 'a', value: `out-${r.offset}` })), rejected: [] };
+      },
+      progress: { outputTopic: 'events.enriched', sourceTimeoutMs: 1_000 },
+    });
+    const control: BatchControl = { heartbeat: async () => undefined, isActive: () => true, retryFrom: () => undefined };
+    const run = (records: PartitionBatch['records']) => stage.handle({ topic: 'events.raw', partition: 2, nextOffset: String(Number(records.at(-1)!.offset) + 1), records }, control);
+    const sent = () => kafka.committed.at(-1)!.map((r) => ({ topic: r.topic, partition: r.partition, value: String(r.value), progress: r.headers?.[PROGRESS_MARKER_HEADER] }));
+    return { run, sent, transformed, kafka };
+  }
+
+  it('forwards the partition\'s progress behind the batch\'s outputs to every output partition, once the ingest sources are known', async () => {
+    const { run, sent, transformed } = setup();
+    await run([marker(0, { source: 'ingest-a', time: 10_000 }), event(1), marker(2, { source: 'ingest-b', time: 10_400 })]);
+    expect(transformed).toEqual([['1']]); // markers are not transformed
+    expect(sent().map((r) => r.value)).toEqual(['out-1']); // warming up: 400 ms of markers seen, 1 s needed
+    await run([event(3), marker(4, { source: 'ingest-a', time: 11_000 }), marker(5, { source: 'ingest-b', time: 11_200 })]);
+    const forwarded = { source: 'events.raw/2', time: 11_000, of: 4 };
+    expect(sent()).toEqual([
+      { topic: 'events.enriched', partition: undefined, value: 'out-3', progress: undefined },
+      ...[0, 1, 2].map((partition) => ({ topic: 'events.enriched', partition, value: JSON.stringify(forwarded), progress: '1' })),
+    ]);
+  });
+
+  it('forwards at once when it reads the partition from its log start: it has seen every ingest instance that ever wrote', async () => {
+    const { run, sent } = setup('0');
+    await run([marker(0, { source: 'ingest-a', time: 10_000 })]);
+    expect(sent().map((r) => JSON.parse(r.value).time)).toEqual([10_000, 10_000, 10_000]);
+  });
+
+  it('forwards at most once per second of progress, and dead-letters a malformed marker without stopping', async () => {
+    const { run, sent } = setup();
+    await run([marker(0, { source: 'a', time: 10_000 }), marker(1, { source: 'a', time: 11_000 })]);
+    expect(sent()).toHaveLength(3);
+    await run([marker(2, { source: 'a', time: 11_900 }), marker(3, 'not json')]);
+    expect(sent().map((r) => r.topic)).toEqual(['events.dlq']); // 900 ms of progress: nothing forwarded
+    await run([marker(4, { source: 'a', time: 12_000 })]);
+    expect(sent().map((r) => JSON.parse(r.value).time)).toEqual([12_000, 12_000, 12_000]);
   });
 });

@@ -6,6 +6,9 @@
  * crashes or rebalances happen. Zombie fencing: the transactional id is derived from the input partition
  * (`<group>-<topic>-<partition>`), so the instance that takes a partition over fences the previous owner's
  * producer before writing (the same scheme as Kafka Streams' original exactly-once mode).
+ *
+ * Progress markers on the input (see progress-marker-record.ts) are not records to transform: they are read
+ * into the partition's progress and forwarded, in the same transaction, behind the batch's outputs.
  */
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../time/clock';
@@ -14,6 +17,8 @@ import { LazyAdmin } from './lazy-admin';
 import { BlockedPartitions } from './blocked-partitions';
 import { isRetriable, jitteredBackoffMs } from './processing-error';
 import { DecodedRecord, toDlqRecord } from './record-codec';
+import { isProgressMarkerRecord } from '../contracts/progress-marker-record';
+import { ProgressForwarder, type ProgressForwarderOptions } from './progress-forwarder';
 import type { PartitionInfo } from './consuming-stage';
 import type { StageMetrics } from './stage-metrics';
 
@@ -36,6 +41,11 @@ export interface TransactionalTransformStageOptions<V> {
   transform(records: DecodedRecord<V>[], partition: PartitionInfo): Promise<TransformResult>;
   /** Called after a batch committed, with the decoded records (for latency metrics). */
   onCommitted?(records: DecodedRecord<V>[]): void;
+  /**
+   * In-band time: progress markers read from the input are passed on to every partition of this topic (see
+   * ProgressForwarder). Without it, markers are read and dropped.
+   */
+  progress?: ProgressForwarderOptions;
 }
 
 export class TransactionalTransformStage<V> {
@@ -44,12 +54,14 @@ export class TransactionalTransformStage<V> {
   /** Committed offset per partition, read right after this instance's producer fenced the previous owner. */
   private readonly floors = new Map<string, string | null>();
   private readonly admin: LazyAdmin;
+  private readonly progress?: ProgressForwarder;
 
   /** Partitions whose batch keeps failing (see BlockedPartitions). */
   readonly blocked: BlockedPartitions;
 
   constructor(private readonly options: TransactionalTransformStageOptions<V>) {
     this.admin = new LazyAdmin(options.kafka);
+    if (options.progress) this.progress = new ProgressForwarder(options.progress, () => this.admin.get());
     this.blocked = new BlockedPartitions(options.metrics.blocked, options.clock);
   }
 
@@ -64,26 +76,42 @@ export class TransactionalTransformStage<V> {
       const floor = await this.committedFloor(batch.topic, batch.partition);
       const records = floor === null ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= BigInt(floor));
       if (records.length === 0) return;
+      if (this.progress && !this.progress.knows(batch.topic, batch.partition) && floor === null
+        && (await (await this.admin.get()).logStartOffset(batch.topic, batch.partition)) === records[0].offset) {
+        this.progress.startsAtLogStart(batch.topic, batch.partition);
+      }
       const decoded: DecodedRecord<V>[] = [];
+      const markers: InboundRecord[] = [];
       const dlq: OutboundRecord[] = [];
       const byOffset = new Map(records.map((r) => [r.offset, r]));
       for (const record of records) {
+        if (isProgressMarkerRecord(record)) {
+          markers.push(record);
+          continue;
+        }
         try {
           decoded.push(options.decode(record));
         } catch (error) {
           dlq.push(this.toDlq(record, error as Error));
         }
       }
-      const { outputs, rejected } = await options.transform(decoded, { topic: batch.topic, partition: batch.partition, firstOffset: records[0].offset, records: decoded.length });
+      const { outputs, rejected } = decoded.length === 0
+        ? { outputs: [], rejected: [] }
+        : await options.transform(decoded, { topic: batch.topic, partition: batch.partition, firstOffset: records[0].offset, records: decoded.length });
       for (const { offset, error } of rejected) {
         const record = byOffset.get(offset);
         if (record) dlq.push(this.toDlq(record, error));
       }
+      // After the outputs: a forwarded marker must follow every output of the records read before it.
+      const forwarded = this.progress
+        ? await this.progress.forward(batch.topic, batch.partition, markers, (record, error) => dlq.push(this.toDlq(record, error)))
+        : { records: [] };
       if (!control.isActive()) return; // shutting down: commit nothing, the next owner redoes it
       // The batch's next offset, not last record + 1: it includes the transaction marker after the records.
-      await producer.sendAtomically([...outputs, ...dlq], {
+      await producer.sendAtomically([...outputs, ...forwarded.records, ...dlq], {
         groupId: options.groupId, offsets: [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }],
       });
+      this.progress?.committed(batch.topic, batch.partition, forwarded.time);
       this.floors.set(partitionKey, batch.nextOffset);
       this.attempts.delete(partitionKey);
       this.blocked.cleared(batch.topic, batch.partition);
@@ -113,6 +141,7 @@ export class TransactionalTransformStage<V> {
     for (const { topic, partitions } of revoked) {
       for (const partition of partitions) {
         this.blocked.cleared(topic, partition);
+        this.progress?.forget(topic, partition);
         void this.dropProducer(`${topic}-${partition}`);
       }
     }
@@ -121,6 +150,7 @@ export class TransactionalTransformStage<V> {
     for (const { topic, partitions } of assigned) {
       for (const partition of partitions) {
         this.blocked.cleared(topic, partition);
+        this.progress?.forget(topic, partition); // learnt afresh from the committed offset on
         void this.producerFor(`${topic}-${partition}`).catch(() => undefined);
       }
     }

@@ -71,10 +71,11 @@ function runAll(definitions: WindowDefinition[], stream: Ev[], options: Partial<
       store = new InMemoryWindowStateStore(JSON.parse(JSON.stringify(store.entries())) as Array<[string, unknown]>);
       op = new PartitionWindowOperator(full, store);
     }
-    op.process({ eventId: e.eventId, eventTime: e.eventTime, value: { key: e.key, amount: e.amount }, offset: String(i) });
+    // Ingested at its event time: a live stream, so the idle rule applies to it.
+    op.process({ eventId: e.eventId, eventTime: e.eventTime, value: { key: e.key, amount: e.amount }, offset: String(i), ingestTime: e.eventTime });
   });
-  clock.advance(10_000_000); // idle → watermark jumps far ahead → everything closes
-  op.onProcessingTime();
+  // Idle: a progress marker far ahead → watermark jumps far ahead → everything closes.
+  op.onProgress({ source: 'events.raw/0', time: Math.max(...stream.map((e) => e.eventTime), 0) + 10_000_000, of: 1 });
   collect();
   // Only partial count windows may stay open after the watermark jumped past everything.
   if (!definitions.some((d) => d.window.type === 'count')) expect(op.openWindowCount()).toBe(0);

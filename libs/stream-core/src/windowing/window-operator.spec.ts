@@ -19,11 +19,14 @@ function setup(definitions: WindowDefinition[], options: Options = {}, now = 1_0
   const store = new InMemoryWindowStateStore();
   const op = new PartitionWindowOperator({ ...defaults, ...options, definitions, clock }, store);
   let seq = 0;
-  const send = (t: number, value: Record<string, unknown> = { accountId: 'acc-1' }, eventId?: string) => {
+  /** An event at event time `t`, ingested at `ingestTime` (default: the clock). */
+  const send = (t: number, value: Record<string, unknown> = { accountId: 'acc-1' }, eventId?: string, ingestTime?: number) => {
     seq += 1;
-    op.process({ eventId: eventId ?? `e${seq}`, eventTime: t, value, offset: String(seq) });
+    op.process({ eventId: eventId ?? `e${seq}`, eventTime: t, value, offset: String(seq), ...(ingestTime === undefined ? {} : { ingestTime }) });
   };
-  return { op, clock, store, send };
+  /** A progress marker of the partition's only upstream source, at `time` (default: the clock). */
+  const progress = (time = clock.now()) => op.onProgress({ source: 'events.raw/0', time, of: 1 });
+  return { op, clock, store, send, progress };
 }
 
 /** One-line rendering of a result: definition|group [start,end) count vN, F = final, U = update. */
@@ -39,16 +42,19 @@ function render(out: DrainedOutput): string[] {
   return [...out.results.map(brief), ...out.late.map(briefLate), ...out.invalid.map((i) => `INVALID ${i.eventId} ${i.reason}`), ...(out.duplicates ? [`DUP x${out.duplicates}`] : [])];
 }
 
-/** A step: an event `[t]` / `[t, key]`, or `{ idleMs }` (advance the clock, then onProcessingTime), with the exact output it causes. */
+/**
+ * A step: an event `[t]` / `[t, key]` (ingested at the clock's time), or `{ idleMs }` (advance the clock, then a
+ * progress marker at the clock's time), with the exact output it causes.
+ */
 type Step = [input: [number] | [number, string] | { idleMs: number }, expected: string[]];
 
-function runScript(definitions: WindowDefinition[], steps: Step[], options: Options = {}) {
-  const kit = setup(definitions, options);
+function runScript(definitions: WindowDefinition[], steps: Step[], options: Options = {}, now?: number) {
+  const kit = setup(definitions, options, now);
   steps.forEach(([input, expected], i) => {
     if (Array.isArray(input)) kit.send(input[0], { accountId: input[1] ?? 'acc-1' });
     else {
       kit.clock.advance(input.idleMs);
-      kit.op.onProcessingTime();
+      kit.progress();
     }
     expect({ step: i, input, output: render(kit.op.drain()) }).toEqual({ step: i, input, output: expected });
   });
@@ -172,7 +178,7 @@ describe('PartitionWindowOperator — session', () => {
       [[9], []], // [9,19) overlaps [0,10) and [18,28): one session [0,28)
       [[40], ['w|acc-1 [0,28) n=3 v1 F']],
       [{ idleMs: 10_000_000 }, ['w|acc-1 [40,50) n=1 v1 F']],
-    ], { maxOutOfOrdernessMs: 10, idleTimeoutMs: 1 });
+    ], { maxOutOfOrdernessMs: 10, idleTimeoutMs: 1 }, 0); // the clock at 0: events ingested about when they happened
     expect(kit.op.openWindowCount()).toBe(0);
     expect(kit.store.keys('s/')).toEqual([]);
   });
@@ -276,11 +282,11 @@ describe('PartitionWindowOperator — count', () => {
 });
 
 describe('PartitionWindowOperator — watermark', () => {
-  it('an idle partition advances the watermark with processing time and closes windows, never backwards', () => {
+  it('an idle partition advances the watermark with its progress markers and closes windows, never backwards', () => {
     const kit = runScript([def({ type: 'tumbling', sizeMs: 10 })], [
-      [[999_995], []], // wm 999_990
-      [{ idleMs: 999 }, []],
-      [{ idleMs: 1 }, ['w|acc-1 [999990,1000000) n=1 v1 F']], // idle: wm = now - 5 = 1_000_995
+      [[999_995], []], // wm 999_990, ingested at 1_000_000
+      [{ idleMs: 999 }, []], // marker 1_000_999: 999 ms of ingest time without a record, not yet idle
+      [{ idleMs: 1 }, ['w|acc-1 [999990,1000000) n=1 v1 F']], // idle: wm = marker - 5 = 1_000_995
     ], { maxOutOfOrdernessMs: 5, idleTimeoutMs: 1000 });
     expect(kit.op.watermark).toBe(1_000_995);
     kit.send(1_000_996); // max event time - 5 = 1_000_991 < current: stays
@@ -292,41 +298,64 @@ describe('PartitionWindowOperator — watermark', () => {
   it('idle advance never moves the watermark backwards and does nothing before the first record', () => {
     const kit = setup([def({ type: 'tumbling', sizeMs: 10 })], { idleTimeoutMs: 100 }, 0);
     kit.clock.advance(10_000);
-    kit.op.onProcessingTime();
+    kit.progress();
     expect(kit.op.watermark).toBe(-Infinity);
     kit.send(50_000); // allowed by the future skew; wm 50_000 is ahead of processing time
     kit.clock.advance(1_000);
-    kit.op.onProcessingTime();
+    kit.progress();
     expect(kit.op.watermark).toBe(50_000);
   });
 
-  it('resetIdleTimer postpones the idle rule (for restores with a backlog)', () => {
+  it('reads no clock: hours of processing time without a marker (a paused upstream) close nothing', () => {
     const kit = setup([def({ type: 'tumbling', sizeMs: 10 })], { idleTimeoutMs: 100 }, 0);
     kit.send(5);
-    kit.clock.advance(90);
-    kit.op.resetIdleTimer();
-    kit.clock.advance(90);
-    kit.op.onProcessingTime();
+    kit.clock.advance(3_600_000);
+    kit.progress(50); // a marker written before the upstream paused: only 50 ms after the record
     expect(kit.op.watermark).toBe(5);
-    kit.clock.advance(10);
-    kit.op.onProcessingTime();
-    expect(kit.op.watermark).toBe(190);
+    expect(render(kit.op.drain())).toEqual([]);
+    kit.send(7, undefined, undefined, 60); // queued behind the pause, ingested at 60: on time
+    kit.progress(160); // 100 ms after the newest record: idle now
+    expect(kit.op.watermark).toBe(160);
+    expect(render(kit.op.drain())).toEqual(['w|acc-1 [0,10) n=2 v1 F']);
   });
 
-  it('resetIdleTimer on a partition that never saw a record leaves the idle rule waiting for the first one', () => {
-    // A restored, empty partition whose first record is slow to come (upstream still starting): that record,
-    // ten minutes old, must still count, not be TOO_LATE against a watermark the idle rule moved to the present.
-    const kit = setup([def({ type: 'tumbling', sizeMs: 60_000 })], { idleTimeoutMs: 100, maxOutOfOrdernessMs: 5 }, 1_000_000);
-    kit.op.resetIdleTimer();
-    kit.clock.advance(10_000);
-    kit.op.onProcessingTime();
-    expect(kit.op.watermark).toBe(-Infinity);
-    kit.send(400_000); // ten minutes before processing time
-    expect(render(kit.op.drain())).toEqual([]);
-    expect(kit.op.openWindowCount()).toBe(1);
-    kit.clock.advance(100);
-    kit.op.onProcessingTime(); // now idle after its first record: wm = now - 5, the window closes
-    expect(render(kit.op.drain())).toEqual(['w|acc-1 [360000,420000) n=1 v1 F']);
+  it('a marker counts from the newest ingest time, so records ingested after the marker keep the partition busy', () => {
+    const kit = setup([def({ type: 'tumbling', sizeMs: 10 })], { idleTimeoutMs: 1000 }, 0);
+    kit.send(5);
+    kit.clock.advance(500);
+    kit.send(8); // ingested at 500
+    kit.progress(1_450); // 1450 ms after the first record, but only 950 after the newest: not idle
+    expect(kit.op.watermark).toBe(8);
+    kit.progress(1_500);
+    expect(kit.op.watermark).toBe(1_500);
+  });
+
+  it('progress is the minimum over every upstream partition, and unknown until all of them were heard', () => {
+    const kit = setup([def({ type: 'tumbling', sizeMs: 10 })], { idleTimeoutMs: 100 }, 0);
+    kit.send(5);
+    kit.op.onProgress({ source: 'events.raw/0', time: 1_000, of: 2 });
+    expect(kit.op.watermark).toBe(5); // events.raw/1 not heard from: progress unknown
+    kit.op.onProgress({ source: 'events.raw/1', time: 300, of: 2 });
+    expect(kit.op.watermark).toBe(300);
+    kit.op.onProgress({ source: 'events.raw/0', time: 2_000, of: 2 });
+    expect(kit.op.watermark).toBe(300); // raw/1 is still at 300
+    kit.op.onProgress({ source: 'events.raw/1', time: 5_000, of: 2 });
+    expect(kit.op.watermark).toBe(2_000);
+  });
+
+  it('a backlog read hours later is judged in ingest time, exactly as it was live (a replay, a stage catching up)', () => {
+    const script = (kit: ReturnType<typeof setup>) => {
+      kit.send(5, undefined, 'a', 0);
+      kit.progress(50); // 50 ms after the record: not idle
+      kit.send(12, undefined, 'b', 60);
+      kit.progress(200); // idle: wm 200 closes [0,10) and [10,20)
+      kit.send(7, undefined, 'c', 210); // too late, as it was live
+      return render(kit.op.drain());
+    };
+    const live = script(setup([def({ type: 'tumbling', sizeMs: 10 })], { idleTimeoutMs: 100 }, 0));
+    const replayed = script(setup([def({ type: 'tumbling', sizeMs: 10 })], { idleTimeoutMs: 100 }, 86_400_000));
+    expect(live).toEqual(['w|acc-1 [0,10) n=1 v1 F', 'w|acc-1 [10,20) n=1 v1 F', 'TOO_LATE c t=7 wm=200 w[0,10)']);
+    expect(replayed).toEqual(live);
   });
 
   it('a far-future record is quarantined: FUTURE_TS, no firing, watermark unchanged, not counted', () => {
@@ -588,7 +617,7 @@ describe('PartitionWindowOperator — restore', () => {
       }
       clock.advance(i % 13 === 12 ? 60 : 2);
       op.process({ eventId, eventTime, value: { accountId, amount }, offset: String(i) });
-      op.onProcessingTime();
+      op.onProgress({ source: 'events.raw/0', time: clock.now(), of: 1 });
       const out = op.drain();
       log.push(`#${i} wm=${op.watermark} open=${op.openWindowCount()}`, ...out.results.map((r) => JSON.stringify(r)), ...out.late.map((l) => JSON.stringify(l)), `dup=${out.duplicates}`);
       const changes = store.takeChanges();
@@ -596,7 +625,7 @@ describe('PartitionWindowOperator — restore', () => {
       for (const k of changes.deletes) database.delete(k);
     });
     clock.advance(1000);
-    op.onProcessingTime();
+    op.onProgress({ source: 'events.raw/0', time: clock.now(), of: 1 });
     log.push(...op.drain().results.map((r) => JSON.stringify(r)), `dedup=${op.stats().dedupEntries}`, `open=${op.openWindowCount()}`);
     return log;
   }

@@ -1,4 +1,5 @@
 import type { Clock } from '../time/clock';
+import type { ProgressMarker } from '../time/source-progress';
 import { AggregationPlan } from './aggregators';
 import { CountWindows } from './count-windows';
 import { DedupLog } from './dedup-log';
@@ -17,7 +18,7 @@ export interface WindowOperatorOptions {
   definitions: WindowDefinition[];
   /** watermark = max event time seen - maxOutOfOrdernessMs. */
   maxOutOfOrdernessMs: number;
-  /** Processing time without any record after which processing time drives the watermark; 0 disables. */
+  /** In-band idle rule: once the partition's progress markers are this far (in ingest time) past its newest record, they drive the watermark; 0 disables. */
   idleTimeoutMs: number;
   /** Records with eventTime > clock.now() + maxFutureSkewMs are quarantined as FUTURE_TS. */
   maxFutureSkewMs: number;
@@ -57,8 +58,10 @@ interface DefinitionRuntime {
  *
  * 1. Windows are `[start, end)`, aligned to the epoch + offsetMs; an event at exactly `end` belongs to the next.
  * 2. watermark = max event time of counted records − maxOutOfOrdernessMs; it never moves backwards.
- *    FUTURE_TS, duplicate and invalid records do not move it. When the partition has seen no record for
- *    idleTimeoutMs of processing time, `onProcessingTime()` advances it to `clock.now() − maxOutOfOrdernessMs`.
+ *    FUTURE_TS, duplicate and invalid records do not move it. Idle rule (in-band, see WatermarkTracker): when
+ *    `onProgress()` makes the partition's progress P known and P is at least idleTimeoutMs past the newest ingest
+ *    time of its records, the watermark advances to P − maxOutOfOrdernessMs.
+ *    No clock is read for it: a paused upstream delays the markers with the records.
  * 3. A window fires at watermark >= end and closes (final result, state deleted) at
  *    watermark >= end + allowedLatenessMs (`cleanupTime`). A record is TOO_LATE for a definition when every
  *    window it is assigned to is closed (`isWindowLate`); it is then reported once in `late` and not counted.
@@ -122,7 +125,8 @@ export class PartitionWindowOperator {
   /** Never throws for bad data: bad records are reported through `drain()`. */
   process(record: TimedRecord): void {
     const now = this.clock.now();
-    this.progress.recordActivity(now);
+    const ingestTime = finiteOr(record?.ingestTime, finiteOr(record?.observedAt, now));
+    this.progress.recordActivity(ingestTime);
     const problem = envelopeProblem(record);
     if (problem !== undefined) {
       const r = (typeof record === 'object' && record !== null ? record : {}) as Partial<TimedRecord>;
@@ -192,18 +196,12 @@ export class PartitionWindowOperator {
     if (countsForWatermark && this.progress.observeEventTime(eventTime)) this.fireDue();
   }
 
-  /** Call periodically and after each batch: applies the idle-partition rule and fires what is due. */
-  onProcessingTime(): void {
-    if (this.progress.advanceIfIdle(this.clock.now())) this.fireDue();
-  }
-
   /**
-   * Restarts the idle countdown as if a record had just arrived. Call after a restore or partition
-   * assignment when the partition may hold a backlog, so a stale `lastRecordAt` cannot close windows early.
-   * On a partition that never saw a record it does nothing: the idle rule waits for the first record.
+   * A progress marker read from the partition, applied after the records before it (applying it later, after
+   * more records, is always safe: it can only delay the idle rule). Fires what the idle rule makes due.
    */
-  resetIdleTimer(): void {
-    this.progress.restartIdleCountdown(this.clock.now());
+  onProgress(marker: ProgressMarker): void {
+    if (this.progress.observeProgress(marker)) this.fireDue();
   }
 
   /**
@@ -328,6 +326,10 @@ function envelopeProblem(record: unknown): string | undefined {
   if (r.observedAt !== undefined && (typeof r.observedAt !== 'number' || !Number.isFinite(r.observedAt))) return 'observedAt must be a finite number (epoch ms) when present';
   if (typeof r.value !== 'object' || r.value === null || Array.isArray(r.value)) return 'value must be an object';
   return undefined;
+}
+
+function finiteOr(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
 
 function count(items: Iterable<unknown>): number {

@@ -22,6 +22,11 @@ export interface TimedRecord {
    */
   observedAt?: number;
   /**
+   * When ingest accepted the record (`receivedAt`), epoch ms: the time progress markers are in, used by the
+   * idle rule. Defaults to `observedAt`, then the clock.
+   */
+  ingestTime?: number;
+  /**
    * Apply the record to this definition only (default: every definition). A repartitioned input carries one
    * record per definition and group; naming a definition the operator does not run makes the record invalid.
    */
