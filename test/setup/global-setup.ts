@@ -38,7 +38,7 @@ export default async function globalSetup(): Promise<void> {
     cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env: process.env,
   });
   (globalThis as { __streamguardInfra?: ChildProcess }).__streamguardInfra = child;
-  const info = await new Promise<{ brokers: string; databaseUrl: string; adminUrl: string }>((resolve, reject) => {
+  const info = await new Promise<{ brokers: string; databaseUrl: string; adminUrl: string; brokerPid?: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('test infrastructure did not start within 300 s')), 300_000);
     child.once('exit', (code) => reject(new Error(`test infrastructure exited with code ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -52,4 +52,5 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_KAFKA_BROKERS = info.brokers;
   process.env.TEST_DATABASE_URL = info.databaseUrl;
   process.env.TEST_DATABASE_ADMIN_URL = info.adminUrl;
+  if (info.brokerPid !== undefined) process.env.TEST_KAFKA_PID = String(info.brokerPid);
 }

@@ -5,11 +5,13 @@ import {
   createKafkaClient, Database, DEFAULT_TOPICS, InboundRecord, JsonLogger, KafkaPort, TOPIC_CONFIG, TopicNames, TOPIC_ENV, TopicRole,
 } from '@streamguard/common';
 
-export function testInfra(): { brokers: string; databaseUrl: string; adminUrl: string } {
+/** `brokerPid`: the test broker's process, for tests that pause it; undefined with an external broker. */
+export function testInfra(): { brokers: string; databaseUrl: string; adminUrl: string; brokerPid?: number } {
   const brokers = process.env.TEST_KAFKA_BROKERS;
   const databaseUrl = process.env.TEST_DATABASE_URL;
   if (!brokers || !databaseUrl) throw new Error('integration tests need the global setup (run them with `npm test` or `npm run test:int`)');
-  return { brokers, databaseUrl, adminUrl: process.env.TEST_DATABASE_ADMIN_URL ?? databaseUrl };
+  const brokerPid = process.env.TEST_KAFKA_PID ? Number(process.env.TEST_KAFKA_PID) : undefined;
+  return { brokers, databaseUrl, adminUrl: process.env.TEST_DATABASE_ADMIN_URL ?? databaseUrl, brokerPid };
 }
 
 /** A name no other test (or earlier run) uses: topics, groups, ids. */

@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.stdin.on('end', stop);
   process.stdin.resume();
-  process.stdout.write(`STREAMGUARD_INFRA ${JSON.stringify({ brokers, databaseUrl, adminUrl: postgres?.adminUrl ?? databaseUrl })}\n`);
+  // The broker's pid lets fault tests pause it (SIGSTOP); absent with an external broker.
+  process.stdout.write(`STREAMGUARD_INFRA ${JSON.stringify({ brokers, databaseUrl, adminUrl: postgres?.adminUrl ?? databaseUrl, brokerPid: kafka?.process.pid })}\n`);
 }
 
 main().catch(async (error) => {
