@@ -3,6 +3,7 @@
  * that the fault really happened (the process is gone, the port is closed, the new instance got
  * partitions). Whether the pipeline survived it is judged only at the end, by the checker.
  */
+import { readFileSync } from 'node:fs';
 import { createKafkaClient, JsonLogger, OutboundRecord } from '@streamguard/common';
 import { portOpen } from '../../local-infra/src/kafka-broker';
 import type { ServiceName } from '../../local-infra/src/service-process';
@@ -103,6 +104,164 @@ export function scaleOutAndIn(service: ServiceName, holdMs: number, removal: 'gr
       if (removal === 'kill') await stack.kill(instance);
       await stack.remove(instance, 20_000);
       return `${instance} got partitions, then was ${removal === 'kill' ? 'killed' : 'stopped'}`;
+    },
+  };
+}
+
+/** Frozen for `ms`, then thawed even if the wait fails. */
+async function frozen(freeze: () => void, thaw: () => void, ms: number): Promise<void> {
+  freeze();
+  try {
+    await sleep(ms);
+  } finally {
+    thaw();
+  }
+}
+
+/**
+ * SIGSTOP one instance for `pausedMs` (a long GC pause, a node under memory pressure, a debugger), then SIGCONT.
+ * Past the session timeout (10 s) its group takes its partitions away, and it comes back as a zombie that must
+ * find out and rejoin; below it, everything downstream just waits.
+ */
+export function pauseService(instance: ServiceName, pausedMs: number): Fault {
+  return {
+    name: `${instance} frozen ${pausedMs / 1000} s`,
+    async run({ stack }) {
+      await frozen(() => stack.signal(instance, 'SIGSTOP'), () => stack.signal(instance, 'SIGCONT'), pausedMs);
+      const thawed = Date.now();
+      await stack.waitAllReady(120_000);
+      return `frozen ${pausedMs / 1000} s; all ready ${((Date.now() - thawed) / 1000).toFixed(1)} s after the thaw`;
+    },
+  };
+}
+
+/**
+ * A zombie: a second instance joins, the first is frozen past the session timeout while the second takes all
+ * its partitions over, then the first is thawed — still believing it owns partitions, with batches and
+ * transactions half done — and the second is removed. Fencing must make every write of the zombie fail.
+ */
+export function zombie(service: ServiceName, frozenMs = 25_000): Fault {
+  return {
+    name: `${service} zombie (frozen ${frozenMs / 1000} s while a second instance takes over)`,
+    async run({ stack }) {
+      const second = `${service}-2`;
+      let frozenSince: number | undefined;
+      let tookOverAfterMs: number | undefined;
+      const unsubscribe = stack.onLine((from, line) => {
+        // The survivor's rebalance after the session timeout: it is assigned partitions while the first is frozen.
+        if (from === second && frozenSince !== undefined && line.includes('partitions assigned') && /"partitions":\[\d/.test(line)) tookOverAfterMs ??= Date.now() - frozenSince;
+      });
+      try {
+        await stack.start(service, second);
+        stack.signal(service, 'SIGSTOP');
+        frozenSince = Date.now();
+        try {
+          await waitUntil(`${second} takes the frozen instance's partitions`, () => tookOverAfterMs !== undefined, 60_000);
+          await sleep(Math.max(0, frozenMs - (Date.now() - frozenSince)));
+        } finally {
+          stack.signal(service, 'SIGCONT');
+        }
+      } finally {
+        unsubscribe();
+      }
+      await sleep(5_000); // the zombie's half-done work runs into the fence
+      await stack.remove(second, 20_000);
+      await stack.waitAllReady(120_000);
+      return `${second} took over ${((tookOverAfterMs ?? 0) / 1000).toFixed(1)} s into the freeze; the zombie was thawed, then ${second} removed`;
+    },
+  };
+}
+
+/** SIGKILL the broker (no clean shutdown), keep it down for `downMs`, start it on the same data. */
+export function killBroker(downMs: number): Fault {
+  return {
+    name: `broker SIGKILL, down ${downMs / 1000} s`,
+    async run({ stack }) {
+      const started = Date.now();
+      await stack.killBroker();
+      await sleep(downMs);
+      await stack.startBroker();
+      await stack.waitAllReady(180_000);
+      return `all services ready ${((Date.now() - started) / 1000).toFixed(1)} s after the kill`;
+    },
+  };
+}
+
+/** SIGSTOP the broker for `pausedMs`: connections stay open and nothing answers (no clean error to react to). */
+export function pauseBroker(pausedMs: number): Fault {
+  return {
+    name: `broker frozen ${pausedMs / 1000} s`,
+    async run({ stack }) {
+      await frozen(() => stack.signalBroker('SIGSTOP'), () => stack.signalBroker('SIGCONT'), pausedMs);
+      const thawed = Date.now();
+      await stack.waitAllReady(120_000);
+      return `all ready ${((Date.now() - thawed) / 1000).toFixed(1)} s after the thaw`;
+    },
+  };
+}
+
+/** Postgres read-only for `ms` (writes fail with 25006 in every session, reads go on), then writable again. */
+export function postgresReadOnly(ms: number): Fault {
+  return {
+    name: `postgres read-only ${ms / 1000} s`,
+    async run({ stack }) {
+      await stack.setPostgresReadOnly(true);
+      try {
+        await sleep(ms);
+      } finally {
+        await stack.setPostgresReadOnly(false);
+      }
+      const writable = Date.now();
+      await stack.waitAllReady(120_000);
+      return `all ready ${((Date.now() - writable) / 1000).toFixed(1)} s after writes were allowed again`;
+    },
+  };
+}
+
+/** A rebalance storm: `cycles` times, a second instance joins and leaves again `everyMs` later (graceful). */
+export function rebalanceStorm(service: ServiceName, cycles: number, everyMs: number): Fault {
+  return {
+    name: `${service} rebalance storm (${cycles} joins and leaves, ${everyMs / 1000} s apart)`,
+    async run({ stack }) {
+      const instance = `${service}-storm`;
+      for (let i = 0; i < cycles; i++) {
+        await stack.start(service, instance);
+        await sleep(everyMs);
+        await stack.remove(instance, 20_000);
+        await sleep(everyMs);
+      }
+      await stack.waitAllReady(120_000);
+      return `${cycles} cycles`;
+    },
+  };
+}
+
+/**
+ * Kafka unavailable for `downMs` while clients keep sending: ingest must answer 503 (never 202 for what it could
+ * not write) and its memory must stay bounded (INGEST_MAX_IN_FLIGHT_EVENTS). Fails when ingest's RSS grew by
+ * more than `maxRssGrowthMb` over the outage.
+ */
+export function kafkaDownAtIngest(downMs: number, maxRssGrowthMb: number): Fault {
+  return {
+    name: `Kafka down ${downMs / 1000} s under ingest traffic`,
+    async run({ stack }) {
+      const rssMb = () => {
+        const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${stack.pidOf('ingest')}/status`, 'utf8'));
+        return match ? Number(match[1]) / 1024 : NaN;
+      };
+      const before = rssMb();
+      let peak = before;
+      await stack.stopBroker();
+      const until = Date.now() + downMs;
+      while (Date.now() < until) {
+        peak = Math.max(peak, rssMb());
+        await sleep(1_000);
+      }
+      await stack.startBroker();
+      await stack.waitAllReady(180_000);
+      const growth = peak - before;
+      if (!(growth <= maxRssGrowthMb)) throw new Error(`ingest RSS grew ${growth.toFixed(0)} MB (from ${before.toFixed(0)} MB) while Kafka was down; at most ${maxRssGrowthMb} MB expected`);
+      return `ingest RSS ${before.toFixed(0)} → peak ${peak.toFixed(0)} MB`;
     },
   };
 }

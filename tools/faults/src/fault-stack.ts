@@ -5,6 +5,7 @@
  */
 import { createWriteStream, existsSync, mkdirSync, symlinkSync, WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { DEFAULT_TOPICS, TOPIC_ENV, TopicRole } from '@streamguard/common';
 import { RunningPostgres, startEmbeddedPostgres } from '../../local-infra/src/embedded-postgres';
 import { KAFKA_VERSION, RunningKafka, startKafkaBroker } from '../../local-infra/src/kafka-broker';
@@ -172,6 +173,52 @@ export class FaultStack {
     this.instances.delete(instance);
   }
 
+  /** SIGSTOP / SIGCONT one instance: frozen, it holds its connections and partitions but answers nothing. */
+  signal(instance: string, signal: 'SIGSTOP' | 'SIGCONT'): void {
+    process.kill(this.pidOf(instance), signal);
+  }
+
+  pidOf(instance: string): number {
+    const pid = this.get(instance).process.process.pid;
+    if (pid === undefined) throw new Error(`${instance} has no process`);
+    return pid;
+  }
+
+  /** SIGSTOP / SIGCONT the broker (a frozen JVM: a long GC pause, a stalled disk). */
+  signalBroker(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const pid = this.kafka?.process.pid;
+    if (pid === undefined) throw new Error('the broker is not running');
+    process.kill(pid, signal);
+  }
+
+  /** SIGKILL the broker (no clean shutdown: open transactions and unflushed segments as a power loss leaves them). */
+  async killBroker(): Promise<void> {
+    const child = this.kafka?.process;
+    this.kafka = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  /**
+   * Postgres read-only (`default_transaction_read_only`, applied to every session at once by a reload): writes
+   * fail with SQLSTATE 25006 while reads go on, as during a failover to a replica or a full disk.
+   */
+  async setPostgresReadOnly(readOnly: boolean): Promise<void> {
+    if (!this.postgres) throw new Error('Postgres is not running');
+    const client = new Client({ connectionString: this.postgres.adminUrl });
+    await client.connect();
+    try {
+      await client.query('SET default_transaction_read_only = off');
+      await client.query(readOnly ? 'ALTER SYSTEM SET default_transaction_read_only = on' : 'ALTER SYSTEM RESET default_transaction_read_only');
+      await client.query('SELECT pg_reload_conf()');
+    } finally {
+      await client.end();
+    }
+  }
+
   async stopBroker(): Promise<void> {
     await this.kafka?.stop();
     this.kafka = undefined;
@@ -227,6 +274,9 @@ export class FaultStack {
   }
 
   async teardown(): Promise<void> {
+    // A frozen process acts on SIGTERM only once thawed (an aborted run may leave one frozen).
+    for (const name of this.instances.keys()) try { this.signal(name, 'SIGCONT'); } catch { /* already gone */ }
+    try { this.signalBroker('SIGCONT'); } catch { /* not running */ }
     for (const i of this.instances.values()) i.exitExpected = true;
     await Promise.allSettled([...this.instances.values()].map((i) => i.process.stop(5_000)));
     this.instances.clear();

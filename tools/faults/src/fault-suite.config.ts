@@ -1,5 +1,8 @@
-/** The two profiles: `ci` (every fault once, about 3 minutes) and `full` (each fault repeatedly, longer outages). */
-import { Fault, injectPoison, killService, restartBroker, restartPostgres, scaleOutAndIn } from './fault-injectors';
+/** The two profiles: `ci` (every fault once, about 5 minutes) and `full` (each fault repeatedly, longer outages). */
+import {
+  Fault, injectPoison, kafkaDownAtIngest, killBroker, killService, pauseBroker, pauseService, postgresReadOnly, rebalanceStorm, restartBroker,
+  restartPostgres, scaleOutAndIn, zombie,
+} from './fault-injectors';
 
 export type ProfileName = 'ci' | 'full';
 
@@ -25,8 +28,10 @@ export const PROFILES: Record<ProfileName, Profile> = {
     faults: [
       killService('ingest'), poison, killService('enrich'), killService('aggregate'), killService('alert'),
       restartBroker(3_000), restartPostgres(3_000), scaleOutAndIn('aggregate', 6_000), poison,
+      pauseService('enrich', 20_000), zombie('aggregate'), killBroker(3_000), pauseBroker(10_000), postgresReadOnly(10_000),
+      rebalanceStorm('alert', 3, 3_000), poison,
     ],
-    hardDeadlineMs: 6 * 60_000, drainTimeoutMs: 90_000,
+    hardDeadlineMs: 10 * 60_000, drainTimeoutMs: 90_000,
   },
   full: {
     name: 'full', eventsPerSecond: 200, batchSize: 25, accounts: 16, gapMs: 10_000,
@@ -37,7 +42,12 @@ export const PROFILES: Record<ProfileName, Profile> = {
       // Longer outages: ingest answers 503 (unknown outcome) and consumers back off for many seconds.
       restartBroker(15_000), killService('enrich'), restartPostgres(15_000), killService('aggregate'),
       scaleOutAndIn('enrich', 10_000, 'kill'), killService('alert'), killService('ingest'), poison,
+      // Frozen processes, zombies, a broker that dies hard or hangs, Postgres refusing writes, rebalance storms.
+      pauseService('enrich', 60_000), pauseService('aggregate', 30_000), zombie('enrich'), zombie('aggregate'), zombie('alert'),
+      killBroker(10_000), pauseBroker(30_000), postgresReadOnly(30_000), rebalanceStorm('aggregate', 5, 3_000), poison,
+      // Kafka gone for two minutes under ingest traffic: 503s, bounded memory, nothing acknowledged lost.
+      kafkaDownAtIngest(120_000, 200),
     ],
-    hardDeadlineMs: 14 * 60_000, drainTimeoutMs: 120_000,
+    hardDeadlineMs: 30 * 60_000, drainTimeoutMs: 180_000,
   },
 };
