@@ -43,7 +43,7 @@ describe('TransactionalOutbox', () => {
       { topic, key: 'lone\ud800surrogate', value: 'lone \udc00 surrogate', headers: { h: 'x' } },
       { topic, key: '😀', value: JSON.stringify({ emoji: '😀', escaped: '\\u0000 is text here' }) },
     ];
-    const outbox = new TransactionalOutbox(db, kafka, groupId, await markerTopic(kafka), quietLogger, noopCounter);
+    const outbox = new TransactionalOutbox(db, kafka, groupId, await markerTopic(kafka), quietLogger, noopCounter, 'events.dlq', noopCounter);
     await db.query('INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, -1)', [groupId, input]);
     await db.transaction((tx) => outbox.enqueue(tx, input, 0, 0, records));
     const collected = await collectTopic(kafka, topic);
@@ -64,8 +64,8 @@ describe('TransactionalOutbox', () => {
     const rows = (from: number, n: number): OutboundRecord[] => Array.from({ length: n }, (_, i) => ({ topic, key: `k${from + i}`, value: `v${from + i}` }));
     await db.query('INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, -1)', [groupId, input]);
     const collected = await collectTopic(kafka, topic);
-    const first = new TransactionalOutbox(db, kafka, groupId, markers, quietLogger, noopCounter);
-    const second = new TransactionalOutbox(db, kafka, groupId, markers, quietLogger, noopCounter);
+    const first = new TransactionalOutbox(db, kafka, groupId, markers, quietLogger, noopCounter, 'events.dlq', noopCounter);
+    const second = new TransactionalOutbox(db, kafka, groupId, markers, quietLogger, noopCounter, 'events.dlq', noopCounter);
     try {
       await db.transaction((tx) => first.enqueue(tx, input, 0, 0, rows(1, 5)));
       expect(await first.publish(input, 0)).toBe(5);
@@ -87,7 +87,7 @@ describe('TransactionalOutbox', () => {
   it('honours a marker left in the <group>.outbox consumer group by the previous version (upgrade)', async () => {
     const { topic, input, groupId, markers } = await outboxTopics(kafka);
     await db.query('INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, -1)', [groupId, input]);
-    const outbox = new TransactionalOutbox(db, kafka, groupId, markers, quietLogger, noopCounter);
+    const outbox = new TransactionalOutbox(db, kafka, groupId, markers, quietLogger, noopCounter, 'events.dlq', noopCounter);
     await db.transaction((tx) => outbox.enqueue(tx, input, 0, 0, Array.from({ length: 6 }, (_, i) => ({ topic, key: `k${i + 1}`, value: 'v' }))));
     // The previous version published rows 1–4 and committed "offset 5" for the input partition in group `<group>.outbox`.
     const raw = new KafkaJS.Kafka({ kafkaJS: { brokers: testInfra().brokers.split(','), clientId: uniqueName('legacy'), logLevel: KafkaJS.logLevel.NOTHING } });
@@ -108,6 +108,37 @@ describe('TransactionalOutbox', () => {
       await outbox.close();
     }
     expect(collected.records.map((r) => r.key)).toEqual(['k5', 'k6']);
+  }, 60_000);
+
+  it('replaces an output Kafka refuses for good (too large for its topic) by a dead-letter stub in its transaction, and publishes the rest in order', async () => {
+    const [topic, dlq, input] = [uniqueName('outbox-small'), uniqueName('outbox-dlq'), uniqueName('outbox-input')];
+    const admin = await kafka.admin();
+    await admin.ensureTopics([
+      // A topic that takes records up to 2 KiB: a 4 KiB output can never be published there.
+      { topic, partitions: 1, replicationFactor: 1, config: { 'max.message.bytes': '2048' } },
+      { topic: dlq, partitions: 1, replicationFactor: 1 }, { topic: input, partitions: 1, replicationFactor: 1 },
+    ]);
+    await admin.disconnect();
+    const groupId = uniqueName('outbox-test');
+    const records: OutboundRecord[] = Array.from({ length: 9 }, (_, i) => ({ topic, key: `k${i}`, value: i === 5 ? 'x'.repeat(4096) : `small-${i}` }));
+    const outbox = new TransactionalOutbox(db, kafka, groupId, await markerTopic(kafka), quietLogger, noopCounter, dlq, noopCounter);
+    await db.query('INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, -1)', [groupId, input]);
+    await db.transaction((tx) => outbox.enqueue(tx, input, 0, 0, records));
+    const [published, deadLetters] = await Promise.all([collectTopic(kafka, topic), collectTopic(kafka, dlq)]);
+    try {
+      expect(await outbox.publish(input, 0)).toBe(9);
+      await waitFor('8 outputs and 1 stub', () => (published.records.length >= 8 && deadLetters.records.length >= 1) || undefined, 20_000);
+      expect(published.records.map((r) => r.key)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k6', 'k7', 'k8']);
+      expect(deadLetters.records).toHaveLength(1);
+      const stub = deadLetters.records[0];
+      expect(JSON.parse(stub.value!.toString())).toEqual({ unpublishable: { topic, key: 'k5', valueBytes: 4096, valueStart: 'x'.repeat(1024) } });
+      expect(stub.headers).toMatchObject({ 'x-outbox-seq': '6', 'x-error-message': expect.stringContaining(`output to ${topic} refused by Kafka`) });
+      // Published through the last row: nothing is held back, and publishing again sends nothing more.
+      expect(await outbox.publish(input, 0)).toBe(0);
+    } finally {
+      await Promise.all([published.stop(), deadLetters.stop()]);
+      await outbox.close();
+    }
   }, 60_000);
 });
 

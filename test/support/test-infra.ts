@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import {
-  createKafkaClient, Database, DEFAULT_TOPICS, InboundRecord, JsonLogger, KafkaPort, TOPIC_CONFIG, TopicNames, TOPIC_ENV, TopicRole,
+  createKafkaClient, Database, DEFAULT_TOPICS, InboundRecord, isProgressMarkerRecord, JsonLogger, KafkaPort, TOPIC_CONFIG, TopicNames, TOPIC_ENV, TopicRole,
 } from '@streamguard/common';
 
 /** `brokerPid`: the test broker's process, for tests that pause it; undefined with an external broker. */
@@ -56,11 +56,11 @@ export function topicEnv(topics: TopicNames): Record<string, string> {
   return Object.fromEntries((Object.keys(topics) as TopicRole[]).map((role) => [TOPIC_ENV[role], topics[role]]));
 }
 
-/** Reads a topic from the beginning (read_committed) into memory, until stopped. */
+/** Reads a topic from its start (read_committed) into memory, until stopped, as a downstream consumer would: progress markers are skipped (not events). */
 export async function collectTopic(kafka: KafkaPort, topic: string): Promise<{ records: InboundRecord[]; stop(): Promise<void> }> {
   const records: InboundRecord[] = [];
   const consumer = await kafka.batchConsumer({ groupId: uniqueName('collector'), topics: [topic], partitionConcurrency: 3, readCommitted: true, fromBeginning: true });
-  await consumer.run(async (batch) => { records.push(...batch.records); });
+  await consumer.run(async (batch) => { records.push(...batch.records.filter((r) => !isProgressMarkerRecord(r))); });
   return { records, stop: () => consumer.stop() };
 }
 

@@ -1,17 +1,21 @@
 import { DEFAULT_TOPICS, DLQ_HEADERS } from '@streamguard/common';
-import { DEFAULT_RULES, RuleDefinition } from '@streamguard/stream-core';
-import { check, CheckInput, WindowRow } from './checker';
-import { computeAlerts, computeWindows, decodeEnriched, POISON_HEADER, TopicRecord } from './oracle';
+import { DEFAULT_RULES } from '@streamguard/stream-core';
+import { AlertRow, check, CheckInput, WindowRow } from './checker';
+import { POISON_HEADER, TopicRecord } from './oracle';
+import { ObservedEvent, referenceAlerts, referenceWindows, SentEvent } from './reference';
 import type { EventAttempts } from './request-log';
 
 const GROUPS = { enrich: 'g.enrich', aggregate: 'g.aggregate', alert: 'g.alert' };
 const BASE = Date.UTC(2026, 0, 1);
 const WINDOW = { name: 'account-1m', sizeMs: 60_000, maxOutOfOrdernessMs: 2_000 };
+const TENANT = 'faults';
 
 interface Ev { eventId: string; accountId: string; occurredAt: number; amount: number; partition: number }
 
+const sentOf = (e: Ev): SentEvent => ({ eventId: e.eventId, occurredAt: e.occurredAt, accountId: e.accountId, amount: e.amount, currency: 'USD', merchantId: 'mer-1' });
+
 function rawRecord(e: Ev, offset: number): TopicRecord {
-  const value = { schemaVersion: 1, eventId: e.eventId, occurredAt: e.occurredAt, accountId: e.accountId, amount: e.amount, currency: 'USD', merchantId: 'mer-1', receivedAt: 1 };
+  const value = { schemaVersion: 1, ...sentOf(e), tenantId: TENANT, receivedAt: 1 };
   return { topic: DEFAULT_TOPICS.raw, partition: e.partition, offset: String(offset), key: e.accountId, value: JSON.stringify(value), headers: {} };
 }
 
@@ -31,7 +35,7 @@ function dlqFor(record: TopicRecord, group: string, offset: number): TopicRecord
 }
 
 /** A consistent run: 4 acknowledged events, one large, a flush per partition, one poison record per topic. */
-function perfectRun(): CheckInput & { attempts: Map<string, EventAttempts> } {
+function perfectRun(): CheckInput & { attempts: Map<string, EventAttempts>; sent: Map<string, SentEvent> } {
   const events: Ev[] = [
     { eventId: 'e1', accountId: 'a', occurredAt: BASE + 1_000, amount: 10, partition: 0 },
     { eventId: 'e2', accountId: 'a', occurredAt: BASE + 2_000, amount: 20_000, partition: 0 },
@@ -42,6 +46,8 @@ function perfectRun(): CheckInput & { attempts: Map<string, EventAttempts> } {
   ];
   const attempts = new Map<string, EventAttempts>(events.map((e) => [e.eventId, { acknowledged: 1, rejected: 0, unknown: 0 }]));
   attempts.set('r1', { acknowledged: 0, rejected: 1, unknown: 0 });
+  const sent = new Map(events.map((e) => [e.eventId, sentOf(e)]));
+  sent.set('r1', sentOf({ eventId: 'r1', accountId: 'a', occurredAt: BASE + 1_500, amount: 1, partition: 0 }));
   const offsets = new Map<number, number>();
   const next = (p: number) => { const o = offsets.get(p) ?? 0; offsets.set(p, o + 1); return o; };
   const raw = events.map((e) => rawRecord(e, next(e.partition)));
@@ -51,22 +57,33 @@ function perfectRun(): CheckInput & { attempts: Map<string, EventAttempts> } {
   const enriched = raw.filter((r) => r !== rawPoison).map((r) => { const o = eOffsets.get(r.partition) ?? 0; eOffsets.set(r.partition, o + 2); return enrichedRecord(r, o); });
   const enrichedPoison: TopicRecord = { topic: DEFAULT_TOPICS.enriched, partition: 0, offset: '100', key: 'x', value: '{"schemaVersion":99}', headers: { [POISON_HEADER]: 'p2' } };
   enriched.push(enrichedPoison);
-  const decoded = decodeEnriched(enriched.filter((r) => r !== enrichedPoison)).valid;
-  const windows = computeWindows(decoded, WINDOW);
+  // What a correct pipeline outputs, built with the reference (the checker is what is tested here).
+  const observed: ObservedEvent[] = enriched.filter((r) => r !== enrichedPoison).map((r) => {
+    const event = sent.get(JSON.parse(r.value!).eventId)!;
+    return { partition: r.partition, offset: r.offset, event, amountUsd: event.amount };
+  });
+  const windows = referenceWindows(observed, WINDOW);
   const windowRows: WindowRow[] = [...windows.closed.values()].map((w) => ({ definition: WINDOW.name, accountId: w.accountId, windowStart: w.windowStart, count: w.count, sumUsd: w.sumUsd, version: 1, final: true }));
   const aggregates = [...windows.closed.values()].map((w, i): TopicRecord => ({
     topic: DEFAULT_TOPICS.aggregates, partition: 0, offset: String(i), key: w.accountId, headers: {},
-    value: JSON.stringify({ definition: WINDOW.name, groupKey: w.accountId, group: { accountId: w.accountId }, windowStart: w.windowStart, count: w.count, values: { count: w.count, sumUsd: w.sumUsd } }),
+    value: JSON.stringify({
+      schemaVersion: 1, tenantId: TENANT, definition: WINDOW.name, groupKey: `${TENANT}|${w.accountId}`, group: { tenantId: TENANT, accountId: w.accountId }, windowType: 'tumbling',
+      windowStart: w.windowStart, windowEnd: w.windowEnd, values: { count: w.count, sumUsd: w.sumUsd }, count: w.count, version: 1, final: true, emittedAt: 3,
+    }),
   }));
-  const alertIds = [...computeAlerts(decoded, DEFAULT_RULES as RuleDefinition[]).keys()];
+  const alerts = [...referenceAlerts(observed, DEFAULT_RULES, TENANT).values()];
+  const alertRows: AlertRow[] = alerts.map(({ tenantId: _tenant, ...a }, i) => ({ ...a, alertId: `id-${i}` }));
   return {
-    attempts, topics: { ...DEFAULT_TOPICS }, groups: GROUPS, window: WINDOW, rules: DEFAULT_RULES as RuleDefinition[],
+    attempts, sent, tenantId: TENANT, usdRates: new Map([['USD', 1]]), topics: { ...DEFAULT_TOPICS }, groups: GROUPS, window: WINDOW, rules: DEFAULT_RULES,
     poison: [{ id: 'p1', topic: DEFAULT_TOPICS.raw, kind: 'invalid JSON' }, { id: 'p2', topic: DEFAULT_TOPICS.enriched, kind: 'unknown schemaVersion' }],
     raw, enriched,
     dlq: [dlqFor(rawPoison, GROUPS.enrich, 0), dlqFor(enrichedPoison, GROUPS.aggregate, 1), dlqFor(enrichedPoison, GROUPS.alert, 2)],
     late: [], aggregates, windowRows,
-    alerts: alertIds.map((alertId, i) => ({ topic: DEFAULT_TOPICS.alerts, partition: 0, offset: String(i), key: 'a', value: JSON.stringify({ alertId }), headers: {} })),
-    alertRows: alertIds,
+    alerts: alerts.map((a, i) => ({
+      topic: DEFAULT_TOPICS.alerts, partition: 0, offset: String(i), key: a.accountId, headers: {},
+      value: JSON.stringify({ schemaVersion: 1, alertId: `id-${i}`, ...a, detectedAt: 4, explanation: {} }),
+    })),
+    alertRows,
   };
 }
 
@@ -149,8 +166,10 @@ describe('fault-suite checker', () => {
   it('detects a late record the oracle predicts but the aggregate did not report', () => {
     const input = perfectRun();
     // e0 arrives after a's first window closed (watermark BASE + 498 000 on partition 0).
-    const lateRaw = rawRecord({ eventId: 'e0', accountId: 'a', occurredAt: BASE + 500, amount: 5, partition: 0 }, 70);
+    const e0: Ev = { eventId: 'e0', accountId: 'a', occurredAt: BASE + 500, amount: 5, partition: 0 };
+    const lateRaw = rawRecord(e0, 70);
     input.attempts.set('e0', { acknowledged: 1, rejected: 0, unknown: 0 });
+    input.sent.set('e0', sentOf(e0));
     input.raw.push(lateRaw);
     input.enriched.push(enrichedRecord(lateRaw, 71));
     expect(failedChecks(input)).toContain('late topic: predicted TOO_LATE record not reported');
@@ -158,13 +177,30 @@ describe('fault-suite checker', () => {
     expect(check(input).failures).toEqual([]);
   });
 
-  it('detects alerts missing, extra or published twice', () => {
+  it('detects a field of an enriched record that differs from what the client sent (amountUsd included)', () => {
+    const input = perfectRun();
+    const value = JSON.parse(input.enriched[0].value!);
+    input.enriched[0] = { ...input.enriched[0], value: JSON.stringify({ ...value, amountUsd: value.amountUsd + 0.01 }) };
+    expect(failedChecks(input)).toContain('enriched: content differs from what the client sent (amountUsd included)');
+  });
+
+  it('detects a field of a published window that differs from the reference', () => {
+    const input = perfectRun();
+    const value = JSON.parse(input.aggregates[0].value!);
+    input.aggregates[0] = { ...input.aggregates[0], value: JSON.stringify({ ...value, windowEnd: value.windowEnd + 1 }) };
+    expect(failedChecks(input)).toEqual(['aggregates topic: a field differs from the reference']);
+  });
+
+  it('detects alerts missing, extra, with a wrong field, or published twice', () => {
     const missing = perfectRun();
     missing.alertRows = [];
-    expect(failedChecks(missing)).toEqual(expect.arrayContaining(['alerts: expected alert missing in Postgres', 'alerts topic: published alert not stored']));
+    expect(failedChecks(missing)).toEqual(expect.arrayContaining(['alerts: expected alert missing in Postgres', 'alerts topic: published alert not stored, or a field differs from the reference']));
     const extra = perfectRun();
-    extra.alertRows.push('deadbeef');
-    expect(failedChecks(extra)).toEqual(expect.arrayContaining(['alerts: alert in Postgres the oracle does not raise', 'alerts topic: stored alert not published']));
+    extra.alertRows.push({ ...extra.alertRows[0], alertId: 'deadbeef', eventIds: ['e1'] });
+    expect(failedChecks(extra)).toEqual(expect.arrayContaining(['alerts: alert in Postgres the reference does not raise', 'alerts topic: stored alert not published']));
+    const wrongField = perfectRun();
+    wrongField.alertRows[0] = { ...wrongField.alertRows[0], severity: 'low' };
+    expect(failedChecks(wrongField)).toEqual(['alerts: a field in Postgres differs from the reference']);
     const twice = perfectRun();
     twice.alerts[0].headers = { 'x-outbox-source-partition': 'events.enriched-2', 'x-outbox-seq': '41' };
     twice.alerts.push({ ...twice.alerts[0], offset: '9' });

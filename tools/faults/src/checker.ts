@@ -10,8 +10,10 @@
  * eventId); a rejected event must be nowhere.
  */
 import { DLQ_HEADERS, OUTBOX_HEADERS, TopicNames } from '@streamguard/common';
-import type { RuleDefinition } from '@streamguard/stream-core';
-import { computeAlerts, computeWindows, decodeEnriched, decodeRaw, POISON_HEADER, sourceKey, TopicRecord, WindowSpec, windowKey } from './oracle';
+import { JsonRecord, POISON_HEADER, readEventRecords, TopicRecord } from './oracle';
+import {
+  alertKey, ExpectedAlert, expectedAmountUsd, ObservedEvent, referenceAlerts, ReferenceRule, referenceWindows, SentEvent, sourceKey, WindowSpec, windowKey,
+} from './reference';
 import { EventAttempts, occurrenceBounds } from './request-log';
 
 export interface WindowRow {
@@ -30,12 +32,23 @@ export interface PoisonRecord {
   kind: string;
 }
 
+/** An alert as stored in Postgres. */
+export interface AlertRow extends Omit<ExpectedAlert, 'tenantId'> {
+  alertId: string;
+}
+
 export interface CheckInput {
   attempts: ReadonlyMap<string, EventAttempts>;
+  /** Every event as the client sent it, by eventId. */
+  sent: ReadonlyMap<string, SentEvent>;
+  /** The tenant of the client's API key. */
+  tenantId: string;
+  /** usd_rate per currency, as the reference data (Postgres `fx_rates`) holds it. */
+  usdRates: ReadonlyMap<string, number>;
   topics: TopicNames;
   groups: { enrich: string; aggregate: string; alert: string };
   window: WindowSpec;
-  rules: RuleDefinition[];
+  rules: ReferenceRule[];
   poison: PoisonRecord[];
   raw: TopicRecord[];
   enriched: TopicRecord[];
@@ -44,7 +57,7 @@ export interface CheckInput {
   aggregates: TopicRecord[];
   alerts: TopicRecord[];
   windowRows: WindowRow[];
-  alertRows: string[];
+  alertRows: AlertRow[];
 }
 
 export interface Finding {
@@ -116,13 +129,34 @@ function parse<T>(record: TopicRecord): T | undefined {
   }
 }
 
+/**
+ * Fields of a raw or enriched record that differ from what the client sent (every field the client set, the
+ * tenant, and for enriched records amountUsd as the reference data defines it).
+ */
+function contentProblems(record: JsonRecord, input: CheckInput, enriched: boolean): string[] {
+  const sent = input.sent.get(record.eventId);
+  if (!sent) return ['an eventId the client never sent'];
+  const json = record.json;
+  const expected: Record<string, unknown> = {
+    schemaVersion: 1, eventId: sent.eventId, occurredAt: sent.occurredAt, accountId: sent.accountId, amount: sent.amount, currency: sent.currency,
+    merchantId: sent.merchantId, tenantId: input.tenantId, ...(enriched ? { amountUsd: expectedAmountUsd(sent, input.usdRates) } : {}),
+  };
+  const problems = Object.entries(expected).filter(([field, value]) => json[field] !== value).map(([field, value]) => `${field} ${JSON.stringify(json[field])} ≠ ${JSON.stringify(value)}`);
+  if (typeof json.receivedAt !== 'number') problems.push('receivedAt missing');
+  return problems;
+}
+
 export function check(input: CheckInput): CheckReport {
   const f = new Findings();
 
   // 1. events.raw against the request log.
-  const raw = decodeRaw(input.raw.filter((r) => !isPoison(r)));
-  f.add('raw: records no decoder accepts (not planted poison)', raw.invalid.map((i) => `${sourceKey(i.record.partition, i.record.offset)} ${i.error.message}`));
-  const inRaw = countBy(raw.valid, (d) => d.value.eventId);
+  const raw = readEventRecords(input.raw.filter((r) => !isPoison(r)));
+  f.add('raw: records that are not events (not planted poison)', raw.invalid.map((i) => `${sourceKey(i.record.partition, i.record.offset)} ${i.reason}`));
+  f.add('raw: content differs from what the client sent', raw.valid.flatMap((r) => {
+    const problems = contentProblems(r, input, false);
+    return problems.length === 0 ? [] : [`${r.eventId} at ${sourceKey(r.record.partition, r.record.offset)}: ${problems.join(', ')}`];
+  }));
+  const inRaw = countBy(raw.valid, (d) => d.eventId);
   const lostIds: string[] = [];
   const duplicatedIds: string[] = [];
   const unknownDuplicateIds: string[] = [];
@@ -141,9 +175,9 @@ export function check(input: CheckInput): CheckReport {
   f.add('raw: events nobody sent', [...inRaw.keys()].filter((id) => !input.attempts.has(id)));
 
   // 2. events.enriched one to one with events.raw (per eventId multiplicity, same partition and content).
-  const enriched = decodeEnriched(input.enriched.filter((r) => !isPoison(r)));
-  f.add('enriched: records no decoder accepts (not planted poison)', enriched.invalid.map((i) => `${sourceKey(i.record.partition, i.record.offset)} ${i.error.message}`));
-  const inEnriched = countBy(enriched.valid, (d) => d.value.eventId);
+  const enriched = readEventRecords(input.enriched.filter((r) => !isPoison(r)));
+  f.add('enriched: records that are not events (not planted poison)', enriched.invalid.map((i) => `${sourceKey(i.record.partition, i.record.offset)} ${i.reason}`));
+  const inEnriched = countBy(enriched.valid, (d) => d.eventId);
   const enrichedLost: string[] = [];
   const enrichedDuplicated: string[] = [];
   for (const [eventId, n] of inRaw) {
@@ -154,13 +188,18 @@ export function check(input: CheckInput): CheckReport {
   for (const [eventId, m] of inEnriched) if (!inRaw.has(eventId)) enrichedDuplicated.push(`${eventId} raw ×0, enriched ×${m}`);
   f.add('enriched: raw events without their enriched record (lost)', enrichedLost);
   f.add('enriched: enriched records beyond their raw records (duplicated)', enrichedDuplicated);
-  const rawById = new Map(raw.valid.map((d) => [d.value.eventId, d]));
-  f.add('enriched: content or partition differs from raw', enriched.valid.flatMap(({ record, value }) => {
-    const r = rawById.get(value.eventId);
-    if (!r) return [];
-    const same = r.record.partition === record.partition && r.value.occurredAt === value.occurredAt && r.value.amount === value.amount && r.value.accountId === value.accountId;
-    return same ? [] : [`${value.eventId} at ${sourceKey(record.partition, record.offset)}`];
+  const rawById = new Map(raw.valid.map((d) => [d.eventId, d]));
+  f.add('enriched: content differs from what the client sent (amountUsd included)', enriched.valid.flatMap((r) => {
+    const problems = contentProblems(r, input, true);
+    const inRawAt = rawById.get(r.eventId)?.record.partition;
+    if (inRawAt !== undefined && inRawAt !== r.record.partition) problems.push(`partition ${r.record.partition} ≠ raw partition ${inRawAt}`);
+    return problems.length === 0 ? [] : [`${r.eventId} at ${sourceKey(r.record.partition, r.record.offset)}: ${problems.join(', ')}`];
   }));
+  // The reference's input: the order of events.enriched, the values the client sent.
+  const observed: ObservedEvent[] = enriched.valid.flatMap((r) => {
+    const event = input.sent.get(r.eventId);
+    return event ? [{ partition: r.record.partition, offset: r.record.offset, event, amountUsd: expectedAmountUsd(event, input.usdRates) }] : [];
+  });
 
   // 3. Poison: each planted record is in its topic, and in the DLQ once per consuming group, with its origin.
   const dlqByOrigin = countBy(input.dlq, (d) => `${d.headers[DLQ_HEADERS.originTopic]}|${d.headers[DLQ_HEADERS.originPartition]}|${d.headers[DLQ_HEADERS.originOffset]}|${d.headers[DLQ_HEADERS.consumerGroup]}`);
@@ -207,8 +246,8 @@ export function check(input: CheckInput): CheckReport {
   const dlqDuplicates = [...dlqByOrigin].filter(([, n]) => n > 1).map(([origin, n]) => `${origin} ×${n}`);
   f.add('dlq: one origin dead-lettered more than once by one group (duplicated)', dlqDuplicates);
 
-  // 4. Windows: Postgres and the aggregates topic equal the oracle; late records exactly the predicted ones.
-  const oracle = computeWindows(enriched.valid, input.window);
+  // 4. Windows: Postgres and the aggregates topic equal the reference; late records exactly the predicted ones.
+  const oracle = referenceWindows(observed, input.window);
   const rows = input.windowRows.filter((r) => r.definition === input.window.name);
   const rowByKey = new Map(rows.map((r) => [windowKey(r.accountId, r.windowStart), r]));
   const windowProblems: string[] = [];
@@ -221,20 +260,32 @@ export function check(input: CheckInput): CheckReport {
   for (const key of rowByKey.keys()) if (!oracle.closed.has(key)) windowProblems.push(`${key} in Postgres but not a closed window of the oracle`);
   f.add('windows: Postgres differs from the oracle', windowProblems);
 
-  const published = input.aggregates.map((r) => parse<{ definition: string; groupKey: string; group: { accountId?: string }; windowStart: number; count: number; values: { sumUsd?: number } }>(r))
+  type Published = {
+    schemaVersion: number; tenantId: string; definition: string; groupKey: string; group: Record<string, unknown>; windowType: string; windowStart: number;
+    windowEnd: number; count: number; version: number; final: boolean; values: { count?: number; sumUsd?: number }; emittedAt: number;
+  };
+  const published = input.aggregates.map((r) => parse<Published>(r))
     .filter((m): m is NonNullable<typeof m> => m !== undefined && m.definition === input.window.name);
   const aggregatesDuplicates = duplicatedWithCopies(input.aggregates, (r) => {
     const m = parse<{ definition: string; groupKey: string; group: { accountId?: string }; windowStart: number }>(r);
     return m?.definition === input.window.name ? windowKey(m.group?.accountId ?? m.groupKey, m.windowStart) : undefined;
   });
   f.add('aggregates topic: window published more than once (duplicated)', aggregatesDuplicates);
-  const publishedKeys = new Set(published.map((m) => windowKey(m.group?.accountId ?? m.groupKey, m.windowStart)));
+  const publishedKeys = new Set(published.map((m) => windowKey(String(m.group?.accountId ?? m.groupKey), m.windowStart)));
   f.add('aggregates topic: closed window not published', [...oracle.closed.keys()].filter((k) => !publishedKeys.has(k)));
-  f.add('aggregates topic: values differ from the oracle', published.flatMap((m) => {
-    const key = windowKey(m.group?.accountId ?? m.groupKey, m.windowStart);
+  f.add('aggregates topic: a field differs from the reference', published.flatMap((m) => {
+    const key = windowKey(String(m.group?.accountId ?? m.groupKey), m.windowStart);
     const w = oracle.closed.get(key);
-    if (!w) return [`${key} published but not a closed window of the oracle`];
-    return m.count === w.count && closeEnough(m.values.sumUsd ?? NaN, w.sumUsd) ? [] : [`${key} count ${m.count}/${w.count}`];
+    if (!w) return [`${key} published but not a closed window of the reference`];
+    const expected: Record<string, unknown> = {
+      schemaVersion: 1, tenantId: input.tenantId, groupKey: `${input.tenantId}|${w.accountId}`, windowType: 'tumbling', windowEnd: w.windowEnd, count: w.count, version: 1, final: true,
+      group: JSON.stringify({ tenantId: input.tenantId, accountId: w.accountId }), valuesCount: w.count,
+    };
+    const actual: Record<string, unknown> = { ...m, group: JSON.stringify(m.group), valuesCount: m.values?.count };
+    const problems = Object.entries(expected).filter(([field, value]) => actual[field] !== value).map(([field, value]) => `${field} ${JSON.stringify(actual[field])} ≠ ${JSON.stringify(value)}`);
+    if (!closeEnough(m.values?.sumUsd ?? NaN, w.sumUsd)) problems.push(`sumUsd ${m.values?.sumUsd} ≠ ${w.sumUsd}`);
+    if (typeof m.emittedAt !== 'number') problems.push('emittedAt missing');
+    return problems.length === 0 ? [] : [`${key}: ${problems.join(', ')}`];
   }));
 
   const lateMessages = input.late.map((r) => parse<{ reason: string; source: { partition: number; offset: string }; eventId: string }>(r)).filter((m): m is NonNullable<typeof m> => m !== undefined);
@@ -245,17 +296,34 @@ export function check(input: CheckInput): CheckReport {
   f.add('late topic: record reported late that the oracle counts', lateMessages.filter((m) => m.reason !== 'TOO_LATE' || !oracle.late.has(sourceKey(m.source.partition, m.source.offset)))
     .map((m) => `${m.eventId} ${m.reason} at ${sourceKey(m.source.partition, m.source.offset)}`));
 
-  // 5. Alerts: Postgres equals the oracle; the topic carries each alertId exactly once.
-  const expectedAlerts = computeAlerts(enriched.valid, input.rules);
-  const stored = new Set(input.alertRows);
-  f.add('alerts: expected alert missing in Postgres', [...expectedAlerts.values()].filter((a) => !stored.has(a.alertId)).map((a) => `${a.ruleId} ${a.accountId} ${a.eventId}`));
-  f.add('alerts: alert in Postgres the oracle does not raise', [...stored].filter((id) => !expectedAlerts.has(id)));
-  const topicAlertIds = input.alerts.map((r) => parse<{ alertId: string }>(r)?.alertId ?? `undecodable@${sourceKey(r.partition, r.offset)}`);
-  const topicAlertCounts = countBy(topicAlertIds, (id) => id);
+  // 5. Alerts: Postgres and the topic equal the reference, field by field; the topic carries each alert once.
+  const expectedAlerts = referenceAlerts(observed, input.rules, input.tenantId);
+  const storedByKey = new Map(input.alertRows.map((r) => [alertKey(r), r]));
+  const fieldsDiffer = (actual: Record<string, unknown>, expected: ExpectedAlert, fields: Array<keyof ExpectedAlert>) => fields
+    .filter((field) => JSON.stringify(actual[field]) !== JSON.stringify(expected[field])).map((field) => `${field} ${JSON.stringify(actual[field])} ≠ ${JSON.stringify(expected[field])}`);
+  const storedFields: Array<keyof ExpectedAlert> = ['ruleId', 'ruleVersion', 'ruleType', 'severity', 'accountId', 'groupKey', 'eventIds', 'occurredAt'];
+  f.add('alerts: expected alert missing in Postgres', [...expectedAlerts.keys()].filter((k) => !storedByKey.has(k)));
+  f.add('alerts: alert in Postgres the reference does not raise', [...storedByKey.keys()].filter((k) => !expectedAlerts.has(k)));
+  f.add('alerts: a field in Postgres differs from the reference', [...storedByKey].flatMap(([k, row]) => {
+    const expected = expectedAlerts.get(k);
+    const problems = expected ? fieldsDiffer(row as unknown as Record<string, unknown>, expected, storedFields) : [];
+    return problems.length === 0 ? [] : [`${k}: ${problems.join(', ')}`];
+  }));
+  type PublishedAlert = ExpectedAlert & { alertId: string; schemaVersion: number; detectedAt: number };
+  const topicAlerts = input.alerts.map((r) => ({ r, m: parse<PublishedAlert>(r) }));
   const alertDuplicates = duplicatedWithCopies(input.alerts, (r) => parse<{ alertId: string }>(r)?.alertId);
   f.add('alerts topic: alertId published more than once (duplicated)', alertDuplicates);
-  f.add('alerts topic: stored alert not published', [...stored].filter((id) => !topicAlertCounts.has(id)));
-  f.add('alerts topic: published alert not stored', [...topicAlertCounts.keys()].filter((id) => !stored.has(id)));
+  const publishedIds = new Set(topicAlerts.map(({ m }) => m?.alertId));
+  f.add('alerts topic: stored alert not published', input.alertRows.filter((row) => !publishedIds.has(row.alertId)).map((row) => `${alertKey(row)} ${row.alertId}`));
+  f.add('alerts topic: published alert not stored, or a field differs from the reference', topicAlerts.flatMap(({ r, m }) => {
+    if (!m) return [`undecodable at ${sourceKey(r.partition, r.offset)}`];
+    const row = storedByKey.get(alertKey(m));
+    const expected = expectedAlerts.get(alertKey(m));
+    if (!row || row.alertId !== m.alertId) return [`${alertKey(m)} ${m.alertId} not stored under that id`];
+    const problems = expected ? fieldsDiffer(m as unknown as Record<string, unknown>, expected, [...storedFields, 'tenantId']) : ['not raised by the reference'];
+    if (m.schemaVersion !== 1 || typeof m.detectedAt !== 'number') problems.push('schemaVersion or detectedAt');
+    return problems.length === 0 ? [] : [`${alertKey(m)}: ${problems.join(', ')}`];
+  }));
 
   // 6. Accounting per stage: every input record is processed, dead-lettered or reported late — nothing else.
   const dlqOf = (group: string, topic: string) => input.dlq.filter((d) => d.headers[DLQ_HEADERS.consumerGroup] === group && d.headers[DLQ_HEADERS.originTopic] === topic).length;
@@ -283,7 +351,7 @@ export function check(input: CheckInput): CheckReport {
     dlq: input.dlq.length,
     late: lateCounts.size,
     windows: { expected: oracle.closed.size, actual: rows.length },
-    alerts: { expected: expectedAlerts.size, actual: stored.size, topic: topicAlertIds.length },
+    alerts: { expected: expectedAlerts.size, actual: storedByKey.size, topic: topicAlerts.length },
     topicDuplicates: { alerts: alertDuplicates.length, aggregates: aggregatesDuplicates.length, late: lateDuplicates.length, dlq: dlqDuplicates.length },
     accounting,
     failures: f.list,

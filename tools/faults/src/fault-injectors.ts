@@ -266,6 +266,31 @@ export function kafkaDownAtIngest(downMs: number, maxRssGrowthMb: number): Fault
   };
 }
 
+/**
+ * A network fault between one service and the broker or Postgres, through its TCP proxy (FaultStackOptions.proxied):
+ * a partition (nothing passes, connections hang) or added latency each way, for `durationMs`.
+ */
+export function networkFault(service: ServiceName, target: 'kafka' | 'postgres', fault: 'partition' | { latencyMs: number }, durationMs: number): Fault {
+  const what = fault === 'partition' ? 'partitioned from' : `${fault.latencyMs} ms latency to`;
+  return {
+    name: `${service} ${what} ${target === 'kafka' ? 'the broker' : 'Postgres'} for ${durationMs / 1000} s`,
+    async run({ stack }) {
+      const proxy = stack.proxiesOf(service)[target];
+      if (fault === 'partition') proxy.partition();
+      else proxy.latencyMs = fault.latencyMs;
+      try {
+        await sleep(durationMs);
+      } finally {
+        proxy.latencyMs = 0;
+        proxy.heal();
+      }
+      const healed = Date.now();
+      await stack.waitAllReady(120_000);
+      return `all ready ${((Date.now() - healed) / 1000).toFixed(1)} s after the network healed`;
+    },
+  };
+}
+
 /** The poison kinds: each must go to the DLQ with its origin, and its partition must keep flowing. */
 export function poisonValues(id: string): Array<{ kind: string; value: string }> {
   return [

@@ -6,6 +6,7 @@
 import { createWriteStream, existsSync, mkdirSync, symlinkSync, WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { TcpProxy } from './tcp-proxy';
 import { DEFAULT_TOPICS, TOPIC_ENV, TopicRole } from '@streamguard/common';
 import { RunningPostgres, startEmbeddedPostgres } from '../../local-infra/src/embedded-postgres';
 import { KAFKA_VERSION, RunningKafka, startKafkaBroker } from '../../local-infra/src/kafka-broker';
@@ -24,6 +25,14 @@ export interface FaultStackOptions {
   groupPrefix: string;
   /** Extra service environment (window definitions, timeouts). */
   env: Record<string, string>;
+  /** Services that reach the broker and Postgres through their own TCP proxies (network faults). */
+  proxied?: ServiceName[];
+}
+
+/** One proxied service's two proxies. */
+export interface ServiceProxies {
+  kafka: TcpProxy;
+  postgres: TcpProxy;
 }
 
 interface Instance {
@@ -55,8 +64,27 @@ export class FaultStack {
   private nextExtraPort: number;
   readonly crashes: Crash[] = [];
 
+  /** Per proxied service: the proxies between it and the broker and Postgres. */
+  readonly proxies = new Map<ServiceName, ServiceProxies>();
+
   constructor(readonly options: FaultStackOptions) {
     this.nextExtraPort = options.kafkaPort - 29092 + 28090;
+    // Ports: broker listener kafkaPort + 2 + k, advertised (its proxy) kafkaPort + 102 + k; Postgres proxy postgresPort + 100 + k.
+    (options.proxied ?? []).forEach((service, k) => this.proxies.set(service, {
+      kafka: new TcpProxy(options.kafkaPort + 102 + k, options.kafkaPort + 2 + k),
+      postgres: new TcpProxy(options.postgresPort + 100 + k, options.postgresPort),
+    }));
+  }
+
+  /** The broker's extra listener per proxied service, advertised at its proxy. */
+  private get extraListeners(): Array<{ name: string; port: number; advertisedPort: number }> {
+    return [...this.proxies].map(([service, p]) => ({ name: `PROXY_${service.toUpperCase()}`, port: p.kafka.targetPort, advertisedPort: p.kafka.listenPort }));
+  }
+
+  proxiesOf(service: ServiceName): ServiceProxies {
+    const p = this.proxies.get(service);
+    if (!p) throw new Error(`${service} is not behind proxies (FaultStackOptions.proxied)`);
+    return p;
   }
 
   get brokers(): string {
@@ -83,8 +111,9 @@ export class FaultStack {
   async startInfrastructure(): Promise<void> {
     mkdirSync(join(this.home, 'logs'), { recursive: true });
     this.reuseKafkaJars();
-    this.kafka = await startKafkaBroker({ home: this.home, port: this.options.kafkaPort, controllerPort: this.options.kafkaPort + 1, fresh: true, heapMb: 768 });
+    this.kafka = await startKafkaBroker({ home: this.home, port: this.options.kafkaPort, controllerPort: this.options.kafkaPort + 1, fresh: true, heapMb: 768, extraListeners: this.extraListeners });
     this.postgres = await startEmbeddedPostgres({ home: this.home, port: this.options.postgresPort, fresh: true });
+    for (const p of this.proxies.values()) await Promise.all([p.kafka.start(), p.postgres.start()]);
     this.postgresUrl = this.postgres.url;
     await provision({ brokers: [this.brokers], databaseUrl: this.postgres.url, partitions: this.options.partitions, seed: true });
     // Unlimited for the suite's own traffic: the fault suite measures recovery, not rate limiting.
@@ -107,9 +136,13 @@ export class FaultStack {
     }
   }
 
-  private serviceEnv(): Record<string, string> {
+  private serviceEnv(service: ServiceName): Record<string, string> {
+    const proxies = this.proxies.get(service);
+    const databaseUrl = new URL(this.databaseUrl);
+    if (proxies) databaseUrl.port = String(proxies.postgres.listenPort);
     return {
-      KAFKA_BROKERS: this.brokers, DATABASE_URL: this.databaseUrl, KAFKA_GROUP_PREFIX: this.options.groupPrefix, HTTP_HOST: '127.0.0.1',
+      KAFKA_BROKERS: proxies ? `127.0.0.1:${proxies.kafka.listenPort}` : this.brokers, DATABASE_URL: databaseUrl.toString(),
+      KAFKA_GROUP_PREFIX: this.options.groupPrefix, HTTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'info', ...Object.fromEntries((Object.keys(DEFAULT_TOPICS) as TopicRole[]).map((role) => [TOPIC_ENV[role], DEFAULT_TOPICS[role]])),
       ...this.options.env,
     };
@@ -127,7 +160,7 @@ export class FaultStack {
     const sink = log;
     const tail = this.tails.get(instance) ?? [];
     this.tails.set(instance, tail);
-    const process = startService(service, chosen, this.serviceEnv(), (line) => {
+    const process = startService(service, chosen, this.serviceEnv(service), (line) => {
       sink.write(`${line}\n`);
       tail.push(line);
       if (tail.length > 200) tail.splice(0, 100);
@@ -226,7 +259,7 @@ export class FaultStack {
 
   /** Same port, same data (not fresh). */
   async startBroker(): Promise<void> {
-    this.kafka = await startKafkaBroker({ home: this.home, port: this.options.kafkaPort, controllerPort: this.options.kafkaPort + 1, fresh: false, heapMb: 768 });
+    this.kafka = await startKafkaBroker({ home: this.home, port: this.options.kafkaPort, controllerPort: this.options.kafkaPort + 1, fresh: false, heapMb: 768, extraListeners: this.extraListeners });
   }
 
   async stopPostgres(): Promise<void> {
@@ -280,8 +313,10 @@ export class FaultStack {
     for (const i of this.instances.values()) i.exitExpected = true;
     await Promise.allSettled([...this.instances.values()].map((i) => i.process.stop(5_000)));
     this.instances.clear();
+    for (const p of this.proxies.values()) p.kafka.heal();
     await Promise.allSettled([this.kafka?.stop()]);
     this.kafka = undefined;
+    await Promise.allSettled([...this.proxies.values()].flatMap((p) => [p.kafka.stop(), p.postgres.stop()]));
     await Promise.allSettled([this.postgres?.stop()]);
     this.postgres = undefined;
     for (const log of this.logs.values()) log.end();

@@ -11,12 +11,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createKafkaClient, Database, DEFAULT_TOPICS, JsonLogger, KafkaPort, markerAddress, partitionForKey, readMarker } from '@streamguard/common';
-import { DEFAULT_RULES, RuleDefinition } from '@streamguard/stream-core';
-import { check, CheckReport, PoisonRecord, WindowRow } from './checker';
+import { DEFAULT_RULES } from '@streamguard/stream-core';
+import { AlertRow, check, CheckReport, PoisonRecord, WindowRow } from './checker';
 import { FaultContext } from './fault-injectors';
-import { FaultStack } from './fault-stack';
+import { FAULT_TENANT, FaultStack } from './fault-stack';
 import { PROFILES, Profile, ProfileName } from './fault-suite.config';
-import { WindowSpec } from './oracle';
+import type { WindowSpec } from './reference';
 import { logSize, TopicReader } from './topic-reader';
 import { sleep, TrafficGenerator } from './traffic-generator';
 
@@ -164,12 +164,20 @@ async function run(profile: Profile, stack: FaultStack): Promise<{ report: Check
       `SELECT definition, group_fields->>'accountId' AS account_id, (extract(epoch FROM window_start) * 1000)::bigint AS start, event_count,
               (agg_values->>'sumUsd')::float8 AS sum, version, is_final FROM window_results`)).rows
       .map((r): WindowRow => ({ definition: r.definition, accountId: r.account_id, windowStart: Number(r.start), count: Number(r.event_count), sumUsd: r.sum, version: r.version, final: r.is_final }));
-    const alertRows = (await db.query<{ alert_id: string }>('SELECT alert_id FROM alerts')).rows.map((r) => r.alert_id);
+    const alertRows = (await db.query<{ alert_id: string; rule_id: string; rule_version: number; rule_type: string; severity: string; account_id: string; group_key: string; event_ids: string[]; occurred_at: Date }>(
+      'SELECT alert_id, rule_id, rule_version, rule_type, severity, account_id, group_key, event_ids, occurred_at FROM alerts')).rows
+      .map((r): AlertRow => ({
+        alertId: r.alert_id, ruleId: r.rule_id, ruleVersion: r.rule_version, ruleType: r.rule_type, severity: r.severity, accountId: r.account_id,
+        groupKey: r.group_key, eventIds: r.event_ids, occurredAt: r.occurred_at.getTime(),
+      }));
+    const usdRates = new Map((await db.query<{ currency: string; usd_rate: number }>('SELECT currency, usd_rate FROM fx_rates')).rows.map((r) => [r.currency.trim(), r.usd_rate]));
     progress(`read back: raw ${readers.raw.records.length}, enriched ${readers.enriched.records.length}, dlq ${readers.dlq.records.length}, late ${readers.late.records.length}, `
       + `aggregates ${readers.aggregates.records.length}, alerts ${readers.alerts.records.length}; Postgres: ${windowRows.length} windows, ${alertRows.length} alerts`);
 
     const report = check({
-      attempts: traffic.log.events(), topics: { ...DEFAULT_TOPICS }, window: WINDOW, rules: DEFAULT_RULES as RuleDefinition[], poison,
+      attempts: traffic.log.events(), sent: traffic.log.sent, tenantId: FAULT_TENANT, usdRates,
+      // The rules as data (what the seed stores and the alert service runs); the reference evaluates them itself.
+      topics: { ...DEFAULT_TOPICS }, window: WINDOW, rules: DEFAULT_RULES, poison,
       groups: { enrich: stack.groupId('enrich'), aggregate: stack.groupId('aggregate'), alert: stack.groupId('alert') },
       raw: readers.raw.records, enriched: readers.enriched.records, dlq: readers.dlq.records, late: readers.late.records,
       aggregates: readers.aggregates.records, alerts: readers.alerts.records, windowRows, alertRows,
@@ -197,7 +205,7 @@ function eventIdOf(value: string | null): string {
 async function main(): Promise<number> {
   const profile = parseProfile(process.argv.slice(2));
   const stack = new FaultStack({
-    kafkaPort: 29092, postgresPort: 25433, partitions: PARTITIONS, groupPrefix: 'faults',
+    kafkaPort: 29092, postgresPort: 25433, partitions: PARTITIONS, groupPrefix: 'faults', proxied: ['enrich', 'aggregate'],
     env: {
       WINDOW_DEFINITIONS: JSON.stringify([{
         name: WINDOW.name, groupBy: ['accountId'], window: { type: 'tumbling', sizeMs: WINDOW.sizeMs },

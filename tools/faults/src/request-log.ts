@@ -9,6 +9,8 @@
  *   written (a 503 KAFKA_UNAVAILABLE is a timeout on our side; the broker may still take the write), so
  *   the generator retries the same events and the checker allows them at most once per such attempt.
  */
+import type { SentEvent } from './reference';
+
 export type AttemptOutcome = 'acknowledged' | 'rejected' | 'unknown';
 
 export interface RequestAttempt {
@@ -53,6 +55,12 @@ export function occurrenceBounds(a: EventAttempts): OccurrenceBounds {
 export class RequestLog {
   readonly attempts: RequestAttempt[] = [];
   private readonly byEvent = new Map<string, EventAttempts>();
+  /** Every event as sent (the first time; a retry sends the same), by eventId: the reference's input. */
+  readonly sent = new Map<string, SentEvent>();
+
+  recordSent(events: SentEvent[]): void {
+    for (const e of events) if (!this.sent.has(e.eventId)) this.sent.set(e.eventId, { ...e });
+  }
 
   record(attempt: RequestAttempt): void {
     this.attempts.push(attempt);

@@ -100,6 +100,9 @@ export class TrafficGenerator {
     const { ingestUrl, requestTimeoutMs, retryDeadlineMs } = this.options;
     const body = events.map((e) => JSON.stringify(e)).join('\n');
     const eventIds = events.map((e) => e.eventId);
+    this.log.recordSent(events.map((e) => ({
+      eventId: e.eventId, occurredAt: Number(e.occurredAt), accountId: e.accountId, amount: e.amount, currency: e.currency, merchantId: String(e.merchantId),
+    })));
     const deadline = Date.now() + retryDeadlineMs;
     for (let attempt = 1; ; attempt++) {
       const startedAt = Date.now();

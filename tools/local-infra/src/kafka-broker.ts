@@ -23,6 +23,11 @@ export interface KafkaBrokerOptions {
    * internal PLAINTEXT listener at `controllerPort + 1`. The users are created when the storage is formatted.
    */
   scramUsers?: Array<{ mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }>;
+  /**
+   * More PLAINTEXT listeners (not with SASL), each advertising another port: the fault suite puts a TCP proxy
+   * there, so one service's whole conversation with the broker (bootstrap and metadata) goes through it.
+   */
+  extraListeners?: Array<{ name: string; port: number; advertisedPort: number }>;
 }
 
 export interface RunningKafka {
@@ -74,12 +79,12 @@ export async function ensureKafkaJars(home: string): Promise<string> {
   return libDir;
 }
 
-function listenerProperties(port: number, controllerPort: number, sasl: boolean): string[] {
+function listenerProperties(port: number, controllerPort: number, sasl: boolean, extra: NonNullable<KafkaBrokerOptions['extraListeners']> = []): string[] {
   if (!sasl) {
     return [
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      `listeners=${[`PLAINTEXT://127.0.0.1:${port}`, `CONTROLLER://127.0.0.1:${controllerPort}`, ...extra.map((l) => `${l.name}://127.0.0.1:${l.port}`)].join(',')}`,
+      `advertised.listeners=${[`PLAINTEXT://127.0.0.1:${port}`, ...extra.map((l) => `${l.name}://127.0.0.1:${l.advertisedPort}`)].join(',')}`,
+      `listener.security.protocol.map=${['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...extra.map((l) => `${l.name}:PLAINTEXT`)].join(',')}`,
       'inter.broker.listener.name=PLAINTEXT',
     ];
   }
@@ -95,12 +100,12 @@ function listenerProperties(port: number, controllerPort: number, sasl: boolean)
   ];
 }
 
-function brokerProperties(dataDir: string, port: number, controllerPort: number, sasl: boolean): string {
+function brokerProperties(dataDir: string, port: number, controllerPort: number, sasl: boolean, extra?: KafkaBrokerOptions['extraListeners']): string {
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    ...listenerProperties(port, controllerPort, sasl),
+    ...listenerProperties(port, controllerPort, sasl, extra),
     'controller.listener.names=CONTROLLER',
     `log.dirs=${dataDir}`,
     'auto.create.topics.enable=false',
@@ -155,7 +160,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
   const propsFile = join(dir, `server-${options.port}.properties`);
   const log4jFile = join(dir, `log4j2-${options.port}.properties`);
   const logFile = join(dir, `broker-${options.port}.log`);
-  writeFileSync(propsFile, brokerProperties(dataDir, options.port, options.controllerPort, Boolean(options.scramUsers?.length)));
+  writeFileSync(propsFile, brokerProperties(dataDir, options.port, options.controllerPort, Boolean(options.scramUsers?.length), options.extraListeners));
   writeFileSync(log4jFile, log4jProperties(logFile));
   const classpath = `${libDir}/*`;
   const jvm = [`-Xms256m`, `-Xmx${options.heapMb ?? 768}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath];

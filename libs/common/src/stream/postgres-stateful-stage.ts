@@ -27,7 +27,7 @@ import type { Clock } from '../time/clock';
 import type { Assignment, BatchConsumer, BatchControl, InboundRecord, OutboundRecord, PartitionBatch } from '../kafka/kafka.port';
 import type { Database, Queryable } from '../postgres/database';
 import { BlockedPartitions } from './blocked-partitions';
-import { isRetriable, jitteredBackoffMs } from './processing-error';
+import { errorCause, errorCode, isPoisonSuspect, isRetriable, jitteredBackoffMs, OwnershipLostError, ProcessingError } from './processing-error';
 import { toDlqRecord } from './record-codec';
 import type { PartitionInfo } from './consuming-stage';
 import type { StageMetrics } from './stage-metrics';
@@ -95,9 +95,7 @@ interface PartitionTask {
   gap?: { nextOffset: string; logStart: string };
 }
 
-class StaleStateError extends Error {
-  readonly code = 'STALE_PARTITION_STATE';
-}
+class StaleStateError extends OwnershipLostError {}
 
 export class PostgresStatefulStage {
   private readonly tasks = new Map<string, Promise<PartitionTask>>();
@@ -202,17 +200,23 @@ export class PostgresStatefulStage {
       const fresh = task.nextOffset === '-1' ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= BigInt(task.nextOffset));
       if (fresh.length === 0) return this.hintKafkaOffset(batch);
       if (!control.isActive()) return;
-      const output = options.process
-        ? await options.process(task.processor, fresh, { topic: batch.topic, partition: batch.partition, firstOffset: fresh[0].offset, records: fresh.length, state: task.processor })
-        : task.processor.process(fresh);
-      // The batch's next offset, past the transaction marker that follows its records (lag 0 once caught up).
-      await this.commit(task, output, fresh, batch.nextOffset);
+      try {
+        // The batch's next offset, past the transaction marker that follows its records (lag 0 once caught up).
+        await this.commit(task, await this.run(task, fresh), fresh, batch.nextOffset);
+      } catch (error) {
+        if (!isPoisonSuspect(error) || !control.isActive()) throw error;
+        options.logger.warn('batch failed with an error retrying cannot clear; isolating the record that causes it', {
+          topic: batch.topic, partition: batch.partition, fromOffset: fresh[0].offset, records: fresh.length, code: errorCode(error), error: (error as Error).message,
+        });
+        this.tasks.delete(key);
+        await this.isolate(batch.topic, batch.partition, fresh, batch.nextOffset, control);
+      }
       this.attempts.delete(key);
       this.blocked.cleared(batch.topic, batch.partition);
       options.metrics.processed.inc({ topic: batch.topic }, fresh.length);
       options.metrics.batchSize.observe({ topic: batch.topic }, fresh.length);
       options.metrics.batchDuration.observe({ topic: batch.topic }, (options.clock.now() - started) / 1000);
-      this.requestPublish(task);
+      this.requestPublish(this.tasks.has(key) ? await this.task(batch.topic, batch.partition) : task); // isolation restored a new one
       await this.hintKafkaOffset(batch);
     } catch (error) {
       // Whatever happened, the in-memory state may be ahead of Postgres: throw it away and reload.
@@ -232,6 +236,48 @@ export class PostgresStatefulStage {
       });
       control.retryFrom(batch.records[0].offset, delay);
     }
+  }
+
+  /** Runs records through the partition's processor (through the stage's handler when there is one). */
+  private async run(task: PartitionTask, records: InboundRecord[]): Promise<StageOutput> {
+    const { options } = this;
+    return options.process
+      ? await options.process(task.processor, records, { topic: task.topic, partition: task.partition, firstOffset: records[0].offset, records: records.length, state: task.processor })
+      : task.processor.process(records);
+  }
+
+  /**
+   * Poison isolation by bisection: `records` failed together with an error that retrying cannot clear. Each
+   * half is run again from the state restored from Postgres and committed on its own; a half that fails the
+   * same way is split again, down to the one record that fails alone (its second failure: the first was with
+   * its batch). That record is dead-lettered with the error's code and cause (a SQLSTATE, a Kafka error) in a
+   * transaction that changes no state and moves the offset past it, and the partition goes on. A retriable
+   * error or lost ownership met on the way ends the isolation: the caller retries from the first record not
+   * committed (committed halves are skipped by offset). `endOffset`: the offset after the last record.
+   */
+  private async isolate(topic: string, partition: number, records: InboundRecord[], endOffset: string, control: BatchControl): Promise<void> {
+    const task = await this.task(topic, partition);
+    if (task.gap) throw new Error('the partition has an offset gap');
+    const pending = task.nextOffset === '-1' ? records : records.filter((r) => BigInt(r.offset) >= BigInt(task.nextOffset));
+    if (pending.length === 0 || !control.isActive()) return;
+    try {
+      await this.commit(task, await this.run(task, pending), pending, endOffset);
+      return;
+    } catch (error) {
+      this.tasks.delete(taskKey(topic, partition));
+      if (!isPoisonSuspect(error)) throw error;
+      if (pending.length === 1) return this.deadLetter(topic, partition, pending[0], error as Error, endOffset);
+    }
+    const middle = Math.ceil(pending.length / 2);
+    await this.isolate(topic, partition, pending.slice(0, middle), pending[middle].offset, control);
+    await this.isolate(topic, partition, pending.slice(middle), endOffset, control);
+  }
+
+  /** Commits only the DLQ record of `record` (from freshly restored state: nothing else changes) and moves past it. */
+  private async deadLetter(topic: string, partition: number, record: InboundRecord, error: Error, endOffset: string): Promise<void> {
+    const task = await this.task(topic, partition);
+    const poison = new ProcessingError(errorCode(error), `${error.message}${errorCause(error) ? ` (${errorCause(error)})` : ''}`, false);
+    await this.commit(task, { outbox: [], rejected: [{ offset: record.offset, error: poison }] }, [record], endOffset);
   }
 
   private async commit(task: PartitionTask, output: StageOutput, records: InboundRecord[], newNextOffset: string | undefined): Promise<void> {

@@ -1,4 +1,4 @@
-import { backoffMs, isRetriable, jitteredBackoffMs, PoisonRecordError, ProcessingError } from './processing-error';
+import { backoffMs, errorCause, errorCode, isPoisonSuspect, isRetriable, jitteredBackoffMs, OwnershipLostError, PoisonRecordError, ProcessingError } from './processing-error';
 
 function withCode(code: string, message = 'failed'): Error {
   return Object.assign(new Error(message), { code });
@@ -31,6 +31,7 @@ describe('isRetriable', () => {
     ['Postgres 40P01 deadlock_detected', withCode('40P01')],
     ['Postgres 25006 read_only_sql_transaction (failover, read-only maintenance)', withCode('25006')],
     ['Postgres 55P03 lock_not_available', withCode('55P03')],
+    ['Postgres 57014 query_canceled by a statement timeout', withCode('57014', 'canceling statement due to statement timeout')],
     ['ECONNREFUSED', withCode('ECONNREFUSED')],
     ['ECONNRESET', withCode('ECONNRESET')],
     ['ETIMEDOUT', withCode('ETIMEDOUT')],
@@ -80,5 +81,28 @@ describe('jitteredBackoffMs', () => {
     expect([0, 3, 10].map((n) => jitteredBackoffMs(n, () => 0))).toEqual([100, 800, 5000]);
     expect([0, 3, 10].map((n) => jitteredBackoffMs(n, () => 1))).toEqual([200, 1600, 10000]);
     expect(jitteredBackoffMs(3, () => 0.5)).toBe(1200);
+  });
+});
+
+describe('the error policy: retriable, lost ownership, or poison', () => {
+  const pg = (code: string, detail?: string) => Object.assign(new Error('failed'), { code, severity: 'ERROR', ...(detail ? { detail } : {}) });
+  it.each([
+    ['a handler bug (TypeError)', new TypeError('x is undefined'), true],
+    ['Postgres 22012 division_by_zero', pg('22012'), true],
+    ['Postgres 23505 unique_violation', pg('23505'), true],
+    ['a poison record', new PoisonRecordError('INVALID_JSON', 'm'), true],
+    ['Postgres 40001 (retriable)', pg('40001'), false],
+    ['Postgres 25006 read-only (retriable)', pg('25006'), false],
+    ['a Kafka error (retriable)', Object.assign(new Error('Local: Broker transport failure'), { name: 'LibrdKafkaError', code: -195 }), false],
+    ['lost ownership', new OwnershipLostError('epoch 3 in Postgres, 2 in memory'), false],
+  ])('%s → poison suspect: %s', (_, error, suspect) => {
+    expect(isPoisonSuspect(error)).toBe(suspect);
+  });
+
+  it('names the code and the cause: SQLSTATE with detail, Kafka error type, else the error name', () => {
+    expect([errorCode(pg('22003', 'value 1e99')), errorCause(pg('22003', 'value 1e99'))]).toEqual(['22003', 'postgres SQLSTATE 22003: value 1e99']);
+    const kafka = Object.assign(new Error('Broker: Message size too large'), { name: 'LibrdKafkaError', code: 10 });
+    expect([errorCode(kafka), errorCause(kafka)]).toEqual(['10', 'kafka LibrdKafkaError 10']);
+    expect([errorCode(new TypeError('x')), errorCause(new TypeError('x'))]).toEqual(['TypeError', undefined]);
   });
 });

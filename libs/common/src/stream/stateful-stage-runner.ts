@@ -72,7 +72,8 @@ export class StatefulStageRunner {
     await checkInputPartitions(o.db, admin, o.groupId, o.markerTopic);
     const stageMetrics = new StageMetrics(o.metrics, o.service);
     this.outbox = new TransactionalOutbox(o.db, o.kafka, o.groupId, o.markerTopic, o.logger,
-      o.metrics.counter(`${o.service}_outbox_published_total`, 'Records published from the Postgres outbox to Kafka (exactly once).'));
+      o.metrics.counter(`${o.service}_outbox_published_total`, 'Records published from the Postgres outbox to Kafka (exactly once).'),
+      o.dlqTopic, o.metrics.counter(`${o.service}_outbox_unpublishable_total`, 'Outputs Kafka refused for good (too large for their topic…), published as dead-letter stubs instead.', ['topic']));
     this.stage = new PostgresStatefulStage({
       groupId: o.groupId, dlqTopic: o.dlqTopic, db: o.db, outbox: this.outbox, logger: o.logger, metrics: stageMetrics, clock: o.clock,
       createProcessor: o.createProcessor, process: o.process,

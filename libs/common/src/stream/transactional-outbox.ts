@@ -23,7 +23,8 @@ import type { Logger } from '../logging/logger';
 import type { Counter } from '../metrics/metrics.port';
 import type { Database, Queryable } from '../postgres/database';
 import { isStorableText } from '../contracts/storable-text';
-import { OUTBOX_HEADERS } from '../contracts/messages';
+import { DLQ_HEADERS, OUTBOX_HEADERS } from '../contracts/messages';
+import { errorCode } from './processing-error';
 import { partitionForKey } from '../kafka/key-partitioner';
 
 const PUBLISH_BATCH = 2000;
@@ -68,6 +69,9 @@ export class TransactionalOutbox {
     private readonly markerTopic: string,
     private readonly logger: Logger,
     private readonly published: Counter,
+    /** Where an output Kafka refuses for good goes, as a stub (see sendRows), and the counter of those. */
+    private readonly dlqTopic: string,
+    private readonly unpublishable: Counter,
   ) {
     this.admin = new LazyAdmin(kafka);
   }
@@ -115,31 +119,74 @@ export class TransactionalOutbox {
   }
 
   private async publishPending(topic: string, partition: number): Promise<number> {
-    const publisher = await this.publisher(topic, partition);
-    const producer = await publisher.producer;
     let total = 0;
     for (;;) {
-      const { rows } = await this.db.query<{ seq: string; topic: string; key: Buffer | null; value: Buffer; headers: Record<string, string> }>(
+      const publisher = await this.publisher(topic, partition);
+      const { rows } = await this.db.query<OutboxRow>(
         'SELECT seq, topic, key, value, headers FROM outbox WHERE producer = $1 AND source_partition = $2 AND seq > $3 ORDER BY seq LIMIT $4',
         [this.groupId, partition, publisher.confirmed, PUBLISH_BATCH],
       );
       if (rows.length === 0) return total;
+      await this.sendRows(topic, partition, rows);
       const last = Number(rows[rows.length - 1].seq);
-      const marker = publisher.marker!;
-      await producer.sendAtomically([
-        ...rows.map((r) => ({
-          topic: r.topic, key: r.key === null ? null : r.key.toString('utf8'), value: r.value,
-          headers: { ...r.headers, [OUTBOX_HEADERS.sourcePartition]: `${topic}-${partition}`, [OUTBOX_HEADERS.seq]: r.seq },
-        })),
-        { topic: marker.topic, partition: marker.partition, key: marker.key, value: JSON.stringify({ publishedThroughSeq: last }) },
-      ]);
-      publisher.confirmed = last;
       total += rows.length;
-      this.published.inc({}, rows.length);
       // Housekeeping only: rows at or below the marker are never published again, deleted or not.
       await this.db.query('DELETE FROM outbox WHERE producer = $1 AND source_partition = $2 AND seq <= $3', [this.groupId, partition, last]).catch(() => undefined);
       if (rows.length < PUBLISH_BATCH) return total;
     }
+  }
+
+  /**
+   * Publishes rows with the marker after the last, in one transaction. When Kafka refuses a row for good (too
+   * large for its topic, an invalid record), the rows are published in halves, down to the one Kafka refuses
+   * alone, which is replaced in its transaction by a dead-letter stub on the DLQ topic (where it was going, its
+   * key, its size, the error): that output is lost, loudly, instead of holding back every later output of the
+   * partition forever.
+   */
+  private async sendRows(topic: string, partition: number, rows: OutboxRow[]): Promise<void> {
+    const source = `${topic}-${partition}`;
+    const publisher = await this.publisher(topic, partition);
+    const producer = await publisher.producer;
+    const last = Number(rows[rows.length - 1].seq);
+    const marker = publisher.marker!;
+    const markerRecord: OutboundRecord = { topic: marker.topic, partition: marker.partition, key: marker.key, value: JSON.stringify({ publishedThroughSeq: last }) };
+    try {
+      await producer.sendAtomically([...rows.map((r) => outboxRecord(r, source)), markerRecord]);
+    } catch (error) {
+      if (!isUnpublishable(error)) throw error;
+      // The client's producer is not reliable after such an aborted transaction (its next one failed with
+      // "Purged in queue"): go on with a new one, which fences the old and re-reads the marker (unchanged).
+      await this.release(topic, partition);
+      if (rows.length === 1) {
+        const fresh = await this.publisher(topic, partition);
+        await (await fresh.producer).sendAtomically([this.deadLetterStub(rows[0], source, error as Error), markerRecord]);
+        fresh.confirmed = last;
+        this.unpublishable.inc({ topic: rows[0].topic });
+        this.logger.error('an output Kafka refuses for good was replaced by a dead-letter stub', {
+          source, seq: rows[0].seq, topic: rows[0].topic, valueBytes: rows[0].value.length, dlqTopic: this.dlqTopic, error: (error as Error).message,
+        });
+        return;
+      }
+      const middle = Math.ceil(rows.length / 2);
+      await this.sendRows(topic, partition, rows.slice(0, middle));
+      await this.sendRows(topic, partition, rows.slice(middle));
+      return;
+    }
+    publisher.confirmed = last;
+    this.published.inc({}, rows.length);
+  }
+
+  private deadLetterStub(row: OutboxRow, source: string, error: Error): OutboundRecord {
+    const key = row.key === null ? null : row.key.toString('utf8');
+    return {
+      topic: this.dlqTopic, key,
+      value: JSON.stringify({ unpublishable: { topic: row.topic, key, valueBytes: row.value.length, valueStart: row.value.subarray(0, 1024).toString('utf8') } }),
+      headers: {
+        [OUTBOX_HEADERS.sourcePartition]: source, [OUTBOX_HEADERS.seq]: row.seq,
+        [DLQ_HEADERS.consumerGroup]: this.groupId, [DLQ_HEADERS.errorClass]: error.name, [DLQ_HEADERS.errorCode]: errorCode(error),
+        [DLQ_HEADERS.errorMessage]: `output to ${row.topic} refused by Kafka: ${error.message}`.slice(0, 1000), [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+      },
+    };
   }
 
   /** The partition moved to another instance (or this one failed): forget the producer, the next owner fences it. */
@@ -187,6 +234,31 @@ export class TransactionalOutbox {
       throw error;
     }
   }
+}
+
+interface OutboxRow {
+  seq: string;
+  topic: string;
+  key: Buffer | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+function outboxRecord(row: OutboxRow, source: string): OutboundRecord {
+  return {
+    topic: row.topic, key: row.key === null ? null : row.key.toString('utf8'), value: row.value,
+    headers: { ...row.headers, [OUTBOX_HEADERS.sourcePartition]: source, [OUTBOX_HEADERS.seq]: row.seq },
+  };
+}
+
+/**
+ * Kafka refuses the record itself, so no retry can ever publish it: too large for the topic (MESSAGE_TOO_LARGE,
+ * 10), a batch too large (RECORD_LIST_TOO_LARGE, 18), an invalid or corrupt record (87, 2).
+ */
+function isUnpublishable(error: unknown): boolean {
+  const e = error as { code?: unknown; type?: unknown; message?: unknown } | null;
+  if ([10, 18, 87, 2].includes(Number(e?.code))) return true;
+  return /MSG_SIZE_TOO_LARGE|MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE|INVALID_RECORD|too large/i.test(`${String(e?.type ?? '')} ${String(e?.message ?? '')}`);
 }
 
 /** A key or value as JSON text: itself when Postgres text can hold it, else its bytes as base64 (flag true). */

@@ -127,3 +127,57 @@ describe('TransactionalTransformStage progress markers', () => {
     expect(sent().map((r) => JSON.parse(r.value).time)).toEqual([12_000, 12_000, 12_000]);
   });
 });
+
+describe('TransactionalTransformStage poison isolation', () => {
+  it('isolates the record a transform cannot get past by bisection, dead-letters it with its code and cause, and commits the others in order', async () => {
+    const kafka = { failing: false, committed: [] as OutboundRecord[][], logStart: '-1' };
+    const calls: string[][] = [];
+    const stage = new TransactionalTransformStage<string>({
+      groupId: 'g', dlqTopic: 'events.dlq', kafka: inMemoryKafka(kafka), logger: new JsonLogger('error', { service: 'test' }),
+      metrics: new StageMetrics(new PrometheusMetrics('test'), 'enrich'), clock: new ManualClock(0),
+      decode: (record) => ({ ...record, value: String(record.value) }),
+      transform: async (records) => {
+        calls.push(records.map((r) => r.offset));
+        // A Postgres data error, as pg reports it: deterministic, so retrying the batch would never get past it.
+        if (records.some((r) => r.value === 'bad')) throw Object.assign(new Error('value out of range for type integer'), { code: '22003', severity: 'ERROR' });
+        return { outputs: records.map((r) => ({ topic: 'events.enriched', key: 'a', value: `out-${r.value}` })), rejected: [] };
+      },
+    });
+    const retries: string[] = [];
+    const control: BatchControl = { heartbeat: async () => undefined, isActive: () => true, retryFrom: (offset) => retries.push(offset) };
+    const values = ['a', 'b', 'bad', 'c', 'd'];
+    await stage.handle({
+      topic: 'events.raw', partition: 2, nextOffset: '5',
+      records: values.map((value, i) => ({ topic: 'events.raw', partition: 2, offset: String(i), key: 'k', value: Buffer.from(value), headers: {}, timestamp: 0 })),
+    }, control);
+
+    expect(retries).toEqual([]);
+    expect(calls).toEqual([['0', '1', '2', '3', '4'], ['0', '1', '2'], ['0', '1'], ['2'], ['3', '4']]);
+    const sent = kafka.committed[0];
+    expect(sent.filter((r) => r.topic === 'events.enriched').map((r) => r.value)).toEqual(['out-a', 'out-b', 'out-c', 'out-d']);
+    const dead = sent.filter((r) => r.topic === 'events.dlq');
+    expect(dead.map((r) => [String(r.value), r.headers?.['x-origin-offset'], r.headers?.['x-error-code'], r.headers?.['x-error-message']])).toEqual([
+      ['bad', '2', '22003', 'value out of range for type integer (postgres SQLSTATE 22003)'],
+    ]);
+  });
+
+  it('retries the whole batch, isolating nothing, when the error is retriable (Postgres unavailable)', async () => {
+    const kafka = { failing: false, committed: [] as OutboundRecord[][], logStart: '-1' };
+    let calls = 0;
+    const stage = new TransactionalTransformStage<string>({
+      groupId: 'g', dlqTopic: 'events.dlq', kafka: inMemoryKafka(kafka), logger: new JsonLogger('error', { service: 'test' }),
+      metrics: new StageMetrics(new PrometheusMetrics('test'), 'enrich'), clock: new ManualClock(0),
+      decode: (record) => ({ ...record, value: String(record.value) }),
+      transform: async () => {
+        calls += 1;
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      },
+    });
+    const retries: string[] = [];
+    const control: BatchControl = { heartbeat: async () => undefined, isActive: () => true, retryFrom: (offset) => retries.push(offset) };
+    await stage.handle(batch, control);
+    expect(calls).toBe(1);
+    expect(retries).toEqual(['10']);
+    expect(kafka.committed).toEqual([]);
+  });
+});

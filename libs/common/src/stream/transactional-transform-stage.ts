@@ -7,6 +7,10 @@
  * (`<group>-<topic>-<partition>`), so the instance that takes a partition over fences the previous owner's
  * producer before writing (the same scheme as Kafka Streams' original exactly-once mode).
  *
+ * Error policy: a retriable error (Kafka, Postgres unavailable…) rolls the batch back and retries it with
+ * jittered back-off, the partition counted as blocked meanwhile; an error retrying cannot clear isolates the
+ * record that causes it (transformIsolating) and dead-letters it.
+ *
  * Progress markers on the input (see progress-marker-record.ts) are not records to transform: they are read
  * into the partition's progress and forwarded, in the same transaction, behind the batch's outputs.
  */
@@ -15,7 +19,7 @@ import type { Clock } from '../time/clock';
 import type { Assignment, BatchControl, InboundRecord, KafkaPort, OutboundRecord, PartitionBatch, TransactionalProducer } from '../kafka/kafka.port';
 import { LazyAdmin } from './lazy-admin';
 import { BlockedPartitions } from './blocked-partitions';
-import { isRetriable, jitteredBackoffMs } from './processing-error';
+import { errorCause, errorCode, isPoisonSuspect, isRetriable, jitteredBackoffMs, ProcessingError } from './processing-error';
 import { DecodedRecord, toDlqRecord } from './record-codec';
 import { isProgressMarkerRecord } from '../contracts/progress-marker-record';
 import { ProgressForwarder, type ProgressForwarderOptions } from './progress-forwarder';
@@ -95,9 +99,7 @@ export class TransactionalTransformStage<V> {
           dlq.push(this.toDlq(record, error as Error));
         }
       }
-      const { outputs, rejected } = decoded.length === 0
-        ? { outputs: [], rejected: [] }
-        : await options.transform(decoded, { topic: batch.topic, partition: batch.partition, firstOffset: records[0].offset, records: decoded.length });
+      const { outputs, rejected } = decoded.length === 0 ? { outputs: [], rejected: [] } : await this.transformIsolating(batch, decoded);
       for (const { offset, error } of rejected) {
         const record = byOffset.get(offset);
         if (record) dlq.push(this.toDlq(record, error));
@@ -135,6 +137,33 @@ export class TransactionalTransformStage<V> {
       control.retryFrom(batch.records[0].offset, delay);
     }
   };
+
+  /**
+   * Transforms the records; when that fails with an error retrying cannot clear (a handler that throws, a
+   * Postgres data error), isolates the record that causes it by bisection — each half transformed again on its
+   * own, a failing half split again — and rejects that one record (→ DLQ, with the error's code and cause)
+   * while the others' outputs go on, in input order, in the same Kafka transaction. Retriable errors propagate
+   * (the whole batch is retried with back-off).
+   */
+  private async transformIsolating(batch: PartitionBatch, records: DecodedRecord<V>[]): Promise<TransformResult> {
+    const partition = { topic: batch.topic, partition: batch.partition, firstOffset: records[0].offset, records: records.length };
+    try {
+      return await this.options.transform(records, partition);
+    } catch (error) {
+      if (!isPoisonSuspect(error)) throw error;
+      if (records.length === 1) {
+        const cause = errorCause(error);
+        return { outputs: [], rejected: [{ offset: records[0].offset, error: new ProcessingError(errorCode(error), `${(error as Error).message}${cause ? ` (${cause})` : ''}`, false) }] };
+      }
+      this.options.logger.warn('transform failed with an error retrying cannot clear; isolating the record that causes it', {
+        topic: batch.topic, partition: batch.partition, fromOffset: records[0].offset, records: records.length, code: errorCode(error), error: (error as Error).message,
+      });
+      const middle = Math.ceil(records.length / 2);
+      const first = await this.transformIsolating(batch, records.slice(0, middle));
+      const second = await this.transformIsolating(batch, records.slice(middle));
+      return { outputs: [...first.outputs, ...second.outputs], rejected: [...first.rejected, ...second.rejected] };
+    }
+  }
 
   /** Partitions we no longer own: close their producers (the new owner's producer fences them anyway). */
   readonly onAssignment = (assigned: Assignment[], revoked: Assignment[]): void => {
