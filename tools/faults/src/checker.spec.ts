@@ -1,8 +1,8 @@
-import { DEFAULT_TOPICS, DLQ_HEADERS } from '@streamguard/common';
+import { DEFAULT_TOPICS, DLQ_HEADERS, REPARTITION_HEADERS } from '@streamguard/common';
 import { DEFAULT_RULES } from '@streamguard/stream-core';
 import { AlertRow, check, CheckInput, WindowRow } from './checker';
 import { POISON_HEADER, TopicRecord } from './oracle';
-import { ObservedEvent, referenceAlerts, referenceWindows, SentEvent } from './reference';
+import { ObservedEvent, ObservedShuffled, referenceAlerts, referenceUpdateWindows, referenceWindows, SentEvent } from './reference';
 import type { EventAttempts } from './request-log';
 
 const GROUPS = { enrich: 'g.enrich', aggregate: 'g.aggregate', alert: 'g.alert' };
@@ -209,5 +209,32 @@ describe('fault-suite checker', () => {
     const finding = report.failures.find((f) => f.check === 'alerts topic: alertId published more than once (duplicated)');
     // Each copy says where it is and which outbox row published it: the same row twice here.
     expect(finding?.examples[0]).toMatch(/×2 at \d+:\d+ \(outbox events\.enriched-2 #41\), \d+:9 \(outbox events\.enriched-2 #41\)$/);
+  });
+
+  it('checks the repartitioned definition against its reference: shuffle one to one, final and open windows, finals published once', () => {
+    const input = perfectRun();
+    const spec = { name: 'merchant-1h', groupBy: 'merchantId' as const, sizeMs: 3_600_000, maxOutOfOrdernessMs: 2_000, allowedLatenessMs: 60_000 };
+    const events = input.enriched.filter((r) => !r.headers[POISON_HEADER]);
+    input.repartition = events.map((r, i) => ({
+      topic: DEFAULT_TOPICS.repartition, partition: 0, offset: String(i), key: 'merchant-1h|faults|mer-1', value: r.value,
+      headers: { [REPARTITION_HEADERS.definition]: spec.name, [REPARTITION_HEADERS.sourcePartition]: String(r.partition), [REPARTITION_HEADERS.sourceOffset]: r.offset },
+    }));
+    const observed: ObservedShuffled[] = input.repartition.map((r, i) => {
+      const event = input.sent.get(JSON.parse(r.value!).eventId)!;
+      return { partition: 0, offset: r.offset, event, amountUsd: event.amount, source: { partition: events[i].partition, offset: events[i].offset } };
+    });
+    const oracle = referenceUpdateWindows(observed, spec);
+    expect(oracle.open.size).toBe(1); // all of it in one hour, not closed: an open window whose latest update is checked
+    input.merchantWindow = spec;
+    for (const [state, windows] of [['closed', oracle.closed], ['open', oracle.open]] as const) {
+      for (const w of windows.values()) {
+        input.windowRows.push({ definition: spec.name, accountId: w.group, windowStart: w.windowStart, count: w.count, sumUsd: w.sumUsd, accounts: w.accounts, version: 3, final: state === 'closed' });
+      }
+    }
+    expect(check(input).failures).toEqual([]);
+    const wrong = { ...input, windowRows: input.windowRows.map((r) => (r.definition === spec.name ? { ...r, accounts: (r.accounts ?? 0) + 1 } : r)) };
+    expect(failedChecks(wrong)).toEqual(['merchant-1h: Postgres differs from the reference']);
+    const lost = { ...input, repartition: input.repartition.slice(1) };
+    expect(failedChecks(lost)).toEqual(expect.arrayContaining(['merchant-1h: events.enriched records without their events.repartition record (lost)']));
   });
 });

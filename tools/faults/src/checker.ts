@@ -9,16 +9,21 @@
  * "unknown-duplicates", which the contract allows (ingest's 503 says "retry"; downstream deduplicates by
  * eventId); a rejected event must be nowhere.
  */
-import { DLQ_HEADERS, OUTBOX_HEADERS, TopicNames } from '@streamguard/common';
+import { DLQ_HEADERS, OUTBOX_HEADERS, REPARTITION_HEADERS, TopicNames } from '@streamguard/common';
 import { JsonRecord, POISON_HEADER, readEventRecords, TopicRecord } from './oracle';
 import {
-  alertKey, ExpectedAlert, expectedAmountUsd, ObservedEvent, referenceAlerts, ReferenceRule, referenceWindows, SentEvent, sourceKey, WindowSpec, windowKey,
+  alertKey, ExpectedAlert, expectedAmountUsd, ObservedEvent, ObservedShuffled, referenceAlerts, ReferenceRule, referenceUpdateWindows, referenceWindows, SentEvent,
+  sourceKey, UpdateWindowOracle, UpdateWindowSpec, WindowSpec, windowKey,
 } from './reference';
 import { EventAttempts, occurrenceBounds } from './request-log';
 
 export interface WindowRow {
   definition: string;
+  /** The group: accountId for account-1m, merchantId for merchant-1h. */
   accountId: string;
+  /** maxUsd (account-1m) or accounts (merchant-1h), when the definition has it. */
+  maxUsd?: number | null;
+  accounts?: number | null;
   windowStart: number;
   count: number;
   sumUsd: number;
@@ -48,6 +53,9 @@ export interface CheckInput {
   topics: TopicNames;
   groups: { enrich: string; aggregate: string; alert: string };
   window: WindowSpec;
+  /** The repartitioned definition the services run beside `window`, read back from events.repartition. */
+  merchantWindow?: UpdateWindowSpec;
+  repartition?: TopicRecord[];
   rules: ReferenceRule[];
   poison: PoisonRecord[];
   raw: TopicRecord[];
@@ -144,6 +152,66 @@ function contentProblems(record: JsonRecord, input: CheckInput, enriched: boolea
   const problems = Object.entries(expected).filter(([field, value]) => json[field] !== value).map(([field, value]) => `${field} ${JSON.stringify(json[field])} ≠ ${JSON.stringify(value)}`);
   if (typeof json.receivedAt !== 'number') problems.push('receivedAt missing');
   return problems;
+}
+
+function sumCounts(windows: Map<string, { count: number }>): number {
+  return [...windows.values()].reduce((s, w) => s + w.count, 0);
+}
+
+/**
+ * The repartitioned definition (merchant-1h: tumbling 1 h by merchant, lateness 60 s, emit update): events.repartition
+ * one to one with events.enriched; closed windows final in Postgres and published final once, open windows' latest
+ * update equal to the reference; TOO_LATE reports exactly the predicted ones (they name the events.enriched record).
+ */
+function checkMerchantWindows(
+  input: CheckInput, spec: UpdateWindowSpec, enrichedSources: string[],
+  late: Array<{ reason: string; definition: string | null; source: { partition: number; offset: string }; eventId: string }>, f: Findings,
+): { input: number; oracle: UpdateWindowOracle } {
+  const shuffled = readEventRecords((input.repartition ?? []).filter((r) => r.headers[REPARTITION_HEADERS.definition] === spec.name));
+  f.add(`${spec.name}: events.repartition records that are not events`, shuffled.invalid.map((i) => `${sourceKey(i.record.partition, i.record.offset)} ${i.reason}`));
+  const observed: ObservedShuffled[] = shuffled.valid.flatMap((r) => {
+    const event = input.sent.get(r.eventId);
+    const source = { partition: Number(r.record.headers[REPARTITION_HEADERS.sourcePartition]), offset: r.record.headers[REPARTITION_HEADERS.sourceOffset] ?? '' };
+    return event ? [{ partition: r.record.partition, offset: r.record.offset, event, amountUsd: expectedAmountUsd(event, input.usdRates), source }] : [];
+  });
+  const bySource = countBy(observed, (o) => sourceKey(o.source.partition, o.source.offset));
+  f.add(`${spec.name}: events.enriched records without their events.repartition record (lost)`, enrichedSources.filter((k) => !bySource.has(k)));
+  f.add(`${spec.name}: events.enriched records shuffled more than once (duplicated)`, [...bySource].filter(([, n]) => n > 1).map(([k, n]) => `${k} ×${n}`));
+  const oracle = referenceUpdateWindows(observed, spec);
+  const rows = new Map(input.windowRows.filter((r) => r.definition === spec.name).map((r) => [windowKey(r.accountId, r.windowStart), r]));
+  const problems: string[] = [];
+  for (const [state, windows] of [['closed', oracle.closed], ['open', oracle.open]] as const) {
+    for (const [key, w] of windows) {
+      const r = rows.get(key);
+      if (!r) problems.push(`${key} (${state}) missing`);
+      else if (r.count !== w.count || !closeEnough(r.sumUsd, w.sumUsd) || r.accounts !== w.accounts || r.final !== (state === 'closed')) {
+        problems.push(`${key} (${state}): count ${r.count}/${w.count} sumUsd ${r.sumUsd}/${w.sumUsd} accounts ${r.accounts}/${w.accounts} final ${r.final}`);
+      }
+    }
+  }
+  for (const key of rows.keys()) if (!oracle.closed.has(key) && !oracle.open.has(key)) problems.push(`${key} in Postgres but not a window of the reference`);
+  f.add(`${spec.name}: Postgres differs from the reference`, problems);
+  const finals = (input.aggregates.map((r) => ({ r, m: parse<Record<string, unknown> & { group?: Record<string, unknown>; values?: Record<string, unknown> }>(r) })))
+    .filter(({ m }) => m?.definition === spec.name);
+  f.add(`${spec.name}: a (window, version) published more than once (duplicated)`, duplicatedWithCopies(finals.map(({ r }) => r), (r) => {
+    const m = parse<{ group?: Record<string, unknown>; windowStart: number; version: number }>(r);
+    return m ? `${String(m.group?.[spec.groupBy])}@${m.windowStart} v${m.version}` : undefined;
+  }));
+  const finalByKey = countBy(finals.filter(({ m }) => m?.final === true), ({ m }) => windowKey(String(m!.group?.[spec.groupBy]), Number(m!.windowStart)));
+  f.add(`${spec.name}: closed window without exactly one final result on the topic`, [...oracle.closed.keys()].filter((k) => finalByKey.get(k) !== 1).map((k) => `${k} ×${finalByKey.get(k) ?? 0}`));
+  f.add(`${spec.name}: final result on the topic differs from the reference`, finals.filter(({ m }) => m?.final === true).flatMap(({ m }) => {
+    const key = windowKey(String(m!.group?.[spec.groupBy]), Number(m!.windowStart));
+    const w = oracle.closed.get(key);
+    if (!w) return [`${key} final but not closed in the reference`];
+    const v = m!.values ?? {};
+    return m!.count === w.count && v.count === w.count && closeEnough(Number(v.sumUsd), w.sumUsd) && v.accounts === w.accounts && m!.windowEnd === w.windowEnd
+      && m!.tenantId === input.tenantId && m!.windowType === 'tumbling' ? [] : [`${key}: ${JSON.stringify(m).slice(0, 300)}`];
+  }));
+  const merchantLate = late.filter((m) => m.definition === spec.name);
+  const lateKeys = countBy(merchantLate, (m) => sourceKey(m.source.partition, m.source.offset));
+  f.add(`${spec.name}: predicted TOO_LATE record not reported`, [...oracle.late].filter((k) => !lateKeys.has(k)));
+  f.add(`${spec.name}: record reported late that the reference counts, or twice`, [...lateKeys].filter(([k, n]) => n > 1 || !oracle.late.has(k)).map(([k, n]) => `${k} ×${n}`));
+  return { input: shuffled.valid.length + shuffled.invalid.length, oracle };
 }
 
 export function check(input: CheckInput): CheckReport {
@@ -254,7 +322,7 @@ export function check(input: CheckInput): CheckReport {
   for (const [key, w] of oracle.closed) {
     const r = rowByKey.get(key);
     if (!r) windowProblems.push(`${key} missing (expected count ${w.count})`);
-    else if (r.count !== w.count || !closeEnough(r.sumUsd, w.sumUsd)) windowProblems.push(`${key} count ${r.count}/${w.count} sumUsd ${r.sumUsd}/${w.sumUsd}`);
+    else if (r.count !== w.count || !closeEnough(r.sumUsd, w.sumUsd) || (r.maxUsd !== undefined && r.maxUsd !== w.maxUsd)) windowProblems.push(`${key} count ${r.count}/${w.count} sumUsd ${r.sumUsd}/${w.sumUsd} maxUsd ${r.maxUsd}/${w.maxUsd}`);
     else if (!r.final || r.version !== 1) windowProblems.push(`${key} final=${r.final} version=${r.version}`);
   }
   for (const key of rowByKey.keys()) if (!oracle.closed.has(key)) windowProblems.push(`${key} in Postgres but not a closed window of the oracle`);
@@ -262,7 +330,7 @@ export function check(input: CheckInput): CheckReport {
 
   type Published = {
     schemaVersion: number; tenantId: string; definition: string; groupKey: string; group: Record<string, unknown>; windowType: string; windowStart: number;
-    windowEnd: number; count: number; version: number; final: boolean; values: { count?: number; sumUsd?: number }; emittedAt: number;
+    windowEnd: number; count: number; version: number; final: boolean; values: { count?: number; sumUsd?: number; maxUsd?: number | null; accounts?: number }; emittedAt: number;
   };
   const published = input.aggregates.map((r) => parse<Published>(r))
     .filter((m): m is NonNullable<typeof m> => m !== undefined && m.definition === input.window.name);
@@ -284,17 +352,22 @@ export function check(input: CheckInput): CheckReport {
     const actual: Record<string, unknown> = { ...m, group: JSON.stringify(m.group), valuesCount: m.values?.count };
     const problems = Object.entries(expected).filter(([field, value]) => actual[field] !== value).map(([field, value]) => `${field} ${JSON.stringify(actual[field])} ≠ ${JSON.stringify(value)}`);
     if (!closeEnough(m.values?.sumUsd ?? NaN, w.sumUsd)) problems.push(`sumUsd ${m.values?.sumUsd} ≠ ${w.sumUsd}`);
+    if ('maxUsd' in (m.values ?? {}) && m.values.maxUsd !== w.maxUsd) problems.push(`maxUsd ${m.values.maxUsd} ≠ ${w.maxUsd}`);
     if (typeof m.emittedAt !== 'number') problems.push('emittedAt missing');
     return problems.length === 0 ? [] : [`${key}: ${problems.join(', ')}`];
   }));
 
-  const lateMessages = input.late.map((r) => parse<{ reason: string; source: { partition: number; offset: string }; eventId: string }>(r)).filter((m): m is NonNullable<typeof m> => m !== undefined);
+  const allLate = input.late.map((r) => parse<{ reason: string; definition: string | null; source: { partition: number; offset: string }; eventId: string }>(r)).filter((m): m is NonNullable<typeof m> => m !== undefined);
+  const lateMessages = allLate.filter((m) => input.merchantWindow === undefined || m.definition !== input.merchantWindow.name);
   const lateCounts = countBy(lateMessages, (m) => sourceKey(m.source.partition, m.source.offset));
   const lateDuplicates = [...lateCounts].filter(([, n]) => n > 1).map(([key, n]) => `${key} ×${n}`);
   f.add('late topic: one record reported more than once (duplicated)', lateDuplicates);
   f.add('late topic: predicted TOO_LATE record not reported', [...oracle.late].filter((k) => !lateCounts.has(k)));
   f.add('late topic: record reported late that the oracle counts', lateMessages.filter((m) => m.reason !== 'TOO_LATE' || !oracle.late.has(sourceKey(m.source.partition, m.source.offset)))
     .map((m) => `${m.eventId} ${m.reason} at ${sourceKey(m.source.partition, m.source.offset)}`));
+
+  // 4b. The repartitioned definition, against its reference over the log order of events.repartition.
+  const merchant = input.merchantWindow ? checkMerchantWindows(input, input.merchantWindow, enriched.valid.map((r) => sourceKey(r.record.partition, r.record.offset)), allLate, f) : undefined;
 
   // 5. Alerts: Postgres and the topic equal the reference, field by field; the topic carries each alert once.
   const expectedAlerts = referenceAlerts(observed, input.rules, input.tenantId);
@@ -341,6 +414,10 @@ export function check(input: CheckInput): CheckReport {
       ['late', lateCounts.size], ['dlq', dlqOf(input.groups.aggregate, input.topics.enriched)],
     ]),
     ...balance('alert', input.enriched.length, [['evaluated', enriched.valid.length], ['dlq', dlqOf(input.groups.alert, input.topics.enriched)]]),
+    ...(merchant ? balance(`${input.merchantWindow!.name} (repartitioned)`, merchant.input, [
+      ['counted in closed windows', sumCounts(merchant.oracle.closed)], ['counted in open windows', sumCounts(merchant.oracle.open)],
+      ['deduplicated', merchant.oracle.duplicates], ['late', merchant.oracle.late.size], ['dlq', dlqOf(`${input.groups.aggregate}-repartitioned`, input.topics.repartition)],
+    ]) : []),
   ]);
 
   return {

@@ -10,18 +10,20 @@
  * 2 = the run itself failed (infrastructure, deadline, Ctrl-C).
  */
 import { randomBytes } from 'node:crypto';
-import { createKafkaClient, Database, DEFAULT_TOPICS, JsonLogger, KafkaPort, markerAddress, partitionForKey, readMarker } from '@streamguard/common';
+import { createKafkaClient, Database, DEFAULT_TOPICS, JsonLogger, KafkaPort, markerAddress, partitionForKey, readMarker, REPARTITION_HEADERS } from '@streamguard/common';
 import { DEFAULT_RULES } from '@streamguard/stream-core';
 import { AlertRow, check, CheckReport, PoisonRecord, WindowRow } from './checker';
 import { FaultContext } from './fault-injectors';
 import { FAULT_TENANT, FaultStack } from './fault-stack';
 import { PROFILES, Profile, ProfileName } from './fault-suite.config';
-import type { WindowSpec } from './reference';
+import type { UpdateWindowSpec, WindowSpec } from './reference';
 import { logSize, TopicReader } from './topic-reader';
 import { sleep, TrafficGenerator } from './traffic-generator';
 
 const PARTITIONS = 3;
+/** The default definitions (DEFAULT_WINDOW_DEFINITIONS of the aggregate service), as the reference reads them. */
 const WINDOW: WindowSpec = { name: 'account-1m', sizeMs: 60_000, maxOutOfOrdernessMs: 2_000 };
+const MERCHANT_WINDOW: UpdateWindowSpec = { name: 'merchant-1h', groupBy: 'merchantId', sizeMs: 3_600_000, maxOutOfOrdernessMs: 2_000, allowedLatenessMs: 60_000 };
 const quiet = new JsonLogger('error', { service: 'fault-suite' });
 const runStarted = Date.now();
 
@@ -106,8 +108,9 @@ async function run(profile: Profile, stack: FaultStack): Promise<{ report: Check
   const kafka: KafkaPort = createKafkaClient({ brokers: [stack.brokers], clientId: 'fault-suite-reader', logger: quiet });
   const admin = await kafka.admin();
   const db = new Database(stack.databaseUrl, 2, quiet, 'fault-suite');
-  const readers = Object.fromEntries(await Promise.all((['raw', 'enriched', 'dlq', 'late', 'aggregates', 'alerts'] as const).map(async (role) =>
-    [role, await new TopicReader(kafka, DEFAULT_TOPICS[role], `faults-reader-${runId}-${role}`).start()] as const))) as Record<'raw' | 'enriched' | 'dlq' | 'late' | 'aggregates' | 'alerts', TopicReader>;
+  const roles = ['raw', 'enriched', 'repartition', 'dlq', 'late', 'aggregates', 'alerts'] as const;
+  const readers = Object.fromEntries(await Promise.all(roles.map(async (role) =>
+    [role, await new TopicReader(kafka, DEFAULT_TOPICS[role], `faults-reader-${runId}-${role}`).start()] as const))) as Record<(typeof roles)[number], TopicReader>;
   try {
     // One budget for the whole drain: once a stage is stuck, later waits only get what is left (min 5 s).
     const drainDeadline = Date.now() + profile.drainTimeoutMs;
@@ -138,15 +141,29 @@ async function run(profile: Profile, stack: FaultStack): Promise<{ report: Check
         return [...lastEnriched].every(([p, last]) => (done.get(p) ?? -1n) > last);
       }, remaining());
     }
+    // The repartitioned definition: every enriched record shuffled (its events.repartition record read back),
+    // and the repartitioned stage past the last of them.
+    const repartitioned = `${stack.groupId('aggregate')}-repartitioned`;
+    await waitFor('events.repartition read back', async () => {
+      const shuffled = new Set(readers.repartition.records.map((r) => `${r.headers[REPARTITION_HEADERS.sourcePartition]}:${r.headers[REPARTITION_HEADERS.sourceOffset]}`));
+      return readers.enriched.records.every((r) => r.headers['x-fault-poison-id'] !== undefined || shuffled.has(`${r.partition}:${r.offset}`));
+    }, remaining());
+    const lastShuffled = new Map<number, bigint>();
+    for (const r of readers.repartition.records) lastShuffled.set(r.partition, BigInt(r.offset) > (lastShuffled.get(r.partition) ?? -1n) ? BigInt(r.offset) : lastShuffled.get(r.partition)!);
+    await waitFor('the repartitioned stage has processed events.repartition (offsets in Postgres)', async () => {
+      const { rows } = await db.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2', [repartitioned, DEFAULT_TOPICS.repartition]);
+      const done = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+      return [...lastShuffled].every(([p, last]) => (done.get(p) ?? -1n) > last);
+    }, remaining());
     // Published = the outbox is empty, or (transactional outbox) every partition's "published through seq"
     // marker in Kafka has reached the last seq the stage assigned in Postgres.
     await waitFor('outbox published', async () => {
       if (Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM outbox')).rows[0].n) === 0) return true;
-      const { rows } = await db.query<{ group_id: string; partition: number; outbox_seq: string }>(
-        'SELECT group_id, partition, outbox_seq FROM consumer_offsets WHERE topic = $1 AND group_id = ANY($2::text[])',
-        [DEFAULT_TOPICS.enriched, [stack.groupId('aggregate'), stack.groupId('alert')]]);
+      const { rows } = await db.query<{ group_id: string; topic: string; partition: number; outbox_seq: string }>(
+        'SELECT group_id, topic, partition, outbox_seq FROM consumer_offsets WHERE group_id = ANY($1::text[])',
+        [[stack.groupId('aggregate'), stack.groupId('alert'), repartitioned]]);
       for (const r of rows) {
-        const marker = await readMarker(admin, await markerAddress(admin, DEFAULT_TOPICS.outboxMarkers, r.group_id, DEFAULT_TOPICS.enriched, r.partition));
+        const marker = await readMarker(admin, await markerAddress(admin, DEFAULT_TOPICS.outboxMarkers, r.group_id, r.topic, r.partition));
         if ((marker ?? 0) < Number(r.outbox_seq)) return false;
       }
       return true;
@@ -160,10 +177,14 @@ async function run(profile: Profile, stack: FaultStack): Promise<{ report: Check
     const expectedDlq = poison.filter((p) => p.topic === DEFAULT_TOPICS.raw).length + 2 * poison.filter((p) => p.topic === DEFAULT_TOPICS.enriched).length;
     await waitFor('poison in events.dlq', async () => readers.dlq.records.length >= expectedDlq && readers.dlq.quietForMs() > 2_000, remaining(), async () => `${readers.dlq.records.length}/${expectedDlq}`);
 
-    const windowRows = (await db.query<{ definition: string; account_id: string; start: string; event_count: string; sum: number; version: number; is_final: boolean }>(
-      `SELECT definition, group_fields->>'accountId' AS account_id, (extract(epoch FROM window_start) * 1000)::bigint AS start, event_count,
-              (agg_values->>'sumUsd')::float8 AS sum, version, is_final FROM window_results`)).rows
-      .map((r): WindowRow => ({ definition: r.definition, accountId: r.account_id, windowStart: Number(r.start), count: Number(r.event_count), sumUsd: r.sum, version: r.version, final: r.is_final }));
+    const windowRows = (await db.query<{ definition: string; group_value: string; start: string; event_count: string; sum: number; max: number | null; accounts: number | null; version: number; is_final: boolean }>(
+      `SELECT definition, COALESCE(group_fields->>'accountId', group_fields->>'merchantId') AS group_value, (extract(epoch FROM window_start) * 1000)::bigint AS start,
+              event_count, (agg_values->>'sumUsd')::float8 AS sum, (agg_values->>'maxUsd')::float8 AS max, (agg_values->>'accounts')::int AS accounts, version, is_final
+         FROM window_results`)).rows
+      .map((r): WindowRow => ({
+        definition: r.definition, accountId: r.group_value, windowStart: Number(r.start), count: Number(r.event_count), sumUsd: r.sum, version: r.version, final: r.is_final,
+        ...(r.definition === WINDOW.name ? { maxUsd: r.max } : { accounts: r.accounts }),
+      }));
     const alertRows = (await db.query<{ alert_id: string; rule_id: string; rule_version: number; rule_type: string; severity: string; account_id: string; group_key: string; event_ids: string[]; occurred_at: Date }>(
       'SELECT alert_id, rule_id, rule_version, rule_type, severity, account_id, group_key, event_ids, occurred_at FROM alerts')).rows
       .map((r): AlertRow => ({
@@ -177,7 +198,7 @@ async function run(profile: Profile, stack: FaultStack): Promise<{ report: Check
     const report = check({
       attempts: traffic.log.events(), sent: traffic.log.sent, tenantId: FAULT_TENANT, usdRates,
       // The rules as data (what the seed stores and the alert service runs); the reference evaluates them itself.
-      topics: { ...DEFAULT_TOPICS }, window: WINDOW, rules: DEFAULT_RULES, poison,
+      topics: { ...DEFAULT_TOPICS }, window: WINDOW, merchantWindow: MERCHANT_WINDOW, repartition: readers.repartition.records, rules: DEFAULT_RULES, poison,
       groups: { enrich: stack.groupId('enrich'), aggregate: stack.groupId('aggregate'), alert: stack.groupId('alert') },
       raw: readers.raw.records, enriched: readers.enriched.records, dlq: readers.dlq.records, late: readers.late.records,
       aggregates: readers.aggregates.records, alerts: readers.alerts.records, windowRows, alertRows,
@@ -206,16 +227,12 @@ async function main(): Promise<number> {
   const profile = parseProfile(process.argv.slice(2));
   const stack = new FaultStack({
     kafkaPort: 29092, postgresPort: 25433, partitions: PARTITIONS, groupPrefix: 'faults', proxied: ['enrich', 'aggregate'],
-    env: {
-      WINDOW_DEFINITIONS: JSON.stringify([{
-        name: WINDOW.name, groupBy: ['accountId'], window: { type: 'tumbling', sizeMs: WINDOW.sizeMs },
-        aggregations: [{ name: 'count', fn: 'count' }, { name: 'sumUsd', fn: 'sum', field: 'amountUsd' }], allowedLatenessMs: 0, emit: 'final',
-      }]),
-      // The idle rule stays on (production default). The traffic is a backfill (event time 6 h behind ingest
-      // time), so it must never close a window early, outages or not: windows close by event time (the barriers).
-      WATERMARK_MAX_OUT_OF_ORDERNESS_MS: String(WINDOW.maxOutOfOrdernessMs),
-      INGEST_PRODUCE_TIMEOUT_MS: '3000', SHUTDOWN_GRACE_MS: '10000',
-    },
+    // The production window definitions (account-1m, and merchant-1h through the shuffle) and watermark rules,
+    // idle rule included: the traffic runs 6 h behind ingest time and never pauses for the idle timeout, so a
+    // correct idle rule never closes a window early, outages or not; windows close by event time (the barriers).
+    // Shorter waits than the defaults only where the suite's own pace needs them: a 503 after 3 s (the client
+    // retries at once), a 10 s shutdown grace (every restart waits for it).
+    env: { INGEST_PRODUCE_TIMEOUT_MS: '3000', SHUTDOWN_GRACE_MS: '10000' },
   });
   let tornDown: Promise<void> | undefined;
   const teardown = () => (tornDown ??= stack.teardown().then(() => progress('infrastructure stopped')));

@@ -1,5 +1,5 @@
 import { DEFAULT_RULES } from '@streamguard/stream-core';
-import { expectedAmountUsd, ObservedEvent, referenceAlerts, referenceWindows } from './reference';
+import { expectedAmountUsd, ObservedEvent, referenceAlerts, referenceUpdateWindows, referenceWindows } from './reference';
 import { readEventRecords, TopicRecord } from './oracle';
 
 const SPEC = { name: 'w', sizeMs: 10_000, maxOutOfOrdernessMs: 0 };
@@ -20,8 +20,8 @@ describe('reference windows (tumbling 10 s, out-of-orderness 0, lateness 0)', ()
       observed(0, 6, 'e5', 25_000, 1), // closes [10,20); its own window stays open
     ], SPEC);
     expect([...oracle.closed.entries()]).toEqual([
-      ['a@0', { accountId: 'a', windowStart: 0, windowEnd: 10_000, count: 2, sumUsd: 12 }],
-      ['a@10000', { accountId: 'a', windowStart: 10_000, windowEnd: 20_000, count: 1, sumUsd: 1 }],
+      ['a@0', { accountId: 'a', windowStart: 0, windowEnd: 10_000, count: 2, sumUsd: 12, maxUsd: 7 }],
+      ['a@10000', { accountId: 'a', windowStart: 10_000, windowEnd: 20_000, count: 1, sumUsd: 1, maxUsd: 1 }],
     ]);
     expect([...oracle.late]).toEqual(['0:4', '0:5']);
     expect(oracle.duplicates).toBe(1);
@@ -68,5 +68,27 @@ describe('reference reading and reference data', () => {
     const read = readEventRecords([record('1', '{oops'), record('0', '{"eventId":"e1"}'), record('2', '{"eventId":5}')]);
     expect(read.valid.map((r) => r.eventId)).toEqual(['e1']);
     expect(read.invalid.map((i) => i.record.offset)).toEqual(['1', '2']);
+  });
+});
+
+describe('reference of a repartitioned update-mode definition (tumbling 10 s by merchant, lateness 5 s)', () => {
+  const spec = { name: 'm', groupBy: 'merchantId' as const, sizeMs: 10_000, maxOutOfOrdernessMs: 0, allowedLatenessMs: 5_000 };
+  const shuffled = (offset: number, eventId: string, occurredAt: number, accountId: string, source: number) => ({
+    ...observed(0, offset, eventId, occurredAt, 2, accountId), source: { partition: source % 3, offset: String(source) },
+  });
+
+  it('counts within the lateness, closes at end + lateness, reports later records by their events.enriched source', () => {
+    const oracle = referenceUpdateWindows([
+      shuffled(0, 'a', 1_000, 'x', 10),
+      shuffled(1, 'b', 12_000, 'y', 11), // watermark 12 000: [0,10) fired, still open until 15 000
+      shuffled(2, 'c', 2_000, 'y', 12), // within lateness: counted
+      shuffled(3, 'a', 1_000, 'x', 13), // repeat while open: ignored
+      shuffled(4, 'd', 16_000, 'x', 14), // watermark 16 000 ≥ 15 000: [0,10) closes
+      shuffled(5, 'e', 3_000, 'x', 15), // too late, reported by its source
+    ], spec);
+    expect([...oracle.closed.entries()]).toEqual([['m@0', { group: 'm', windowStart: 0, windowEnd: 10_000, count: 2, sumUsd: 4, accounts: 2 }]]);
+    expect([...oracle.open.values()].map((w) => [w.windowStart, w.count, w.accounts])).toEqual([[10_000, 2, 2]]);
+    expect([...oracle.late]).toEqual(['0:15']);
+    expect(oracle.duplicates).toBe(1);
   });
 });

@@ -54,6 +54,7 @@ export interface ExpectedWindow {
   windowEnd: number;
   count: number;
   sumUsd: number;
+  maxUsd: number | null;
 }
 
 export interface WindowOracle {
@@ -99,9 +100,10 @@ export function referenceWindows(observed: ObservedEvent[], spec: WindowSpec): W
       late.add(sourceKey(partition, offset));
     } else {
       const key = windowKey(event.accountId, start);
-      const w = windows.get(key) ?? { accountId: event.accountId, windowStart: start, windowEnd: end, count: 0, sumUsd: 0, partition };
+      const w = windows.get(key) ?? { accountId: event.accountId, windowStart: start, windowEnd: end, count: 0, sumUsd: 0, maxUsd: null, partition };
       w.count += 1;
       w.sumUsd += amountUsd ?? 0;
+      if (amountUsd !== null) w.maxUsd = Math.max(w.maxUsd ?? -Infinity, amountUsd);
       windows.set(key, w);
       counted.set(event.eventId, end);
     }
@@ -114,6 +116,83 @@ export function referenceWindows(observed: ObservedEvent[], spec: WindowSpec): W
     else openCount += w.count;
   }
   return { closed, openCount, late, duplicates };
+}
+
+/** A tumbling definition grouped by one field, with allowed lateness, emit update (merchant-1h). */
+export interface UpdateWindowSpec {
+  name: string;
+  groupBy: 'merchantId';
+  sizeMs: number;
+  maxOutOfOrdernessMs: number;
+  allowedLatenessMs: number;
+}
+
+export interface ExpectedGroupWindow {
+  group: string;
+  windowStart: number;
+  windowEnd: number;
+  count: number;
+  sumUsd: number;
+  /** Distinct accountIds (the definition's approxCountDistinct is exact up to 128). */
+  accounts: number;
+}
+
+export interface UpdateWindowOracle {
+  /** Closed (final result due), by `windowKey(group, start)`. */
+  closed: Map<string, ExpectedGroupWindow>;
+  /** Still open at the end: their latest update holds these values. */
+  open: Map<string, ExpectedGroupWindow>;
+  /** TOO_LATE records, as the `partition:offset` of their events.enriched record (late reports name it). */
+  late: Set<string>;
+  duplicates: number;
+}
+
+/** One events.repartition record in log order, with the events.enriched record it came from. */
+export interface ObservedShuffled extends ObservedEvent {
+  source: { partition: number; offset: string };
+}
+
+/**
+ * A repartitioned tumbling definition: per events.repartition partition in log order, a record is a repeat
+ * while the window it was counted in is open (watermark < end + lateness), TOO_LATE once every window it falls
+ * in is closed (watermark >= end + lateness), else counted; the watermark is max(event time) − bound. A window
+ * closes (final result) when the watermark reaches end + lateness.
+ */
+export function referenceUpdateWindows(observed: ObservedShuffled[], spec: UpdateWindowSpec): UpdateWindowOracle {
+  const windows = new Map<string, ExpectedGroupWindow & { partition: number; accountSet: Set<string> }>();
+  const late = new Set<string>();
+  const maxTime = new Map<number, number>();
+  const counted = new Map<string, number>(); // eventId → window end
+  let duplicates = 0;
+  for (const { partition, event, amountUsd, source } of inLogOrder(observed)) {
+    const watermark = (maxTime.get(partition) ?? -Infinity) - spec.maxOutOfOrdernessMs;
+    const start = Math.floor(event.occurredAt / spec.sizeMs) * spec.sizeMs;
+    const end = start + spec.sizeMs;
+    const countedEnd = counted.get(event.eventId);
+    if (countedEnd !== undefined && watermark < countedEnd + spec.allowedLatenessMs) {
+      duplicates += 1;
+    } else if (watermark >= end + spec.allowedLatenessMs) {
+      late.add(sourceKey(source.partition, source.offset));
+    } else {
+      const group = event[spec.groupBy];
+      const key = windowKey(group, start);
+      const w = windows.get(key) ?? { group, windowStart: start, windowEnd: end, count: 0, sumUsd: 0, accounts: 0, partition, accountSet: new Set<string>() };
+      w.count += 1;
+      w.sumUsd += amountUsd ?? 0;
+      w.accountSet.add(event.accountId);
+      w.accounts = w.accountSet.size;
+      windows.set(key, w);
+      counted.set(event.eventId, end);
+    }
+    maxTime.set(partition, Math.max(maxTime.get(partition) ?? -Infinity, event.occurredAt));
+  }
+  const closed = new Map<string, ExpectedGroupWindow>();
+  const open = new Map<string, ExpectedGroupWindow>();
+  for (const [key, { partition, accountSet: _set, ...w }] of windows) {
+    const watermark = (maxTime.get(partition) ?? -Infinity) - spec.maxOutOfOrdernessMs;
+    (w.windowEnd + spec.allowedLatenessMs <= watermark ? closed : open).set(key, w);
+  }
+  return { closed, open, late, duplicates };
 }
 
 // ---- alerts ----------------------------------------------------------------------------------------------
