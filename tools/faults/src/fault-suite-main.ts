@@ -25,6 +25,14 @@ const PARTITIONS = 3;
 const WINDOW: WindowSpec = { name: 'account-1m', sizeMs: 60_000, maxOutOfOrdernessMs: 2_000 };
 const MERCHANT_WINDOW: UpdateWindowSpec = { name: 'merchant-1h', groupBy: 'merchantId', sizeMs: 3_600_000, maxOutOfOrdernessMs: 2_000, allowedLatenessMs: 60_000 };
 const quiet = new JsonLogger('error', { service: 'fault-suite' });
+
+/**
+ * Event time of the first event: 6 h behind ingest time (a backfill), 10 minutes before an hour ends, so that
+ * even the CI profile's traffic (event time runs 7.5× faster than wall time) closes a merchant-1h window early on.
+ */
+function backfillStart(now: number): number {
+  return Math.floor((now - 6 * 3_600_000) / 3_600_000) * 3_600_000 + 50 * 60_000;
+}
 const runStarted = Date.now();
 
 function progress(message: string): void {
@@ -67,7 +75,7 @@ async function run(profile: Profile, stack: FaultStack): Promise<{ report: Check
   progress('services ready: ingest :28080, enrich :28081, aggregate :28082, alert :28083');
 
   const traffic = new TrafficGenerator({
-    runId, ingestUrl: stack.url('ingest'), apiKey: stack.ingestApiKey, accounts: profile.accounts, startTime: Math.floor((Date.now() - 6 * 3_600_000) / 60_000) * 60_000,
+    runId, ingestUrl: stack.url('ingest'), apiKey: stack.ingestApiKey, accounts: profile.accounts, startTime: backfillStart(Date.now()),
     eventTimeStepMs: 50, batchSize: profile.batchSize, eventsPerSecond: profile.eventsPerSecond, largeEvery: 199, invalidEvery: 37,
     requestTimeoutMs: 8_000, retryDeadlineMs: 60_000,
   });

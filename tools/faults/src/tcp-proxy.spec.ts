@@ -71,4 +71,18 @@ describe('TcpProxy (network faults of the fault suite)', () => {
     open.destroy();
     late.destroy();
   });
+
+  it('drops what is queued for a connection whose other side died (a crashed service), and goes on serving others', async () => {
+    const dying = await connect();
+    proxy.latencyMs = 100;
+    dying.write('for nobody');
+    dying.destroy(); // the echo's answer, and anything queued for it, has nowhere to go
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    proxy.latencyMs = 0;
+    const other = await connect();
+    const got = received(other);
+    other.write('still served');
+    await until(() => got.text() === 'still served');
+    other.destroy();
+  });
 });

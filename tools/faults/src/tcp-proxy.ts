@@ -100,7 +100,10 @@ export class TcpProxy {
     const flush = () => {
       timer = undefined;
       const now = Date.now();
-      while (queue.length > 0 && queue[0].due <= now) if (!to.destroyed) to.write(queue.shift()!.chunk);
+      while (queue.length > 0 && queue[0].due <= now) {
+        const { chunk } = queue.shift()!;
+        if (!to.destroyed) to.write(chunk); // a chunk for a closed socket is dropped, as the network would
+      }
       if (queue.length > 0) timer = setTimeout(flush, queue[0].due - now);
       else if (ended) to.end();
     };

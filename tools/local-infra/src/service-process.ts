@@ -48,7 +48,8 @@ export function startService(
 export async function waitUntilReady(service: ServiceProcess, timeoutMs = 60_000): Promise<void> {
   await waitFor(`${service.name} (${service.url}/readyz)`, async () => {
     if (service.exited()) throw new StartupFailure(`${service.name} exited during start-up (code ${service.process.exitCode})`);
-    const response = await fetch(`${service.url}/readyz`);
-    return response.ok;
+    // Bounded: a service whose event loop is stuck accepts the connection and never answers.
+    const response = await fetch(`${service.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+    return response?.ok ?? false;
   }, timeoutMs, 250);
 }
