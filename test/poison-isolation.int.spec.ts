@@ -15,7 +15,7 @@ import { waitFor } from './support/wait-for';
  * Counts the records it applied (its only state), forwards each value to `output`, and in its Postgres write
  * divides by zero for a value `poison-write`; throws in the handler itself for a value `poison-handler`.
  */
-function countingProcessor(state: Array<[string, unknown]>, output: string): PartitionProcessor {
+function countingProcessor(state: Array<[string, unknown]>, output: string, failFromCount = Infinity): PartitionProcessor {
   let count = Number(new Map(state).get('count') ?? 0);
   let changed = false;
   return {
@@ -27,7 +27,8 @@ function countingProcessor(state: Array<[string, unknown]>, output: string): Par
       return {
         outbox: values.map((value) => ({ topic: output, key: null, value })),
         write: async (tx) => {
-          if (values.includes('poison-write')) await tx.query('SELECT 1 / 0');
+          // A record's fault, or (past failFromCount) the state's: then whichever record comes next fails.
+          if (values.includes('poison-write') || count >= failFromCount) await tx.query('SELECT 1 / 0');
         },
       };
     },
@@ -81,6 +82,41 @@ describe('poison isolation in a Postgres stage', () => {
     } finally {
       await runner.stop();
       await Promise.all([outputs.stop(), deadLetters.stop(), producer.disconnect(), admin.disconnect()]);
+    }
+  }, 150_000);
+
+  it('does not dead-letter record after record when the failure follows the state: it stops isolating and reports the partition blocked', async () => {
+    const [input, output, dlq, markers] = [uniqueName('state-in'), uniqueName('state-out'), uniqueName('state-dlq'), uniqueName('state-markers')];
+    const groupId = uniqueName('state-stage');
+    const admin = await kafka.admin();
+    await admin.ensureTopics([
+      { topic: input, partitions: 1, replicationFactor: 1 }, { topic: output, partitions: 1, replicationFactor: 1 },
+      { topic: dlq, partitions: 1, replicationFactor: 1 }, { topic: markers, partitions: 1, replicationFactor: 1, config: TOPIC_CONFIG.outboxMarkers },
+    ]);
+    const producer = await kafka.producer();
+    await producer.send(Array.from({ length: 10 }, (_, i) => ({ topic: input, key: null, value: `first-${i}`, partition: 0 })));
+    const deadLetters = await collectTopic(kafka, dlq);
+    const metrics = new PrometheusMetrics('statetest');
+    const runner = new StatefulStageRunner({
+      service: 'statetest', groupId, inputTopic: input, dlqTopic: dlq, markerTopic: markers, kafka, db, logger: quietLogger,
+      metrics, clock: systemClock, partitionConcurrency: 1, blockedNotReadyMs: 300_000, tickMs: 1_000,
+      // Once 10 records are counted, every write fails: no record is at fault, the state is.
+      createProcessor: (_partition, _topic, state) => countingProcessor(state, output, 10),
+    });
+    const committed = async () => (await db.query<{ next_offset: string }>('SELECT next_offset FROM consumer_offsets WHERE group_id = $1', [groupId])).rows[0]?.next_offset;
+    const retries = async () => [...(await metrics.render()).matchAll(/statetest_batch_retries_total\{[^}]*\} (\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
+    runner.start();
+    try {
+      await waitFor('the first 10 records committed', async () => (await committed()) === '10' || undefined, 90_000, 200);
+      await producer.send(Array.from({ length: 10 }, (_, i) => ({ topic: input, key: null, value: `then-${i}`, partition: 0 })));
+      await waitFor('the partition retried three times', async () => (await retries()) >= 3 || undefined, 90_000, 200);
+      expect(Number(await committed())).toBeLessThanOrEqual(11);
+      // At most the first record that failed alone went to the DLQ, before the failure was seen to follow the state.
+      expect(deadLetters.records.length).toBeLessThanOrEqual(1);
+      expect(await metrics.render()).toMatch(/statetest_partition_blocked_seconds\{[^}]*\} [1-9]/);
+    } finally {
+      await runner.stop();
+      await Promise.all([deadLetters.stop(), producer.disconnect(), admin.disconnect()]);
     }
   }, 150_000);
 });

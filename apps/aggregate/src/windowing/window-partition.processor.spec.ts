@@ -1,4 +1,4 @@
-import { AggregateResultMessage, DEFAULT_TOPICS, InboundRecord, ManualClock, PrometheusMetrics, Queryable } from '@streamguard/common';
+import { AggregateResultMessage, DEFAULT_TOPICS, InboundRecord, ManualClock, PrometheusMetrics, progressMarkerRecord, Queryable } from '@streamguard/common';
 import { enrichedRecord } from '@streamguard/common/testing/enriched-records';
 import { parseWindowDefinitions, tenantScopedWindowDefinition, WindowResult } from '@streamguard/stream-core';
 import type { WindowResultsRepository } from '../aggregates/window-results.repository';
@@ -8,7 +8,7 @@ import { latestUpdatesOnly, tenantOf, WindowPartitionProcessor } from './window-
 const T0 = 1_700_000_040_000; // a minute boundary
 
 
-function setup() {
+function setup(idleTimeoutMs = 0) {
   const definitions = parseWindowDefinitions([
     { name: 'account-1m', groupBy: ['accountId'], window: { type: 'tumbling', sizeMs: 60_000 }, aggregations: [{ name: 'count', fn: 'count' }, { name: 'sumUsd', fn: 'sum', field: 'amountUsd' }] },
   ]).map(tenantScopedWindowDefinition); // as WindowAggregationConsumer does
@@ -16,11 +16,36 @@ function setup() {
   const repository = { upsert: async (_tx: Queryable, messages: AggregateResultMessage[]) => void upserted.push(...messages) } as unknown as WindowResultsRepository;
   const clock = new ManualClock(T0 + 600_000);
   const processor = new WindowPartitionProcessor(
-    0, [], { definitions, maxOutOfOrdernessMs: 0, idleTimeoutMs: 0, maxFutureSkewMs: 3_600_000, clock },
+    0, [], { definitions, maxOutOfOrdernessMs: 0, idleTimeoutMs, maxFutureSkewMs: 3_600_000, clock },
     DEFAULT_TOPICS, repository, new AggregateMetrics(new PrometheusMetrics('test')), clock,
   );
   return { processor, upserted };
 }
+
+/** A progress marker as enrich forwards it (one upstream partition), read back as an inbound record. */
+function marker(time: number, offset: string): InboundRecord {
+  const out = progressMarkerRecord('events.enriched', 0, { source: 'events.raw/0', time, of: 1 });
+  return { topic: out.topic, partition: 0, offset, key: null, value: Buffer.from(String(out.value)), headers: out.headers ?? {}, timestamp: time };
+}
+
+describe('WindowPartitionProcessor: in-band idle rule', () => {
+  it('closes a quiet partition\'s window by its progress markers, whatever the aggregate\'s clock says', () => {
+    const { processor } = setup(10_000);
+    expect(processor.process([enrichedRecord('acme', 'e1', T0 + 1_000), marker(T0 + 5_000, '900')]).outbox).toEqual([]); // 4 s quiet: not idle
+    const output = processor.process([marker(T0 + 71_000, '901')]); // 70 s of ingest time without a record
+    expect(output.rejected).toEqual([]);
+    expect(output.outbox.map((r) => JSON.parse(String(r.value)) as AggregateResultMessage).map((m) => [m.windowStart, m.count, m.final])).toEqual([[T0, 1, true]]);
+  });
+
+  it('dead-letters a malformed marker and takes nothing from it', () => {
+    const { processor } = setup(10_000);
+    processor.process([enrichedRecord('acme', 'e1', T0 + 1_000)]);
+    const bad = { ...marker(T0 + 100_000, '902'), value: Buffer.from('{"source":""}') };
+    const output = processor.process([bad]);
+    expect(output.rejected.map((r) => [r.offset, (r.error as { code?: string }).code])).toEqual([['902', 'INVALID_PROGRESS_MARKER']]);
+    expect(output.outbox).toEqual([]);
+  });
+});
 
 describe('WindowPartitionProcessor: tenants', () => {
   it('gives two tenants with the same account and event ids their own windows, results and rows', async () => {

@@ -102,6 +102,8 @@ export class PostgresStatefulStage {
   /** Serialises batches and timer ticks of one partition. */
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly attempts = new Map<string, number>();
+  /** Partitions whose failure isolation found to follow the state (STATE_WRITE_FAILED), until a batch commits. */
+  private readonly stateFailures = new Set<string>();
   /** Partitions assigned to this instance (from rebalances and batches). */
   private readonly owned = new Map<string, { topic: string; partition: number }>();
   /** Per partition: the running publisher, the task it publishes for, and whether more was committed meanwhile. */
@@ -134,6 +136,7 @@ export class PostgresStatefulStage {
     for (const { topic, partition } of revoked.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })))) {
       const key = taskKey(topic, partition);
       this.owned.delete(key);
+      this.stateFailures.delete(key);
       this.blocked.cleared(topic, partition);
       void this.serialised(key, async () => {
         this.tasks.delete(key);
@@ -204,13 +207,20 @@ export class PostgresStatefulStage {
         // The batch's next offset, past the transaction marker that follows its records (lag 0 once caught up).
         await this.commit(task, await this.run(task, fresh), fresh, batch.nextOffset);
       } catch (error) {
-        if (!isPoisonSuspect(error) || !control.isActive()) throw error;
+        // Isolation already found the failure to follow the state: plain retries (blocked) until a batch commits.
+        if (!isPoisonSuspect(error) || !control.isActive() || this.stateFailures.has(key)) throw error;
         options.logger.warn('batch failed with an error retrying cannot clear; isolating the record that causes it', {
           topic: batch.topic, partition: batch.partition, fromOffset: fresh[0].offset, records: fresh.length, code: errorCode(error), error: (error as Error).message,
         });
         this.tasks.delete(key);
-        await this.isolate(batch.topic, batch.partition, fresh, batch.nextOffset, control);
+        try {
+          await this.isolate(batch.topic, batch.partition, fresh, batch.nextOffset, control);
+        } catch (isolation) {
+          if ((isolation as { code?: unknown }).code === STATE_WRITE_FAILED) this.stateFailures.add(key);
+          throw isolation;
+        }
       }
+      this.stateFailures.delete(key);
       this.attempts.delete(key);
       this.blocked.cleared(batch.topic, batch.partition);
       options.metrics.processed.inc({ topic: batch.topic }, fresh.length);
@@ -254,8 +264,14 @@ export class PostgresStatefulStage {
    * transaction that changes no state and moves the offset past it, and the partition goes on. A retriable
    * error or lost ownership met on the way ends the isolation: the caller retries from the first record not
    * committed (committed halves are skipped by offset). `endOffset`: the offset after the last record.
+   *
+   * A failure can follow the state rather than a record (a window whose result row cannot be stored fails
+   * whichever record closes it). Then every record would fail alone in turn, and dead-lettering them all would
+   * lose innocent records. So a second record failing alone with the same error code in one isolation ends it
+   * as a retriable STATE_WRITE_FAILED: the partition is retried with back-off and shows as blocked (gauge,
+   * alert) instead.
    */
-  private async isolate(topic: string, partition: number, records: InboundRecord[], endOffset: string, control: BatchControl): Promise<void> {
+  private async isolate(topic: string, partition: number, records: InboundRecord[], endOffset: string, control: BatchControl, deadLettered = new Set<string>()): Promise<void> {
     const task = await this.task(topic, partition);
     if (task.gap) throw new Error('the partition has an offset gap');
     const pending = task.nextOffset === '-1' ? records : records.filter((r) => BigInt(r.offset) >= BigInt(task.nextOffset));
@@ -266,11 +282,18 @@ export class PostgresStatefulStage {
     } catch (error) {
       this.tasks.delete(taskKey(topic, partition));
       if (!isPoisonSuspect(error)) throw error;
-      if (pending.length === 1) return this.deadLetter(topic, partition, pending[0], error as Error, endOffset);
+      if (pending.length === 1) {
+        const code = errorCode(error);
+        if (deadLettered.has(code)) {
+          throw new ProcessingError(STATE_WRITE_FAILED, `records fail one by one with the same error (${code}: ${(error as Error).message}): the failure follows the partition's state, not a record`, true);
+        }
+        deadLettered.add(code);
+        return this.deadLetter(topic, partition, pending[0], error as Error, endOffset);
+      }
     }
     const middle = Math.ceil(pending.length / 2);
-    await this.isolate(topic, partition, pending.slice(0, middle), pending[middle].offset, control);
-    await this.isolate(topic, partition, pending.slice(middle), endOffset, control);
+    await this.isolate(topic, partition, pending.slice(0, middle), pending[middle].offset, control, deadLettered);
+    await this.isolate(topic, partition, pending.slice(middle), endOffset, control, deadLettered);
   }
 
   /** Commits only the DLQ record of `record` (from freshly restored state: nothing else changes) and moves past it. */
@@ -455,6 +478,9 @@ export class PostgresStatefulStage {
     return next;
   }
 }
+
+/** Isolation's verdict when records fail one by one with the same error: the partition's state is at fault. */
+const STATE_WRITE_FAILED = 'STATE_WRITE_FAILED';
 
 /** How often a partition stopped by an offset gap looks again whether the gap was accepted. */
 const GAP_RECHECK_MS = 30_000;
