@@ -42,7 +42,7 @@ describe('WindowPartitionProcessor: in-band idle rule', () => {
     processor.process([enrichedRecord('acme', 'e1', T0 + 1_000)]);
     const bad = { ...marker(T0 + 100_000, '902'), value: Buffer.from('{"source":""}') };
     const output = processor.process([bad]);
-    expect(output.rejected.map((r) => [r.offset, (r.error as { code?: string }).code])).toEqual([['902', 'INVALID_PROGRESS_MARKER']]);
+    expect((output.rejected ?? []).map((r) => [r.offset, (r.error as { code?: string }).code])).toEqual([['902', 'INVALID_PROGRESS_MARKER']]);
     expect(output.outbox).toEqual([]);
   });
 });
