@@ -104,6 +104,8 @@ export class PostgresStatefulStage {
   private readonly attempts = new Map<string, number>();
   /** Partitions whose failure isolation found to follow the state (STATE_WRITE_FAILED), until a batch commits. */
   private readonly stateFailures = new Set<string>();
+  /** Per partition: error codes of records dead-lettered by isolation since its last batch that committed whole. */
+  private readonly isolatedCodes = new Map<string, Set<string>>();
   /** Partitions assigned to this instance (from rebalances and batches). */
   private readonly owned = new Map<string, { topic: string; partition: number }>();
   /** Per partition: the running publisher, the task it publishes for, and whether more was committed meanwhile. */
@@ -137,6 +139,7 @@ export class PostgresStatefulStage {
       const key = taskKey(topic, partition);
       this.owned.delete(key);
       this.stateFailures.delete(key);
+      this.isolatedCodes.delete(key);
       this.blocked.cleared(topic, partition);
       void this.serialised(key, async () => {
         this.tasks.delete(key);
@@ -206,6 +209,7 @@ export class PostgresStatefulStage {
       try {
         // The batch's next offset, past the transaction marker that follows its records (lag 0 once caught up).
         await this.commit(task, await this.run(task, fresh), fresh, batch.nextOffset);
+        this.isolatedCodes.delete(key);
       } catch (error) {
         // Isolation already found the failure to follow the state: plain retries (blocked) until a batch commits.
         if (!isPoisonSuspect(error) || !control.isActive() || this.stateFailures.has(key)) throw error;
@@ -213,8 +217,10 @@ export class PostgresStatefulStage {
           topic: batch.topic, partition: batch.partition, fromOffset: fresh[0].offset, records: fresh.length, code: errorCode(error), error: (error as Error).message,
         });
         this.tasks.delete(key);
+        const codes = this.isolatedCodes.get(key) ?? new Set<string>();
+        this.isolatedCodes.set(key, codes);
         try {
-          await this.isolate(batch.topic, batch.partition, fresh, batch.nextOffset, control);
+          await this.isolate(batch.topic, batch.partition, fresh, batch.nextOffset, control, codes);
         } catch (isolation) {
           if ((isolation as { code?: unknown }).code === STATE_WRITE_FAILED) this.stateFailures.add(key);
           throw isolation;
@@ -267,11 +273,12 @@ export class PostgresStatefulStage {
    *
    * A failure can follow the state rather than a record (a window whose result row cannot be stored fails
    * whichever record closes it). Then every record would fail alone in turn, and dead-lettering them all would
-   * lose innocent records. So a second record failing alone with the same error code in one isolation ends it
-   * as a retriable STATE_WRITE_FAILED: the partition is retried with back-off and shows as blocked (gauge,
-   * alert) instead.
+   * lose innocent records. So a second record failing alone with an error code already dead-lettered since the
+   * partition's last batch that committed whole (`deadLettered`, kept across batches: a batch may hold one
+   * record) ends the isolation as a retriable STATE_WRITE_FAILED: the partition is retried with back-off and
+   * shows as blocked (gauge, alert) instead.
    */
-  private async isolate(topic: string, partition: number, records: InboundRecord[], endOffset: string, control: BatchControl, deadLettered = new Set<string>()): Promise<void> {
+  private async isolate(topic: string, partition: number, records: InboundRecord[], endOffset: string, control: BatchControl, deadLettered: Set<string>): Promise<void> {
     const task = await this.task(topic, partition);
     if (task.gap) throw new Error('the partition has an offset gap');
     const pending = task.nextOffset === '-1' ? records : records.filter((r) => BigInt(r.offset) >= BigInt(task.nextOffset));
