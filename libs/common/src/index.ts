@@ -26,6 +26,7 @@ export * from './stream/transactional-outbox';
 export * from './stream/postgres-stateful-stage';
 export * from './stream/transactional-transform-stage';
 export * from './stream/lag-monitor';
+export * from './stream/lazy-admin';
 export * from './stream/consuming-stage';
 export * from './nest/tokens';
 export * from './nest/readiness';

@@ -49,18 +49,22 @@ export function killService(service: ServiceName, instance: string = service): F
   };
 }
 
-/** Stop the broker (SIGTERM, clean shutdown), keep it down for `downMs`, start it on the same data. */
-export function restartBroker(downMs: number): Fault {
+/**
+ * Stop the broker — SIGTERM (a clean shutdown) or SIGKILL (none: open transactions and unflushed segments as a
+ * power loss leaves them) — keep it down for `downMs`, start it on the same data.
+ */
+export function restartBroker(downMs: number, how: 'stop' | 'kill' = 'stop'): Fault {
   return {
-    name: `broker down ${downMs / 1000} s`,
+    name: how === 'kill' ? `broker SIGKILL, down ${downMs / 1000} s` : `broker down ${downMs / 1000} s`,
     async run({ stack }) {
       const started = Date.now();
-      await stack.stopBroker();
+      await (how === 'kill' ? stack.killBroker() : stack.stopBroker());
       if (await portOpen(stack.options.kafkaPort)) throw new Error('broker port still open after stop');
       await sleep(downMs);
       await stack.startBroker();
-      await stack.waitAllReady(120_000);
-      return `all services ready ${((Date.now() - started) / 1000).toFixed(1)} s after the stop`;
+      // A killed broker recovers its logs first.
+      await stack.waitAllReady(how === 'kill' ? 180_000 : 120_000);
+      return `all services ready ${((Date.now() - started) / 1000).toFixed(1)} s after the ${how}`;
     },
   };
 }
@@ -168,21 +172,6 @@ export function zombie(service: ServiceName, frozenMs = 25_000): Fault {
       await stack.remove(second, 20_000);
       await stack.waitAllReady(120_000);
       return `${second} took over ${((tookOverAfterMs ?? 0) / 1000).toFixed(1)} s into the freeze; the zombie was thawed, then ${second} removed`;
-    },
-  };
-}
-
-/** SIGKILL the broker (no clean shutdown), keep it down for `downMs`, start it on the same data. */
-export function killBroker(downMs: number): Fault {
-  return {
-    name: `broker SIGKILL, down ${downMs / 1000} s`,
-    async run({ stack }) {
-      const started = Date.now();
-      await stack.killBroker();
-      await sleep(downMs);
-      await stack.startBroker();
-      await stack.waitAllReady(180_000);
-      return `all services ready ${((Date.now() - started) / 1000).toFixed(1)} s after the kill`;
     },
   };
 }

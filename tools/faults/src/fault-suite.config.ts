@@ -1,6 +1,6 @@
 /** The two profiles: `ci` (every fault once, about 5 minutes) and `full` (each fault repeatedly, longer outages). */
 import {
-  Fault, injectPoison, kafkaDownAtIngest, killBroker, killService, networkFault, pauseBroker, pauseService, postgresReadOnly, rebalanceStorm,
+  Fault, injectPoison, kafkaDownAtIngest, killService, networkFault, pauseBroker, pauseService, postgresReadOnly, rebalanceStorm,
   restartBroker, restartPostgres, scaleOutAndIn, zombie,
 } from './fault-injectors';
 
@@ -28,7 +28,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     faults: [
       killService('ingest'), poison, killService('enrich'), killService('aggregate'), killService('alert'),
       restartBroker(3_000), restartPostgres(3_000), scaleOutAndIn('aggregate', 6_000), poison,
-      pauseService('enrich', 20_000), zombie('aggregate'), killBroker(3_000), pauseBroker(10_000), postgresReadOnly(10_000),
+      pauseService('enrich', 20_000), zombie('aggregate'), restartBroker(3_000, 'kill'), pauseBroker(10_000), postgresReadOnly(10_000),
       rebalanceStorm('alert', 3, 3_000), poison,
       networkFault('aggregate', 'postgres', 'partition', 10_000), networkFault('enrich', 'kafka', { latencyMs: 200 }, 10_000),
     ],
@@ -45,7 +45,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       scaleOutAndIn('enrich', 10_000, 'kill'), killService('alert'), killService('ingest'), poison,
       // Frozen processes, zombies, a broker that dies hard or hangs, Postgres refusing writes, rebalance storms.
       pauseService('enrich', 60_000), pauseService('aggregate', 30_000), zombie('enrich'), zombie('aggregate'), zombie('alert'),
-      killBroker(10_000), pauseBroker(30_000), postgresReadOnly(30_000), rebalanceStorm('aggregate', 5, 3_000), poison,
+      restartBroker(10_000, 'kill'), pauseBroker(30_000), postgresReadOnly(30_000), rebalanceStorm('aggregate', 5, 3_000), poison,
       // The network between one service and the broker or Postgres: cut (past the session timeout), or slow.
       networkFault('aggregate', 'kafka', 'partition', 30_000), networkFault('enrich', 'postgres', 'partition', 20_000),
       networkFault('aggregate', 'postgres', { latencyMs: 100 }, 20_000), networkFault('enrich', 'kafka', { latencyMs: 300 }, 20_000),

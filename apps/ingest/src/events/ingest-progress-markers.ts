@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Clock, KafkaPort, Logger, progressMarkerRecord, RecordProducer } from '@streamguard/common';
+import { Clock, KafkaPort, LazyAdmin, Logger, progressMarkerRecord, RecordProducer } from '@streamguard/common';
 import type { ProgressMarker } from '@streamguard/stream-core';
 
 export interface IngestProgressOptions {
@@ -33,6 +33,7 @@ export class IngestProgressMarkers {
   private timer?: NodeJS.Timeout;
   private round?: Promise<void>;
   private failures = 0;
+  private readonly admin: LazyAdmin;
 
   constructor(
     private readonly kafka: KafkaPort,
@@ -41,6 +42,7 @@ export class IngestProgressMarkers {
     private readonly oldestUnsettledReceivedAt: () => number | undefined,
   ) {
     this.announced = new Promise((resolve) => { this.announce = resolve; });
+    this.admin = new LazyAdmin(kafka);
   }
 
   start(): void {
@@ -58,6 +60,7 @@ export class IngestProgressMarkers {
       this.options.logger.warn('could not write the final progress marker; downstream forgets this ingest instance after ENRICH_INGEST_SOURCE_TIMEOUT_MS', { error: (error as Error).message });
     });
     await (await this.producer?.catch(() => undefined))?.disconnect().catch(() => undefined);
+    await this.admin.close();
   }
 
   private async tick(): Promise<void> {
@@ -99,12 +102,7 @@ export class IngestProgressMarkers {
   private async partitionCount(): Promise<number> {
     const now = this.options.clock.now();
     if (this.partitions && now - this.partitions.readAt < PARTITION_COUNT_TTL_MS) return this.partitions.count;
-    const admin = await this.kafka.admin();
-    try {
-      this.partitions = { count: await admin.partitionCount(this.topic), readAt: now };
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    this.partitions = { count: await (await this.admin.get()).partitionCount(this.topic), readAt: now };
     return this.partitions.count;
   }
 }

@@ -27,7 +27,7 @@ import type { Clock } from '../time/clock';
 import type { Assignment, BatchConsumer, BatchControl, InboundRecord, OutboundRecord, PartitionBatch } from '../kafka/kafka.port';
 import type { Database, Queryable } from '../postgres/database';
 import { BlockedPartitions } from './blocked-partitions';
-import { errorCause, errorCode, isPoisonSuspect, isRetriable, jitteredBackoffMs, OwnershipLostError, ProcessingError } from './processing-error';
+import { errorCode, isolatedPoisonError, isPoisonSuspect, isRetriable, jitteredBackoffMs, OwnershipLostError, ProcessingError } from './processing-error';
 import { toDlqRecord } from './record-codec';
 import type { PartitionInfo } from './consuming-stage';
 import type { StageMetrics } from './stage-metrics';
@@ -232,7 +232,7 @@ export class PostgresStatefulStage {
       options.metrics.processed.inc({ topic: batch.topic }, fresh.length);
       options.metrics.batchSize.observe({ topic: batch.topic }, fresh.length);
       options.metrics.batchDuration.observe({ topic: batch.topic }, (options.clock.now() - started) / 1000);
-      this.requestPublish(this.tasks.has(key) ? await this.task(batch.topic, batch.partition) : task); // isolation restored a new one
+      this.requestPublish(await this.task(batch.topic, batch.partition)); // after an isolation, the task it restored
       await this.hintKafkaOffset(batch);
     } catch (error) {
       // Whatever happened, the in-memory state may be ahead of Postgres: throw it away and reload.
@@ -306,8 +306,7 @@ export class PostgresStatefulStage {
   /** Commits only the DLQ record of `record` (from freshly restored state: nothing else changes) and moves past it. */
   private async deadLetter(topic: string, partition: number, record: InboundRecord, error: Error, endOffset: string): Promise<void> {
     const task = await this.task(topic, partition);
-    const poison = new ProcessingError(errorCode(error), `${error.message}${errorCause(error) ? ` (${errorCause(error)})` : ''}`, false);
-    await this.commit(task, { outbox: [], rejected: [{ offset: record.offset, error: poison }] }, [record], endOffset);
+    await this.commit(task, { outbox: [], rejected: [{ offset: record.offset, error: isolatedPoisonError(error) }] }, [record], endOffset);
   }
 
   private async commit(task: PartitionTask, output: StageOutput, records: InboundRecord[], newNextOffset: string | undefined): Promise<void> {

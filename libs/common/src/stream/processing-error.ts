@@ -74,6 +74,12 @@ export function errorCause(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The error a record isolated as poison is dead-lettered with: the failure's code, its message and cause. */
+export function isolatedPoisonError(error: unknown): ProcessingError {
+  const cause = errorCause(error);
+  return new ProcessingError(errorCode(error), `${(error as Error).message}${cause ? ` (${cause})` : ''}`, false);
+}
+
 /** Exponential back-off: 200 ms, 400 ms, … capped at 10 s. */
 export function backoffMs(attempt: number): number {
   return Math.min(10000, 200 * 2 ** Math.min(attempt, 10));

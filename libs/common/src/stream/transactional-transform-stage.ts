@@ -19,7 +19,7 @@ import type { Clock } from '../time/clock';
 import type { Assignment, BatchControl, InboundRecord, KafkaPort, OutboundRecord, PartitionBatch, TransactionalProducer } from '../kafka/kafka.port';
 import { LazyAdmin } from './lazy-admin';
 import { BlockedPartitions } from './blocked-partitions';
-import { errorCause, errorCode, isPoisonSuspect, isRetriable, jitteredBackoffMs, ProcessingError } from './processing-error';
+import { errorCode, isolatedPoisonError, isPoisonSuspect, isRetriable, jitteredBackoffMs } from './processing-error';
 import { DecodedRecord, toDlqRecord } from './record-codec';
 import { isProgressMarkerRecord } from '../contracts/progress-marker-record';
 import { ProgressForwarder, type ProgressForwarderOptions } from './progress-forwarder';
@@ -151,10 +151,7 @@ export class TransactionalTransformStage<V> {
       return await this.options.transform(records, partition);
     } catch (error) {
       if (!isPoisonSuspect(error)) throw error;
-      if (records.length === 1) {
-        const cause = errorCause(error);
-        return { outputs: [], rejected: [{ offset: records[0].offset, error: new ProcessingError(errorCode(error), `${(error as Error).message}${cause ? ` (${cause})` : ''}`, false) }] };
-      }
+      if (records.length === 1) return { outputs: [], rejected: [{ offset: records[0].offset, error: isolatedPoisonError(error) }] };
       this.options.logger.warn('transform failed with an error retrying cannot clear; isolating the record that causes it', {
         topic: batch.topic, partition: batch.partition, fromOffset: records[0].offset, records: records.length, code: errorCode(error), error: (error as Error).message,
       });
